@@ -1,0 +1,1 @@
+from sectorflow import _native

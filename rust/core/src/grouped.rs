@@ -1,0 +1,269 @@
+//! 2-D input (one series per column) and `by=` keys (one series per key): split, run each series
+//! on the thread pool, put every result back at its original position.
+
+use rayon::prelude::*;
+
+use crate::error::{KernelError, same_length};
+use crate::threads::install;
+
+/// How a matrix is laid out in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// C order: rows are contiguous.
+    RowMajor,
+    /// Fortran order: columns are contiguous.
+    ColMajor,
+}
+
+/// A borrowed `rows x cols` matrix: axis 0 is time, each column one series.
+#[derive(Clone, Copy, Debug)]
+pub struct Matrix<'a> {
+    data: &'a [f64],
+    rows: usize,
+    cols: usize,
+    layout: Layout,
+}
+
+impl<'a> Matrix<'a> {
+    pub fn new(
+        data: &'a [f64],
+        rows: usize,
+        cols: usize,
+        layout: Layout,
+    ) -> Result<Self, KernelError> {
+        same_length("x", rows.saturating_mul(cols), data.len())?;
+        Ok(Self {
+            data,
+            rows,
+            cols,
+            layout,
+        })
+    }
+
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// Column `j`, borrowed when contiguous, else gathered into `scratch`.
+    fn column<'s>(&'s self, j: usize, scratch: &'s mut Vec<f64>) -> &'s [f64] {
+        match self.layout {
+            Layout::ColMajor => &self.data[j * self.rows..(j + 1) * self.rows],
+            Layout::RowMajor => {
+                scratch.clear();
+                scratch.extend(
+                    self.data
+                        .iter()
+                        .skip(j)
+                        .step_by(self.cols.max(1))
+                        .take(self.rows),
+                );
+                scratch
+            }
+        }
+    }
+}
+
+/// A kernel over one series (and optionally a second aligned one) writing one output series.
+pub trait SeriesKernel:
+    Fn(&[f64], Option<&[f64]>, &mut [f64]) -> Result<(), KernelError> + Sync
+{
+}
+impl<F> SeriesKernel for F where
+    F: Fn(&[f64], Option<&[f64]>, &mut [f64]) -> Result<(), KernelError> + Sync
+{
+}
+
+/// Runs `kernel` on every column; `out` is column-major (`rows * cols`).
+pub fn run_columns(
+    x: &Matrix<'_>,
+    y: Option<&Matrix<'_>>,
+    out: &mut [f64],
+    kernel: impl SeriesKernel,
+) -> Result<(), KernelError> {
+    if let Some(y) = y
+        && y.shape() != x.shape()
+    {
+        return Err(KernelError::invalid(
+            "y",
+            format!(
+                "y must have the same shape as x {:?}, got {:?}",
+                x.shape(),
+                y.shape()
+            ),
+        ));
+    }
+    same_length("out", x.data.len(), out.len())?;
+    if x.rows == 0 || x.cols == 0 {
+        return Ok(());
+    }
+    let rows = x.rows;
+    install(|| {
+        out.par_chunks_mut(rows).enumerate().try_for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(sx, sy), (j, o)| {
+                let xc = x.column(j, sx);
+                let yc = y.map(|y| y.column(j, sy));
+                kernel(xc, yc, o)
+            },
+        )
+    })?
+}
+
+/// Rows grouped by key: group `g` holds rows `order[offsets[g]..offsets[g + 1]]` in their given order.
+#[derive(Clone, Debug)]
+pub struct Groups {
+    order: Vec<usize>,
+    offsets: Vec<usize>,
+}
+
+impl Groups {
+    /// From dense key codes `0..k`; `-1` marks a missing key, whose rows get NaN.
+    pub fn from_codes(codes: &[i64]) -> Result<Self, KernelError> {
+        let mut k = 0usize;
+        for &c in codes {
+            if c < -1 {
+                return Err(KernelError::invalid(
+                    "by",
+                    format!("key codes must be >= -1, got {c}"),
+                ));
+            }
+            if c >= 0 {
+                let g = usize::try_from(c).unwrap_or(usize::MAX);
+                if g >= codes.len() {
+                    return Err(KernelError::invalid(
+                        "by",
+                        format!(
+                            "key codes must be < the number of rows ({}), got {c}",
+                            codes.len()
+                        ),
+                    ));
+                }
+                k = k.max(g + 1);
+            }
+        }
+        let mut offsets = vec![0usize; k + 1];
+        for &c in codes {
+            if let Ok(g) = usize::try_from(c) {
+                offsets[g + 1] += 1;
+            }
+        }
+        for g in 0..k {
+            offsets[g + 1] += offsets[g];
+        }
+        let mut cursor = offsets.clone();
+        let mut order = vec![0usize; offsets[k]];
+        for (i, &c) in codes.iter().enumerate() {
+            if let Ok(g) = usize::try_from(c) {
+                order[cursor[g]] = i;
+                cursor[g] += 1;
+            }
+        }
+        Ok(Self { order, offsets })
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Runs `kernel` on every key's rows; rows without a key get NaN.
+pub fn run_groups(
+    x: &[f64],
+    y: Option<&[f64]>,
+    groups: &Groups,
+    out: &mut [f64],
+    kernel: impl SeriesKernel,
+) -> Result<(), KernelError> {
+    same_length("out", x.len(), out.len())?;
+    if let Some(y) = y {
+        same_length("y", x.len(), y.len())?;
+    }
+    if groups.order.iter().any(|&i| i >= x.len()) {
+        return Err(KernelError::LengthMismatch {
+            name: "by",
+            expected: x.len(),
+            got: groups.order.len(),
+        });
+    }
+    let gather = |v: &[f64]| groups.order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let xs = gather(x);
+    let ys = y.map(gather);
+    let mut sorted_out = vec![f64::NAN; xs.len()];
+    let mut pieces = Vec::with_capacity(groups.len());
+    let mut rest = sorted_out.as_mut_slice();
+    for g in 0..groups.len() {
+        let (a, b) = (groups.offsets[g], groups.offsets[g + 1]);
+        let (head, tail) = rest.split_at_mut(b - a);
+        pieces.push((a, b, head));
+        rest = tail;
+    }
+    install(|| {
+        pieces
+            .into_par_iter()
+            .try_for_each(|(a, b, o)| kernel(&xs[a..b], ys.as_ref().map(|v| &v[a..b]), o))
+    })??;
+    out.fill(f64::NAN);
+    for (&i, &v) in groups.order.iter().zip(&sorted_out) {
+        out[i] = v;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cumsum(x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        let mut s = 0.0;
+        for (o, v) in out.iter_mut().zip(x) {
+            s += v;
+            *o = s;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn groups_restart_and_land_in_place() {
+        let x = [1.0, 10.0, 2.0, 20.0, 3.0, 5.0];
+        let codes = [0, 1, 0, 1, 0, -1];
+        let groups = Groups::from_codes(&codes).unwrap();
+        let mut out = [0.0; 6];
+        run_groups(&x, None, &groups, &mut out, cumsum).unwrap();
+        assert_eq!(out[..5], [1.0, 10.0, 3.0, 30.0, 6.0]);
+        assert!(out[5].is_nan());
+    }
+
+    #[test]
+    fn row_and_column_major_agree() {
+        let c = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // 3 x 2 row-major
+        let f = [1.0, 3.0, 5.0, 2.0, 4.0, 6.0]; // same matrix, column-major
+        let mut a = [0.0; 6];
+        let mut b = [0.0; 6];
+        run_columns(
+            &Matrix::new(&c, 3, 2, Layout::RowMajor).unwrap(),
+            None,
+            &mut a,
+            cumsum,
+        )
+        .unwrap();
+        run_columns(
+            &Matrix::new(&f, 3, 2, Layout::ColMajor).unwrap(),
+            None,
+            &mut b,
+            cumsum,
+        )
+        .unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, [1.0, 4.0, 9.0, 2.0, 6.0, 12.0]);
+    }
+
+    #[test]
+    fn bad_codes_are_refused() {
+        assert_eq!(Groups::from_codes(&[0, -2]).unwrap_err().argument(), "by");
+        assert_eq!(Groups::from_codes(&[0, 5]).unwrap_err().argument(), "by");
+    }
+}

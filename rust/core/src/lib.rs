@@ -1,0 +1,21 @@
+//! sectorflow-core: pure kernels over `f64` slices.
+//!
+//! Missing values follow pandas: NaN, null (Arrow validity) and ±inf are skipped and not counted.
+//! Every kernel writes NaN where its result is missing. No Python, no Polars here.
+
+mod error;
+mod ewm;
+mod grouped;
+mod pct_change;
+mod rolling;
+mod threads;
+mod view;
+mod window;
+
+pub use error::KernelError;
+pub use ewm::{EwmSpec, ewm_mean};
+pub use grouped::{Groups, Layout, Matrix, run_columns, run_groups};
+pub use pct_change::pct_change;
+pub use rolling::{BinaryStat, RollingSpec, UnaryStat, rolling_binary, rolling_unary};
+pub use threads::{current_num_threads, set_num_threads};
+pub use view::{Column, Validity};

@@ -1,0 +1,99 @@
+use std::borrow::Cow;
+
+use crate::error::KernelError;
+
+/// An Arrow-style validity bitmap (bit set = value present), borrowed from its owner.
+#[derive(Clone, Copy, Debug)]
+pub struct Validity<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+}
+
+impl<'a> Validity<'a> {
+    /// A bitmap of at least `offset + len` bits.
+    pub fn new(bytes: &'a [u8], offset: usize, len: usize) -> Result<Self, KernelError> {
+        if bytes.len() * 8 < offset + len {
+            return Err(KernelError::invalid(
+                "x",
+                format!(
+                    "validity bitmap holds {} bits, needs offset {offset} + length {len}",
+                    bytes.len() * 8
+                ),
+            ));
+        }
+        Ok(Self { bytes, offset })
+    }
+
+    #[inline]
+    fn is_set(&self, i: usize) -> bool {
+        let j = i + self.offset;
+        self.bytes
+            .get(j >> 3)
+            .is_some_and(|b| (b >> (j & 7)) & 1 == 1)
+    }
+}
+
+/// A column of f64 values with an optional validity bitmap: the one input view every kernel reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Column<'a> {
+    values: &'a [f64],
+    validity: Option<Validity<'a>>,
+}
+
+impl<'a> Column<'a> {
+    pub fn new(values: &'a [f64]) -> Self {
+        Self {
+            values,
+            validity: None,
+        }
+    }
+
+    pub fn with_validity(values: &'a [f64], validity: Option<Validity<'a>>) -> Self {
+        Self { values, validity }
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The values with nulls written as NaN: borrowed when there is no validity bitmap.
+    pub fn to_nan_marked(&self) -> Cow<'a, [f64]> {
+        match self.validity {
+            None => Cow::Borrowed(self.values),
+            Some(v) => Cow::Owned(
+                self.values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| if v.is_set(i) { x } else { f64::NAN })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nulls_become_nan_and_offsets_count() {
+        let values = [1.0, 2.0, 3.0, 4.0];
+        // bits (offset 1): positions 0..4 map to bits 1..5 of 0b0001_0110 -> valid, valid, invalid, valid
+        let bytes = [0b0001_0110u8];
+        let col = Column::with_validity(&values, Some(Validity::new(&bytes, 1, 4).unwrap()));
+        let got = col.to_nan_marked();
+        assert_eq!(got[0], 1.0);
+        assert_eq!(got[1], 2.0);
+        assert!(got[2].is_nan());
+        assert_eq!(got[3], 4.0);
+    }
+
+    #[test]
+    fn short_bitmap_is_refused() {
+        assert!(Validity::new(&[0u8], 4, 5).is_err());
+    }
+}
