@@ -1,1 +1,41 @@
-from sectorflow import _native
+"""sectorflow: a Rust-backed engine for rolling windows, ranks and sector-rotation analytics."""
+
+from sectorflow import datasets, polars
+from sectorflow._native import get_num_threads, set_num_threads
+from sectorflow.rolling import (
+    ewm_mean,
+    pct_change,
+    rolling_beta,
+    rolling_corr,
+    rolling_cov,
+    rolling_kurt,
+    rolling_max,
+    rolling_mean,
+    rolling_min,
+    rolling_skew,
+    rolling_std,
+    rolling_sum,
+    rolling_var,
+    rolling_zscore,
+)
+
+__all__ = [
+    "datasets",
+    "ewm_mean",
+    "get_num_threads",
+    "pct_change",
+    "polars",
+    "rolling_beta",
+    "rolling_corr",
+    "rolling_cov",
+    "rolling_kurt",
+    "rolling_max",
+    "rolling_mean",
+    "rolling_min",
+    "rolling_skew",
+    "rolling_std",
+    "rolling_sum",
+    "rolling_var",
+    "rolling_zscore",
+    "set_num_threads",
+]

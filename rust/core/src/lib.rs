@@ -14,7 +14,7 @@ mod window;
 
 pub use error::KernelError;
 pub use ewm::{EwmSpec, ewm_mean};
-pub use grouped::{Groups, Layout, Matrix, run_columns, run_groups};
+pub use grouped::{Groups, Layout, Matrix, SeriesKernel, run_columns, run_groups};
 pub use pct_change::pct_change;
 pub use rolling::{BinaryStat, RollingSpec, UnaryStat, rolling_binary, rolling_unary};
 pub use threads::{current_num_threads, set_num_threads};

@@ -1,0 +1,267 @@
+"""Ratio table: sectorflow against pandas, polars, bottleneck and numbagg, measured in one run.
+
+Usage: ``python benches/compare.py [--repeat 3] [--quick] [--json PATH]``
+
+Data: (a) one series of 5,000,000 values and (b) a 2,500 x 2,000 panel (days x stocks, C order),
+window 250, 1% NaN (null for polars). Each cell is the median wall time of ``--repeat`` runs.
+sectorflow is timed single-threaded (``1T``) and with all threads (``nT``); a 1-D series always
+runs on one thread. The last column is the fastest peer's time over sectorflow's best time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import bottleneck as bn
+import numbagg
+import numpy as np
+import pandas as pd
+import polars as pl
+
+import sectorflow as sf
+
+W = 250
+PEERS = ("pandas", "polars", "bottleneck", "numbagg")
+
+
+def make_data(quick: bool) -> dict[str, dict[str, Any]]:
+    rng = np.random.default_rng(0)
+    n = 500_000 if quick else 5_000_000
+    rows, cols = (500, 400) if quick else (2_500, 2_000)
+    out = {}
+    for name, shape in (("series", (n,)), ("panel", (rows, cols))):
+        x = 100.0 + np.cumsum(rng.normal(0.0, 1.0, shape), axis=0)
+        y = 0.5 * x + rng.normal(0.0, 1.0, shape)
+        for a in (x, y):
+            a[rng.random(shape) < 0.01] = np.nan
+        out[name] = {"x": x, "y": y}
+    return out
+
+
+def peers_for(kernel: str, kind: str, x: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], Any]]:
+    """The peer call computing the same thing as ``kernel`` (pandas semantics), where one exists."""
+    panel = kind == "panel"
+    px = pd.DataFrame(x) if panel else pd.Series(x)
+    py = pd.DataFrame(y) if panel else pd.Series(y)
+    if panel:
+        lx = pl.DataFrame({f"c{j}": x[:, j] for j in range(x.shape[1])}, nan_to_null=True)
+        ly = pl.DataFrame({f"c{j}": y[:, j] for j in range(y.shape[1])}, nan_to_null=True)
+        names = lx.columns
+    else:
+        sx, sy = pl.Series(x, nan_to_null=True), pl.Series(y, nan_to_null=True)
+    ax = {"axis": 0}
+    r = px.rolling(W)
+
+    def polars_unary(method: str, **kw: Any) -> Callable[[], Any]:
+        if panel:
+            return lambda: lx.select(getattr(pl.all(), method)(W, **kw))
+        return lambda: getattr(sx, method)(W, **kw)
+
+    def polars_binary(fn: Callable[..., pl.Expr]) -> Callable[[], Any]:
+        if panel:
+            both = pl.concat([lx, ly.rename({c: f"y{c}" for c in names})], how="horizontal")
+            return lambda: both.select([fn(pl.col(c), pl.col(f"y{c}"), window_size=W) for c in names])
+        frame = pl.DataFrame({"x": sx, "y": sy})
+        return lambda: frame.select(fn(pl.col("x"), pl.col("y"), window_size=W))
+
+    table: dict[str, dict[str, Callable[[], Any]]] = {
+        "rolling_sum": {
+            "pandas": r.sum,
+            "polars": polars_unary("rolling_sum"),
+            "bottleneck": lambda: bn.move_sum(x, W, **ax),
+            "numbagg": lambda: numbagg.move_sum(x, W, **ax),
+        },
+        "rolling_mean": {
+            "pandas": r.mean,
+            "polars": polars_unary("rolling_mean"),
+            "bottleneck": lambda: bn.move_mean(x, W, **ax),
+            "numbagg": lambda: numbagg.move_mean(x, W, **ax),
+        },
+        "rolling_var": {
+            "pandas": r.var,
+            "polars": polars_unary("rolling_var"),
+            "bottleneck": lambda: bn.move_var(x, W, ddof=1, **ax),
+            "numbagg": lambda: numbagg.move_var(x, W, **ax),
+        },
+        "rolling_std": {
+            "pandas": r.std,
+            "polars": polars_unary("rolling_std"),
+            "bottleneck": lambda: bn.move_std(x, W, ddof=1, **ax),
+            "numbagg": lambda: numbagg.move_std(x, W, **ax),
+        },
+        "rolling_zscore": {
+            "pandas": lambda: (px - r.mean()) / r.std(),
+            "polars": (
+                (lambda: lx.select((pl.all() - pl.all().rolling_mean(W)) / pl.all().rolling_std(W)))
+                if panel
+                else (lambda: (sx - sx.rolling_mean(W)) / sx.rolling_std(W))
+            ),
+        },
+        "rolling_skew": {"pandas": r.skew, "polars": polars_unary("rolling_skew")},
+        "rolling_kurt": {"pandas": r.kurt, "polars": polars_unary("rolling_kurt")},
+        "rolling_min": {
+            "pandas": r.min,
+            "polars": polars_unary("rolling_min"),
+            "bottleneck": lambda: bn.move_min(x, W, **ax),
+        },
+        "rolling_max": {
+            "pandas": r.max,
+            "polars": polars_unary("rolling_max"),
+            "bottleneck": lambda: bn.move_max(x, W, **ax),
+        },
+        "rolling_cov": {
+            "pandas": lambda: r.cov(py, pairwise=False) if panel else r.cov(py),
+            "polars": polars_binary(pl.rolling_cov),
+            "numbagg": lambda: numbagg.move_cov(x, y, W, **ax),
+        },
+        "rolling_corr": {
+            "pandas": lambda: r.corr(py, pairwise=False) if panel else r.corr(py),
+            "polars": polars_binary(pl.rolling_corr),
+            "numbagg": lambda: numbagg.move_corr(x, y, W, **ax),
+        },
+        "rolling_beta": {
+            "pandas": lambda: py.rolling(W).cov(px) / r.var(),
+        },
+        "ewm_mean": {
+            "pandas": lambda: px.ewm(span=W).mean(),
+            "polars": (
+                (lambda: lx.select(pl.all().ewm_mean(span=W)))
+                if panel
+                else (lambda: sx.ewm_mean(span=W))
+            ),
+            "numbagg": lambda: numbagg.move_exp_nanmean(x, alpha=2.0 / (W + 1), **ax),
+        },
+        "pct_change": {
+            "pandas": lambda: px.pct_change(),
+            "polars": (
+                (lambda: lx.select(pl.all().pct_change())) if panel else (lambda: sx.pct_change())
+            ),
+        },
+    }
+    return table[kernel]
+
+
+def ours(kernel: str, x: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
+    fn = getattr(sf, kernel)
+    if kernel in ("rolling_cov", "rolling_corr", "rolling_beta"):
+        return lambda: fn(x, y, W)
+    if kernel == "ewm_mean":
+        return lambda: fn(x, span=W)
+    if kernel == "pct_change":
+        return lambda: fn(x)
+    return lambda: fn(x, W)
+
+
+KERNELS = [
+    "rolling_sum",
+    "rolling_mean",
+    "rolling_var",
+    "rolling_std",
+    "rolling_zscore",
+    "rolling_skew",
+    "rolling_kurt",
+    "rolling_min",
+    "rolling_max",
+    "rolling_cov",
+    "rolling_corr",
+    "rolling_beta",
+    "ewm_mean",
+    "pct_change",
+]
+
+
+def timeit(fn: Callable[[], Any], repeat: int) -> float:
+    fn()  # warm-up (first-call allocations, numba compilation)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="10x smaller data")
+    parser.add_argument("--kernels", nargs="*", default=KERNELS)
+    parser.add_argument("--json", default=str(Path(__file__).parent / "results" / "compare.json"))
+    args = parser.parse_args()
+
+    data = make_data(args.quick)
+    threads = sf.get_num_threads()
+    rows: list[dict[str, Any]] = []
+    for kind in ("series", "panel"):
+        x, y = data[kind]["x"], data[kind]["y"]
+        for kernel in args.kernels:
+            row: dict[str, Any] = {"kernel": kernel, "data": kind, "values": x.size}
+            sf.set_num_threads(1)
+            row["sectorflow_1T"] = timeit(ours(kernel, x, y), args.repeat)
+            sf.set_num_threads(threads)
+            row["sectorflow_nT"] = (
+                timeit(ours(kernel, x, y), args.repeat) if kind == "panel" else row["sectorflow_1T"]
+            )
+            for peer, fn in peers_for(kernel, kind, x, y).items():
+                row[peer] = timeit(fn, args.repeat)
+            rows.append(row)
+            print(format_row(row), flush=True)  # noqa: T201
+
+    table = markdown(rows, threads)
+    print()  # noqa: T201
+    print(table)  # noqa: T201
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "threads": threads,
+        "window": W,
+        "repeat": args.repeat,
+        "versions": {
+            "sectorflow": getattr(sf, "__version__", "dev"),
+            "pandas": pd.__version__,
+            "polars": pl.__version__,
+            "bottleneck": bn.__version__,
+            "numbagg": numbagg.__version__,
+            "numpy": np.__version__,
+        },
+    }
+    out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    print(f"\nwrote {out}")  # noqa: T201
+
+
+def format_row(row: dict[str, Any]) -> str:
+    cells = [f"{k}={row[k] * 1e3:.1f}ms" for k in ("sectorflow_1T", "sectorflow_nT", *PEERS) if k in row]
+    return f"{row['kernel']:>15} {row['data']:>6}: " + " ".join(cells)
+
+
+def markdown(rows: list[dict[str, Any]], threads: int) -> str:
+    head = (
+        "| kernel | data | sectorflow 1T (ms) | sectorflow "
+        f"{threads}T (ms) | M values/s (1T) | pandas | polars | bottleneck | numbagg | fastest peer / ours |"
+    )
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        best = min(row["sectorflow_1T"], row["sectorflow_nT"])
+        peers = {p: row[p] for p in PEERS if p in row}
+        ratio = min(peers.values()) / best if peers else float("nan")
+        cells = [f"{row[p] * 1e3:.1f}" if p in row else "—" for p in PEERS]
+        lines.append(
+            f"| {row['kernel']} | {row['data']} | {row['sectorflow_1T'] * 1e3:.1f} | "
+            f"{row['sectorflow_nT'] * 1e3:.1f} | {row['values'] / row['sectorflow_1T'] / 1e6:.0f} | "
+            + " | ".join(cells)
+            + f" | {ratio:.1f}x |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

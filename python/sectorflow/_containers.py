@@ -1,0 +1,160 @@
+"""The one place that converts containers.
+
+Each input is turned into something ``sectorflow._native`` reads without copying where it can: a
+float64 numpy array (numpy, pandas, lists) or the object itself when it speaks the Arrow PyCapsule
+interface (pyarrow, polars). The result is rebuilt as the input's type: pandas keeps its index and
+names, polars keeps its name, Arrow and polars get null where the result is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sectorflow import _native
+
+Rebuild = Callable[[np.ndarray], Any]
+
+_NUMERIC_KINDS = frozenset("biuf")
+
+
+def _module(x: object) -> str:
+    return type(x).__module__.split(".", 1)[0]
+
+
+def _numpy_float(arr: np.ndarray, fn: str, name: str) -> np.ndarray:
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        msg = f"{fn}: {name} must be numeric, got {arr.dtype}; cast first"
+        raise TypeError(msg)
+    if arr.ndim not in (1, 2):
+        msg = f"{name} must be 1-D or 2-D, got {arr.ndim}-D"
+        raise ValueError(msg)
+    return np.asarray(arr, dtype=np.float64)
+
+
+def to_native(x: object, fn: str, name: str = "x") -> tuple[object, Rebuild]:
+    """Return ``(payload for _native, function that rebuilds x's container from a numpy result)``."""
+    if isinstance(x, np.ndarray):
+        return _numpy_float(x, fn, name), lambda out: out
+    module = _module(x)
+    if module == "pandas":
+        return _from_pandas(x, fn, name)
+    if module == "polars":
+        return _from_polars(x, fn, name)
+    if isinstance(x, pa.Array | pa.ChunkedArray):
+        if not (pa.types.is_integer(x.type) or pa.types.is_floating(x.type)):
+            msg = f"{fn}: {name} must be numeric, got Arrow type {x.type}; cast first"
+            raise TypeError(msg)
+        chunked = isinstance(x, pa.ChunkedArray)
+        return x, lambda out: _to_arrow(out, chunked=chunked)
+    if hasattr(x, "__arrow_c_array__") or hasattr(x, "__arrow_c_stream__"):
+        return x, lambda out: _to_arrow(out, chunked=False)
+    if isinstance(x, list | tuple):
+        try:
+            arr = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            msg = f"{fn}: {name} must be numeric; cast first ({err})"
+            raise TypeError(msg) from err
+        return _numpy_float(arr, fn, name), lambda out: out
+    msg = (
+        f"{fn}: {name} must be a numpy array, pandas Series/DataFrame, polars Series or "
+        f"Arrow array, got {type(x).__name__}"
+    )
+    raise TypeError(msg)
+
+
+def _from_pandas(x: Any, fn: str, name: str) -> tuple[object, Rebuild]:
+    import pandas as pd
+
+    if isinstance(x, pd.Series):
+        if not (pd.api.types.is_numeric_dtype(x.dtype) or pd.api.types.is_bool_dtype(x.dtype)):
+            msg = f"{fn}: {name} must be numeric, got {x.dtype}; cast first"
+            raise TypeError(msg)
+        values = x.to_numpy(dtype=np.float64, na_value=np.nan)
+        return values, lambda out: pd.Series(out, index=x.index, name=x.name)
+    if isinstance(x, pd.DataFrame):
+        bad = [c for c, t in x.dtypes.items() if not pd.api.types.is_numeric_dtype(t)]
+        if bad:
+            msg = f"{fn}: {name} must be numeric, column {bad[0]!r} is {x.dtypes[bad[0]]}"
+            raise TypeError(msg)
+        values = x.to_numpy(dtype=np.float64, na_value=np.nan)
+        return values, lambda out: pd.DataFrame(out, index=x.index, columns=x.columns)
+    msg = f"{fn}: {name} must be a pandas Series or DataFrame, got {type(x).__name__}"
+    raise TypeError(msg)
+
+
+def _from_polars(x: Any, fn: str, name: str) -> tuple[object, Rebuild]:
+    import polars as pl
+
+    if not isinstance(x, pl.Series):
+        msg = f"{fn}: {name} must be a polars Series (use the .sf expressions for frames)"
+        raise TypeError(msg)
+    if not x.dtype.is_numeric():
+        msg = f"{fn}: {name} must be numeric, got {x.dtype}; cast first"
+        raise TypeError(msg)
+    return x, lambda out: pl.Series(x.name, out, nan_to_null=True)
+
+
+def _to_arrow(out: np.ndarray, *, chunked: bool) -> pa.Array | pa.ChunkedArray:
+    arr = pa.array(out, from_pandas=True)
+    return pa.chunked_array([arr]) if chunked else arr
+
+
+def key_codes(by: object, n: int) -> np.ndarray:
+    """Dense int64 codes ``0..k-1`` of ``by`` (first-seen order), ``-1`` for a missing key."""
+    module = _module(by)
+    if module == "polars":
+        arr: pa.Array | pa.ChunkedArray = by.to_arrow()  # type: ignore[attr-defined]
+    elif module == "pandas":
+        arr = pa.array(by.to_numpy(), from_pandas=True)  # type: ignore[attr-defined]
+    elif isinstance(by, pa.Array | pa.ChunkedArray):
+        arr = by
+    else:
+        try:
+            arr = pa.array(np.asarray(by), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+            msg = f"by must hold one hashable key per row ({err})"
+            raise TypeError(msg) from err
+    if len(arr) != n:
+        msg = f"by must have the same length as x ({n}), got length {len(arr)}"
+        raise ValueError(msg)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    codes = pc.dictionary_encode(arr).indices
+    return codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def apply(
+    fn: str,
+    x: object,
+    *args: object,
+    y: object = None,
+    by: object = None,
+    names: tuple[str, str] = ("x", "y"),
+    **kwargs: object,
+) -> Any:
+    """Call ``_native.<fn>`` on x (and y) with ``by`` codes and rebuild x's container.
+
+    ``names`` are the argument names used in error messages (``rolling_beta`` takes ``y`` first).
+    """
+    payload, rebuild = to_native(x, fn, names[0])
+    kernel = getattr(_native, fn)
+    codes = None if by is None else key_codes(by, _length(payload))
+    if y is None:
+        out = kernel(payload, *args, by=codes, **kwargs)
+    else:
+        y_payload, _ = to_native(y, fn, names[1])
+        out = kernel(payload, y_payload, *args, by=codes, **kwargs)
+    return rebuild(out)
+
+
+def _length(payload: object) -> int:
+    if isinstance(payload, np.ndarray):
+        return int(payload.shape[0])
+    return len(payload)  # type: ignore[arg-type]

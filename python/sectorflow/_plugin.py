@@ -1,0 +1,28 @@
+"""The single helper that turns a plugin symbol of ``sectorflow._native`` into a Polars expression."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from polars.plugins import register_plugin_function
+
+if TYPE_CHECKING:
+    import polars as pl
+
+_LIBRARY = Path(__file__).parent
+
+
+def call(function_name: str, *args: pl.Expr, **kwargs: Any) -> pl.Expr:
+    """Expression running ``function_name`` of the compiled library on ``args`` (single-threaded).
+
+    The kernels are not elementwise: each call sees one whole series (use ``.over(...)`` for
+    long-format data, where Polars runs the groups in parallel).
+    """
+    return register_plugin_function(
+        plugin_path=_LIBRARY,
+        function_name=function_name,
+        args=list(args),
+        kwargs=kwargs,
+        is_elementwise=False,
+    )

@@ -1,0 +1,131 @@
+//! `#[pyfunction]` faces: parse, run the core with the GIL released, wrap.
+
+mod rolling;
+
+use numpy::PyReadonlyArray1;
+use pyo3::prelude::*;
+use sectorflow_core::{run_columns, run_groups, Groups, KernelError, Matrix, SeriesKernel};
+
+use crate::errors::to_py_err;
+use crate::input::{matrix_out, series_out, Source, Values};
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    rolling::register(m)?;
+    m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    Ok(())
+}
+
+/// Sets how many threads 2-D and grouped inputs run on.
+#[pyfunction]
+fn set_num_threads(n: i64) -> PyResult<()> {
+    sectorflow_core::set_num_threads(n).map_err(to_py_err)
+}
+
+/// How many threads 2-D and grouped inputs run on.
+#[pyfunction]
+fn get_num_threads() -> usize {
+    sectorflow_core::current_num_threads()
+}
+
+/// Runs `kernel` on `x` (and `y`): once for a 1-D series, per key of `by`, or per column of a matrix.
+pub(crate) fn run<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    y: Option<&Bound<'py, PyAny>>,
+    by: Option<PyReadonlyArray1<'py, i64>>,
+    kernel: impl SeriesKernel,
+) -> PyResult<Bound<'py, PyAny>> {
+    let xs = Source::extract(x, "x")?;
+    let ys = y.map(|y| Source::extract(y, "y")).transpose()?;
+    let xv = xs.values("x").map_err(to_py_err)?;
+    let yv = ys
+        .as_ref()
+        .map(|s| s.values("y"))
+        .transpose()
+        .map_err(to_py_err)?;
+    let codes: Option<Vec<i64>> = by.map(|b| b.as_array().to_vec());
+    match (xv, yv) {
+        (Values::Series(x), y) => {
+            let y = match y {
+                None => None,
+                Some(Values::Series(y)) => Some(y),
+                Some(Values::Matrix { .. }) => {
+                    return Err(to_py_err(KernelError::invalid(
+                        "y",
+                        "y must be 1-D like x, got 2-D",
+                    )));
+                }
+            };
+            let out = py
+                .detach(|| {
+                    let mut out = vec![f64::NAN; x.len()];
+                    if let Some(y) = &y {
+                        if y.len() != x.len() {
+                            return Err(KernelError::LengthMismatch {
+                                name: "y",
+                                expected: x.len(),
+                                got: y.len(),
+                            });
+                        }
+                    }
+                    match &codes {
+                        None => kernel(&x, y.as_deref(), &mut out)?,
+                        Some(c) => {
+                            if c.len() != x.len() {
+                                return Err(KernelError::LengthMismatch {
+                                    name: "by",
+                                    expected: x.len(),
+                                    got: c.len(),
+                                });
+                            }
+                            let groups = Groups::from_codes(c)?;
+                            run_groups(&x, y.as_deref(), &groups, &mut out, &kernel)?;
+                        }
+                    }
+                    Ok(out)
+                })
+                .map_err(to_py_err)?;
+            Ok(series_out(py, out))
+        }
+        (
+            Values::Matrix {
+                data,
+                rows,
+                cols,
+                layout,
+            },
+            y,
+        ) => {
+            if codes.is_some() {
+                return Err(to_py_err(KernelError::invalid(
+                    "by",
+                    "by= needs 1-D x (long format); a 2-D x already holds one series per column",
+                )));
+            }
+            let ym = match &y {
+                None => None,
+                Some(Values::Matrix {
+                    data,
+                    rows,
+                    cols,
+                    layout,
+                }) => Some(Matrix::new(data, *rows, *cols, *layout).map_err(to_py_err)?),
+                Some(Values::Series(_)) => {
+                    return Err(to_py_err(KernelError::invalid(
+                        "y",
+                        "y must be 2-D like x, got 1-D",
+                    )));
+                }
+            };
+            let xm = Matrix::new(&data, rows, cols, layout).map_err(to_py_err)?;
+            let out = py
+                .detach(|| {
+                    let mut out = vec![f64::NAN; rows * cols];
+                    run_columns(&xm, ym.as_ref(), &mut out, &kernel).map(|()| out)
+                })
+                .map_err(to_py_err)?;
+            matrix_out(py, out, rows, cols)
+        }
+    }
+}

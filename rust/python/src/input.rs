@@ -1,0 +1,145 @@
+//! The only conversion code: numpy arrays and Arrow PyCapsule objects in, numpy arrays out.
+
+use std::borrow::Cow;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::DataType;
+use numpy::ndarray::{Array2, ShapeBuilder};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+use pyo3_arrow::input::AnyArray;
+use sectorflow_core::{Column, KernelError, Layout, Validity};
+
+use crate::errors::to_py_err;
+
+/// A Python object holding float64 data: a numpy array, or Arrow chunks cast to float64.
+pub(crate) enum Source<'py> {
+    Numpy(PyReadonlyArrayDyn<'py, f64>),
+    Arrow(Vec<ArrayRef>),
+}
+
+/// Borrowed (or, where the input does not allow it, copied) float64 values with NaN for missing.
+pub(crate) enum Values<'a> {
+    Series(Cow<'a, [f64]>),
+    Matrix {
+        data: Cow<'a, [f64]>,
+        rows: usize,
+        cols: usize,
+        layout: Layout,
+    },
+}
+
+impl<'py> Source<'py> {
+    /// Accepts a float64 numpy array or any object with `__arrow_c_array__` / `__arrow_c_stream__`.
+    pub(crate) fn extract(obj: &Bound<'py, PyAny>, name: &'static str) -> PyResult<Self> {
+        if let Ok(arr) = obj.extract::<PyReadonlyArrayDyn<'py, f64>>() {
+            return Ok(Self::Numpy(arr));
+        }
+        if obj.hasattr("__arrow_c_array__")? || obj.hasattr("__arrow_c_stream__")? {
+            let (chunks, field) = obj
+                .extract::<AnyArray>()?
+                .into_chunked_array()?
+                .into_inner();
+            let dtype = field.data_type();
+            if !dtype.is_numeric() {
+                return Err(to_py_err(KernelError::dtype(
+                    name,
+                    format!("{name} must be numeric, got Arrow type {dtype}; cast first"),
+                )));
+            }
+            let chunks = chunks
+                .iter()
+                .map(|c| arrow_cast::cast(c, &DataType::Float64))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| to_py_err(KernelError::dtype(name, format!("{name}: {e}"))))?;
+            return Ok(Self::Arrow(chunks));
+        }
+        let kind = obj.get_type().name()?;
+        Err(to_py_err(KernelError::dtype(
+            name,
+            format!("{name} must be a float64 numpy array or an Arrow array, got {kind}"),
+        )))
+    }
+
+    /// The values as one series or one matrix.
+    pub(crate) fn values(&self, name: &'static str) -> Result<Values<'_>, KernelError> {
+        match self {
+            Self::Numpy(arr) => numpy_values(arr, name),
+            Self::Arrow(chunks) => {
+                let mut columns = chunks.iter().map(|c| {
+                    let a = c.as_primitive::<Float64Type>();
+                    let validity = a
+                        .nulls()
+                        .map(|nb| {
+                            let bits = nb.inner();
+                            Validity::new(bits.values(), bits.offset(), a.len())
+                        })
+                        .transpose()?;
+                    Ok(Column::with_validity(a.values(), validity).to_nan_marked())
+                });
+                if chunks.len() == 1 {
+                    return columns
+                        .next()
+                        .unwrap_or(Ok(Cow::Borrowed(&[])))
+                        .map(Values::Series);
+                }
+                let mut all = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+                for c in columns {
+                    all.extend_from_slice(&c?);
+                }
+                Ok(Values::Series(Cow::Owned(all)))
+            }
+        }
+    }
+}
+
+fn numpy_values<'a>(
+    arr: &'a PyReadonlyArrayDyn<'_, f64>,
+    name: &'static str,
+) -> Result<Values<'a>, KernelError> {
+    let shape = arr.shape().to_vec();
+    let data: Cow<'a, [f64]> = match arr.as_slice() {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(arr.as_array().iter().copied().collect()),
+    };
+    let copied = matches!(data, Cow::Owned(_));
+    match shape.as_slice() {
+        [_] => Ok(Values::Series(data)),
+        &[rows, cols] => {
+            let layout = if copied || arr.is_c_contiguous() {
+                Layout::RowMajor
+            } else {
+                Layout::ColMajor
+            };
+            Ok(Values::Matrix {
+                data,
+                rows,
+                cols,
+                layout,
+            })
+        }
+        other => Err(KernelError::invalid(
+            name,
+            format!("{name} must be 1-D or 2-D, got {}-D", other.len()),
+        )),
+    }
+}
+
+/// A 1-D float64 numpy array owning `out`.
+pub(crate) fn series_out(py: Python<'_>, out: Vec<f64>) -> Bound<'_, PyAny> {
+    PyArray1::from_vec(py, out).into_any()
+}
+
+/// A 2-D float64 numpy array (Fortran order) owning the column-major `out`.
+pub(crate) fn matrix_out(
+    py: Python<'_>,
+    out: Vec<f64>,
+    rows: usize,
+    cols: usize,
+) -> PyResult<Bound<'_, PyAny>> {
+    let arr = Array2::from_shape_vec((rows, cols).f(), out)
+        .map_err(|e| to_py_err(KernelError::invalid("x", e.to_string())))?;
+    Ok(arr.into_pyarray(py).into_any())
+}
