@@ -24,7 +24,7 @@ def series(size: int) -> np.ndarray:
 @pytest.fixture(scope="session")
 def panel(size: int) -> np.ndarray:
     rng = np.random.default_rng(1)
-    rows = 2_500 if size > 100_000 else 200
+    rows = 2_500 if size > 100_000 else 300
     cols = size // rows
     x = 100.0 + np.cumsum(rng.normal(0.0, 1.0, (rows, cols)), axis=0)
     x[rng.random(x.shape) < 0.01] = np.nan

@@ -43,7 +43,7 @@ def test_rolling_mean_series(benchmark: Bench, series: np.ndarray, layer: str) -
         "peer-pandas": lambda: s_pd.rolling(W).mean(),
         "peer-polars": lambda: s_pl.rolling_mean(W),
         "peer-bottleneck": lambda: bn.move_mean(series, W),
-        "peer-numbagg": lambda: numbagg.move_mean(series, W),
+        "peer-numbagg": lambda: numbagg.move_mean(series, window=W),
     }
     benchmark(calls[layer])
 
@@ -58,7 +58,7 @@ def test_rolling_std_panel(benchmark: Bench, panel: np.ndarray, layer: str) -> N
         "pandas": lambda: sf.rolling_std(df, W),
         "peer-pandas": lambda: df.rolling(W).std(),
         "peer-polars": lambda: lf.select(pl.all().rolling_std(W)),
-        "peer-numbagg": lambda: numbagg.move_std(panel, W, axis=0),
+        "peer-numbagg": lambda: numbagg.move_std(panel, window=W, axis=0),
     }
     benchmark(calls[layer])
 
@@ -72,6 +72,6 @@ def test_rolling_corr_series(benchmark: Bench, series: np.ndarray, layer: str) -
         "native": lambda: _native.rolling_corr(series, y, W),
         "peer-pandas": lambda: pd.Series(series).rolling(W).corr(pd.Series(y)),
         "peer-polars": lambda: frame.select(pl.rolling_corr("x", "y", window_size=W)),
-        "peer-numbagg": lambda: numbagg.move_corr(series, y, W),
+        "peer-numbagg": lambda: numbagg.move_corr(series, y, window=W),
     }
     benchmark(calls[layer])

@@ -136,8 +136,8 @@ def rolling_zscore(
     Examples
     --------
     >>> import numpy as np, sectorflow as sf
-    >>> sf.rolling_zscore(np.array([1.0, 2.0, 3.0, 3.0, 3.0]), 3).tolist()
-    [nan, nan, 1.0, 0.5773502691896258, nan]
+    >>> sf.rolling_zscore(np.array([1.0, 2.0, 3.0, 3.0, 3.0]), 3).round(12).tolist()
+    [nan, nan, 1.0, 0.57735026919, nan]
     """
     return apply("rolling_zscore", x, window, min_periods=min_periods, ddof=ddof, by=by)
 

@@ -6,13 +6,23 @@
 
 use crate::window::Mergeable;
 
-/// Count and shifted sum: sum and mean.
+/// Count and compensated (Neumaier) sum, with a flag for "every value equal" so that a flat
+/// window returns its value exactly (pandas' same-value rule, GH 42064).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SumState {
     n: f64,
-    shift: f64,
-    /// Σ (x - shift)
-    sum: f64,
+    hi: f64,
+    lo: f64,
+    first: f64,
+    equal: bool,
+}
+
+/// `a + b` as a rounded sum and its exact rounding error (Knuth's TwoSum, branch-free).
+#[inline]
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
 }
 
 impl SumState {
@@ -20,13 +30,19 @@ impl SumState {
     pub(crate) fn sum(&self) -> f64 {
         if self.n == 0.0 {
             0.0
+        } else if self.equal {
+            self.first * self.n
         } else {
-            self.n.mul_add(self.shift, self.sum)
+            self.hi + self.lo
         }
     }
 
     pub(crate) fn mean(&self) -> f64 {
-        self.shift + self.sum / self.n
+        if self.equal {
+            self.first
+        } else {
+            (self.hi + self.lo) / self.n
+        }
     }
 }
 
@@ -34,17 +50,21 @@ impl Mergeable for SumState {
     type Item = f64;
     const EMPTY: Self = Self {
         n: 0.0,
-        shift: 0.0,
-        sum: 0.0,
+        hi: 0.0,
+        lo: 0.0,
+        first: 0.0,
+        equal: true,
     };
 
     #[inline]
     fn push(&mut self, x: f64) {
         if self.n == 0.0 {
-            self.shift = x;
-        } else {
-            self.sum += x - self.shift;
+            self.first = x;
         }
+        self.equal &= x == self.first;
+        let (s, e) = two_sum(self.hi, x);
+        self.hi = s;
+        self.lo += e;
         self.n += 1.0;
     }
 
@@ -56,10 +76,13 @@ impl Mergeable for SumState {
         if b.n == 0.0 {
             return *a;
         }
+        let (hi, e) = two_sum(a.hi, b.hi);
         Self {
             n: a.n + b.n,
-            shift: a.shift,
-            sum: a.sum + b.n.mul_add(b.shift - a.shift, b.sum),
+            hi,
+            lo: a.lo + b.lo + e,
+            first: a.first,
+            equal: a.equal && b.equal && a.first == b.first,
         }
     }
 
