@@ -105,8 +105,8 @@ def peers_for(kernel: str, kind: str, x: np.ndarray, y: np.ndarray) -> dict[str,
                 else (lambda: (sx - sx.rolling_mean(W)) / sx.rolling_std(W))
             ),
         },
-        "rolling_skew": {"pandas": r.skew, "polars": polars_unary("rolling_skew")},
-        "rolling_kurt": {"pandas": r.kurt, "polars": polars_unary("rolling_kurt")},
+        "rolling_skew": {"pandas": r.skew, "polars": polars_unary("rolling_skew", bias=False)},
+        "rolling_kurt": {"pandas": r.kurt, "polars": polars_unary("rolling_kurtosis", bias=False)},
         "rolling_min": {
             "pandas": r.min,
             "polars": polars_unary("rolling_min"),

@@ -6,34 +6,24 @@
 
 use crate::window::Mergeable;
 
-/// Count and compensated (Neumaier) sum, with a flag for "every value equal" so that a flat
-/// window returns its value exactly (pandas' same-value rule, GH 42064).
+/// Count and sum, with a flag for "every value equal" so that a flat window returns its value
+/// exactly (pandas' same-value rule, GH 42064). Blocks never subtract, so the plain sum of at most
+/// two blocks has the accuracy of a direct sum over the window and cannot drift.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SumState {
     n: f64,
-    hi: f64,
-    lo: f64,
+    sum: f64,
     first: f64,
     equal: bool,
-}
-
-/// `a + b` as a rounded sum and its exact rounding error (Knuth's TwoSum, branch-free).
-#[inline]
-fn two_sum(a: f64, b: f64) -> (f64, f64) {
-    let s = a + b;
-    let bb = s - a;
-    (s, (a - (s - bb)) + (b - bb))
 }
 
 impl SumState {
     /// Σ x; 0 for no observations.
     pub(crate) fn sum(&self) -> f64 {
-        if self.n == 0.0 {
-            0.0
-        } else if self.equal {
+        if self.equal {
             self.first * self.n
         } else {
-            self.hi + self.lo
+            self.sum
         }
     }
 
@@ -41,7 +31,7 @@ impl SumState {
         if self.equal {
             self.first
         } else {
-            (self.hi + self.lo) / self.n
+            self.sum / self.n
         }
     }
 }
@@ -50,8 +40,7 @@ impl Mergeable for SumState {
     type Item = f64;
     const EMPTY: Self = Self {
         n: 0.0,
-        hi: 0.0,
-        lo: 0.0,
+        sum: 0.0,
         first: 0.0,
         equal: true,
     };
@@ -62,9 +51,7 @@ impl Mergeable for SumState {
             self.first = x;
         }
         self.equal &= x == self.first;
-        let (s, e) = two_sum(self.hi, x);
-        self.hi = s;
-        self.lo += e;
+        self.sum += x;
         self.n += 1.0;
     }
 
@@ -76,11 +63,9 @@ impl Mergeable for SumState {
         if b.n == 0.0 {
             return *a;
         }
-        let (hi, e) = two_sum(a.hi, b.hi);
         Self {
             n: a.n + b.n,
-            hi,
-            lo: a.lo + b.lo + e,
+            sum: a.sum + b.sum,
             first: a.first,
             equal: a.equal && b.equal && a.first == b.first,
         }
