@@ -93,8 +93,8 @@ def rolling_var(
     Examples
     --------
     >>> import numpy as np, sectorflow as sf
-    >>> sf.rolling_var(np.array([1.0, 2.0, 3.0, 4.0, 4.0, 4.0]), 3).tolist()
-    [nan, nan, 1.0, 1.0, 0.3333333333333333, 0.0]
+    >>> sf.rolling_var(np.array([1.0, 2.0, 3.0, 4.0, 4.0, 4.0]), 3).round(12).tolist()
+    [nan, nan, 1.0, 1.0, 0.333333333333, 0.0]
     """
     return apply("rolling_var", x, window, min_periods=min_periods, ddof=ddof, by=by)
 

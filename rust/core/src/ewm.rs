@@ -1,6 +1,7 @@
 //! Exponentially weighted moving average with pandas' `ewm(...).mean()` semantics (ignore_na=False).
 
 use crate::error::{KernelError, same_length};
+use crate::grouped::Kernel;
 
 /// Decay and options of an exponentially weighted mean.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -119,6 +120,16 @@ pub fn ewm_mean(x: &[f64], spec: &EwmSpec, out: &mut [f64]) -> Result<(), Kernel
         };
     }
     Ok(())
+}
+
+/// The exponentially weighted mean as a kernel for the 2-D and grouped runners.
+#[derive(Clone, Copy, Debug)]
+pub struct Ewm(pub EwmSpec);
+
+impl Kernel for Ewm {
+    fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        ewm_mean(x, &self.0, out)
+    }
 }
 
 #[cfg(test)]

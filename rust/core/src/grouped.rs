@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
 use crate::threads::install;
+use crate::window::LANES;
 
 /// How a matrix is laid out in memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,45 +44,53 @@ impl<'a> Matrix<'a> {
     pub fn shape(&self) -> (usize, usize) {
         (self.rows, self.cols)
     }
-
-    /// Column `j`, borrowed when contiguous, else gathered into `scratch`.
-    fn column<'s>(&'s self, j: usize, scratch: &'s mut Vec<f64>) -> &'s [f64] {
-        match self.layout {
-            Layout::ColMajor => &self.data[j * self.rows..(j + 1) * self.rows],
-            Layout::RowMajor => {
-                scratch.clear();
-                scratch.extend(
-                    self.data
-                        .iter()
-                        .skip(j)
-                        .step_by(self.cols.max(1))
-                        .take(self.rows),
-                );
-                scratch
-            }
-        }
-    }
 }
 
 /// A kernel over one series (and optionally a second aligned one) writing one output series.
-pub trait SeriesKernel:
-    Fn(&[f64], Option<&[f64]>, &mut [f64]) -> Result<(), KernelError> + Sync
-{
+pub trait Kernel: Sync {
+    /// Runs on one series: `x`, the optional `y` and `out` have the same length.
+    fn series(&self, x: &[f64], y: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError>;
+
+    /// Runs on a row-major tile of [`LANES`] series side by side (`rows * LANES` values).
+    /// By default each lane is copied out and run through [`Kernel::series`].
+    fn tile(&self, x: &[f64], y: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        let rows = x.len() / LANES;
+        let lane = |v: &[f64], k: usize| (0..rows).map(|i| v[i * LANES + k]).collect::<Vec<f64>>();
+        let mut o = vec![f64::NAN; rows];
+        for k in 0..LANES {
+            let yk = y.map(|y| lane(y, k));
+            self.series(&lane(x, k), yk.as_deref(), &mut o)?;
+            for (i, v) in o.iter().enumerate() {
+                out[i * LANES + k] = *v;
+            }
+        }
+        Ok(())
+    }
 }
-impl<F> SeriesKernel for F where
-    F: Fn(&[f64], Option<&[f64]>, &mut [f64]) -> Result<(), KernelError> + Sync
-{
+
+/// Copies columns `j0..j0 + LANES` of a row-major matrix into a row-major tile (NaN past the edge).
+fn gather_tile(m: &Matrix<'_>, j0: usize, tile: &mut Vec<f64>) {
+    let width = LANES.min(m.cols - j0);
+    tile.clear();
+    tile.resize(m.rows * LANES, f64::NAN);
+    for (i, row) in tile.chunks_exact_mut(LANES).enumerate() {
+        let start = i * m.cols + j0;
+        row[..width].copy_from_slice(&m.data[start..start + width]);
+    }
 }
 
 /// Runs `kernel` on every column; `out` is column-major (`rows * cols`).
+///
+/// Row-major input runs in tiles of [`LANES`] adjacent columns, read a cache line per row;
+/// column-major input runs column by column on borrowed slices.
 pub fn run_columns(
     x: &Matrix<'_>,
     y: Option<&Matrix<'_>>,
     out: &mut [f64],
-    kernel: impl SeriesKernel,
+    kernel: &impl Kernel,
 ) -> Result<(), KernelError> {
     if let Some(y) = y
-        && y.shape() != x.shape()
+        && (y.shape() != x.shape() || y.layout != x.layout)
     {
         return Err(KernelError::invalid(
             "y",
@@ -97,16 +106,35 @@ pub fn run_columns(
         return Ok(());
     }
     let rows = x.rows;
-    install(|| {
-        out.par_chunks_mut(rows).enumerate().try_for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(sx, sy), (j, o)| {
-                let xc = x.column(j, sx);
-                let yc = y.map(|y| y.column(j, sy));
-                kernel(xc, yc, o)
-            },
-        )
-    })?
+    match x.layout {
+        Layout::ColMajor => install(|| {
+            out.par_chunks_mut(rows).enumerate().try_for_each(|(j, o)| {
+                let range = j * rows..(j + 1) * rows;
+                kernel.series(&x.data[range.clone()], y.map(|y| &y.data[range]), o)
+            })
+        })?,
+        Layout::RowMajor => install(|| {
+            out.par_chunks_mut(rows * LANES)
+                .enumerate()
+                .try_for_each_init(
+                    || (Vec::new(), Vec::new(), vec![f64::NAN; rows * LANES]),
+                    |(tx, ty, to), (t, o)| {
+                        let j0 = t * LANES;
+                        gather_tile(x, j0, tx);
+                        if let Some(y) = y {
+                            gather_tile(y, j0, ty);
+                        }
+                        kernel.tile(tx, y.map(|_| ty.as_slice()), to)?;
+                        for (k, col) in o.chunks_exact_mut(rows).enumerate() {
+                            for (i, v) in col.iter_mut().enumerate() {
+                                *v = to[i * LANES + k];
+                            }
+                        }
+                        Ok(())
+                    },
+                )
+        })?,
+    }
 }
 
 /// Rows grouped by key: group `g` holds rows `order[offsets[g]..offsets[g + 1]]` in their given order.
@@ -176,7 +204,7 @@ pub fn run_groups(
     y: Option<&[f64]>,
     groups: &Groups,
     out: &mut [f64],
-    kernel: impl SeriesKernel,
+    kernel: &impl Kernel,
 ) -> Result<(), KernelError> {
     same_length("out", x.len(), out.len())?;
     if let Some(y) = y {
@@ -204,7 +232,7 @@ pub fn run_groups(
     install(|| {
         pieces
             .into_par_iter()
-            .try_for_each(|(a, b, o)| kernel(&xs[a..b], ys.as_ref().map(|v| &v[a..b]), o))
+            .try_for_each(|(a, b, o)| kernel.series(&xs[a..b], ys.as_ref().map(|v| &v[a..b]), o))
     })??;
     out.fill(f64::NAN);
     for (&i, &v) in groups.order.iter().zip(&sorted_out) {
@@ -217,13 +245,17 @@ pub fn run_groups(
 mod tests {
     use super::*;
 
-    fn cumsum(x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
-        let mut s = 0.0;
-        for (o, v) in out.iter_mut().zip(x) {
-            s += v;
-            *o = s;
+    struct CumSum;
+
+    impl Kernel for CumSum {
+        fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+            let mut s = 0.0;
+            for (o, v) in out.iter_mut().zip(x) {
+                s += v;
+                *o = s;
+            }
+            Ok(())
         }
-        Ok(())
     }
 
     #[test]
@@ -232,7 +264,7 @@ mod tests {
         let codes = [0, 1, 0, 1, 0, -1];
         let groups = Groups::from_codes(&codes).unwrap();
         let mut out = [0.0; 6];
-        run_groups(&x, None, &groups, &mut out, cumsum).unwrap();
+        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
         assert_eq!(out[..5], [1.0, 10.0, 3.0, 30.0, 6.0]);
         assert!(out[5].is_nan());
     }
@@ -247,14 +279,14 @@ mod tests {
             &Matrix::new(&c, 3, 2, Layout::RowMajor).unwrap(),
             None,
             &mut a,
-            cumsum,
+            &CumSum,
         )
         .unwrap();
         run_columns(
             &Matrix::new(&f, 3, 2, Layout::ColMajor).unwrap(),
             None,
             &mut b,
-            cumsum,
+            &CumSum,
         )
         .unwrap();
         assert_eq!(a, b);

@@ -13,9 +13,13 @@ mod view;
 mod window;
 
 pub use error::KernelError;
-pub use ewm::{EwmSpec, ewm_mean};
-pub use grouped::{Groups, Layout, Matrix, SeriesKernel, run_columns, run_groups};
-pub use pct_change::pct_change;
-pub use rolling::{BinaryStat, RollingSpec, UnaryStat, rolling_binary, rolling_unary};
+pub use ewm::{Ewm, EwmSpec, ewm_mean};
+pub use grouped::{Groups, Kernel, Layout, Matrix, run_columns, run_groups};
+pub use pct_change::{PctChange, pct_change};
+pub use rolling::{
+    BinaryStat, Rolling, RollingPair, RollingSpec, UnaryStat, rolling_binary, rolling_binary_tile,
+    rolling_unary, rolling_unary_tile,
+};
 pub use threads::{current_num_threads, set_num_threads};
 pub use view::{Column, Validity};
+pub use window::LANES;

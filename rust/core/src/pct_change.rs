@@ -1,6 +1,7 @@
 //! Fractional change over `periods` rows: x[t] / x[t - periods] - 1 (pandas 3: no forward fill).
 
 use crate::error::{KernelError, same_length};
+use crate::grouped::Kernel;
 
 /// NaN where either end is NaN or outside the series; ±inf and zero divisors follow IEEE like pandas.
 pub fn pct_change(x: &[f64], periods: i64, out: &mut [f64]) -> Result<(), KernelError> {
@@ -19,6 +20,16 @@ pub fn pct_change(x: &[f64], periods: i64, out: &mut [f64]) -> Result<(), Kernel
         };
     }
     Ok(())
+}
+
+/// The fractional change as a kernel for the 2-D and grouped runners.
+#[derive(Clone, Copy, Debug)]
+pub struct PctChange(pub i64);
+
+impl Kernel for PctChange {
+    fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        pct_change(x, self.0, out)
+    }
 }
 
 #[cfg(test)]

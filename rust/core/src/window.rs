@@ -8,41 +8,50 @@
 //! depends only on the values inside it and the block boundaries. This is the van Herk / Gil-Werman
 //! scheme generalised from min/max to any mergeable statistic; it costs two absorbs and one merge per
 //! row and O(window) memory.
+//!
+//! Aggregates run `N` series side by side ("lanes", struct-of-arrays, branch-free selects) so that
+//! a tile of adjacent columns of a row-major panel vectorises; `N = 1` is the single-series case and
+//! runs exactly the same arithmetic, so every lane's result is bit-identical to its own series run.
 
-/// A statistic over a multiset of observations that can absorb one more and merge with another.
-pub(crate) trait Mergeable: Copy {
-    type Item: Copy;
+/// How many series a tile holds side by side: one 64-byte cache line of f64 per row.
+pub const LANES: usize = 8;
+
+/// A statistic over `N` multisets of observations (one per lane) that can absorb one more row and
+/// merge with another. A row's value is missing where it is not finite; `push` skips it per lane
+/// with branch-free selects so that the lanes vectorise.
+pub(crate) trait Mergeable<const N: usize>: Copy {
+    /// One row: `[f64; N]`, or a pair of them for two-series statistics.
+    type Row: Copy;
     /// The aggregate of no observations.
     const EMPTY: Self;
-    /// Absorbs one valid observation.
-    fn push(&mut self, item: Self::Item);
-    /// The aggregate of both multisets; `older` holds the earlier rows.
+    /// Absorbs the present values of `row`.
+    fn push(&mut self, row: &Self::Row);
+    /// The aggregate of both; `older` holds the earlier rows.
     fn merge(older: &Self, newer: &Self) -> Self;
-    /// How many observations were absorbed.
-    fn count(&self) -> usize;
+    /// How many observations lane `k` absorbed.
+    fn count(&self, k: usize) -> f64;
 }
 
-/// Row access for the driver: `None` where the row is missing.
-pub(crate) trait Rows {
-    type Item: Copy;
+/// Row access for the driver.
+pub(crate) trait Rows<const N: usize> {
+    type Row: Copy;
     fn len(&self) -> usize;
-    fn get(&self, i: usize) -> Option<Self::Item>;
+    fn get(&self, i: usize) -> Self::Row;
 }
 
 /// One series; NaN and ±inf are missing (pandas' convention).
 #[derive(Clone, Copy)]
 pub(crate) struct Single<'a>(pub &'a [f64]);
 
-impl Rows for Single<'_> {
-    type Item = f64;
-    #[inline]
+impl Rows<1> for Single<'_> {
+    type Row = [f64; 1];
+    #[inline(always)]
     fn len(&self) -> usize {
         self.0.len()
     }
-    #[inline]
-    fn get(&self, i: usize) -> Option<f64> {
-        let v = self.0[i];
-        v.is_finite().then_some(v)
+    #[inline(always)]
+    fn get(&self, i: usize) -> [f64; 1] {
+        [self.0[i]]
     }
 }
 
@@ -50,33 +59,71 @@ impl Rows for Single<'_> {
 #[derive(Clone, Copy)]
 pub(crate) struct Paired<'a>(pub &'a [f64], pub &'a [f64]);
 
-impl Rows for Paired<'_> {
-    type Item = (f64, f64);
-    #[inline]
+impl Rows<1> for Paired<'_> {
+    type Row = ([f64; 1], [f64; 1]);
+    #[inline(always)]
     fn len(&self) -> usize {
         self.0.len().min(self.1.len())
     }
-    #[inline]
-    fn get(&self, i: usize) -> Option<(f64, f64)> {
-        let (x, y) = (self.0[i], self.1[i]);
-        (x.is_finite() && y.is_finite()).then_some((x, y))
+    #[inline(always)]
+    fn get(&self, i: usize) -> ([f64; 1], [f64; 1]) {
+        ([self.0[i]], [self.1[i]])
+    }
+}
+
+/// A row-major tile of `LANES` series.
+#[derive(Clone, Copy)]
+pub(crate) struct Tile<'a>(pub &'a [f64]);
+
+#[inline(always)]
+fn lane_row(v: &[f64], i: usize) -> [f64; LANES] {
+    let mut row = [0.0; LANES];
+    row.copy_from_slice(&v[i * LANES..(i + 1) * LANES]);
+    row
+}
+
+impl Rows<LANES> for Tile<'_> {
+    type Row = [f64; LANES];
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.0.len() / LANES
+    }
+    #[inline(always)]
+    fn get(&self, i: usize) -> [f64; LANES] {
+        lane_row(self.0, i)
+    }
+}
+
+/// Two aligned row-major tiles.
+#[derive(Clone, Copy)]
+pub(crate) struct PairedTile<'a>(pub &'a [f64], pub &'a [f64]);
+
+impl Rows<LANES> for PairedTile<'_> {
+    type Row = ([f64; LANES], [f64; LANES]);
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.0.len().min(self.1.len()) / LANES
+    }
+    #[inline(always)]
+    fn get(&self, i: usize) -> ([f64; LANES], [f64; LANES]) {
+        (lane_row(self.0, i), lane_row(self.1, i))
     }
 }
 
 /// Calls `emit(i, aggregate of rows i+1-window ..= i)` for every row, in order.
-pub(crate) fn sliding<S, R>(rows: &R, window: usize, mut emit: impl FnMut(usize, &S))
-where
-    S: Mergeable,
-    R: Rows<Item = S::Item>,
+pub(crate) fn sliding<const N: usize, S, R>(
+    rows: &R,
+    window: usize,
+    mut emit: impl FnMut(usize, &S),
+) where
+    S: Mergeable<N>,
+    R: Rows<N, Row = S::Row>,
 {
     let n = rows.len();
     let window = window.max(1);
-    let first_end = window.min(n);
     let mut prefix = S::EMPTY;
-    for i in 0..first_end {
-        if let Some(v) = rows.get(i) {
-            prefix.push(v);
-        }
+    for i in 0..window.min(n) {
+        prefix.push(&rows.get(i));
         emit(i, &prefix);
     }
     if n <= window {
@@ -90,20 +137,22 @@ where
         let end = (current + window).min(n);
         let mut acc = S::EMPTY;
         for j in (0..window).rev() {
-            if let Some(v) = rows.get(block + j) {
-                acc.push(v);
-            }
+            acc.push(&rows.get(block + j));
             suffix[j] = acc;
         }
         let mut prefix = S::EMPTY;
         for (i, older) in (current..end).zip(&suffix[1..]) {
-            if let Some(v) = rows.get(i) {
-                prefix.push(v);
-            }
+            prefix.push(&rows.get(i));
             emit(i, &S::merge(older, &prefix));
         }
         block = current;
     }
+}
+
+/// `if c { a } else { b }`, written for the vectoriser.
+#[inline(always)]
+pub(crate) fn select(c: bool, a: f64, b: f64) -> f64 {
+    if c { a } else { b }
 }
 
 #[cfg(test)]
@@ -118,15 +167,15 @@ mod tests {
         n: usize,
     }
 
-    impl Mergeable for Span {
-        type Item = f64;
+    impl Mergeable<1> for Span {
+        type Row = [f64; 1];
         const EMPTY: Self = Self {
             lo: usize::MAX,
             hi: 0,
             n: 0,
         };
-        fn push(&mut self, item: f64) {
-            let i = item as usize;
+        fn push(&mut self, row: &[f64; 1]) {
+            let i = row[0] as usize;
             self.lo = self.lo.min(i);
             self.hi = self.hi.max(i);
             self.n += 1;
@@ -138,8 +187,8 @@ mod tests {
                 n: a.n + b.n,
             }
         }
-        fn count(&self) -> usize {
-            self.n
+        fn count(&self, _: usize) -> f64 {
+            self.n as f64
         }
     }
 
@@ -149,15 +198,11 @@ mod tests {
             let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
             for w in 1..45 {
                 let mut seen = 0;
-                sliding::<Span, _>(&Single(&xs), w, |i, s| {
+                sliding::<1, Span, _>(&Single(&xs), w, |i, s| {
                     assert_eq!(i, seen);
                     seen += 1;
                     let lo = (i + 1).saturating_sub(w);
-                    assert_eq!(
-                        (s.lo, s.hi, s.count()),
-                        (lo, i, i + 1 - lo),
-                        "n={n} w={w} i={i}"
-                    );
+                    assert_eq!((s.lo, s.hi, s.n), (lo, i, i + 1 - lo), "n={n} w={w} i={i}");
                 });
                 assert_eq!(seen, n);
             }

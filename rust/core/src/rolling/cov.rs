@@ -1,119 +1,119 @@
-//! Co-moments of two series over pairwise-complete rows: covariance, correlation and beta.
+//! Co-moments of two series over pairwise-complete rows, over `N` lanes: covariance, correlation
+//! and beta.
 
-use crate::window::Mergeable;
+use crate::window::{Mergeable, select};
 
-/// Count, shifted sums and the three second co-moments (Youngs-Cramer updates, Chan merges).
+/// Count and shifted power sums of both series (shifts: the lane's first pair, a member of its
+/// window), as [`VarState`](super::moments::VarState) does for one series.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct CoState {
-    n: f64,
-    shift_x: f64,
-    shift_y: f64,
-    sum_x: f64,
-    sum_y: f64,
-    cxx: f64,
-    cyy: f64,
-    cxy: f64,
+pub(crate) struct CoState<const N: usize> {
+    n: [f64; N],
+    shift_x: [f64; N],
+    shift_y: [f64; N],
+    sx: [f64; N],
+    sy: [f64; N],
+    sxx: [f64; N],
+    syy: [f64; N],
+    sxy: [f64; N],
 }
 
-impl CoState {
-    /// Sample covariance with `ddof`; NaN when `n <= ddof`.
-    pub(crate) fn cov(&self, ddof: f64) -> f64 {
-        if self.n > ddof {
-            self.cxy / (self.n - ddof)
-        } else {
-            f64::NAN
-        }
+impl<const N: usize> CoState<N> {
+    #[inline(always)]
+    fn cxx(&self, k: usize) -> f64 {
+        (self.sxx[k] - self.sx[k] * self.sx[k] / self.n[k]).max(0.0)
     }
 
-    /// Pearson correlation, clamped to [-1, 1]; NaN when either side has zero variance.
-    pub(crate) fn corr(&self) -> f64 {
-        if self.cxx > 0.0 && self.cyy > 0.0 {
-            (self.cxy / (self.cxx.sqrt() * self.cyy.sqrt())).clamp(-1.0, 1.0)
-        } else {
-            f64::NAN
-        }
+    #[inline(always)]
+    fn cyy(&self, k: usize) -> f64 {
+        (self.syy[k] - self.sy[k] * self.sy[k] / self.n[k]).max(0.0)
     }
 
-    /// Slope of y on x: cov(y, x) / var(x); NaN when x has zero variance. Items are (y, x).
-    pub(crate) fn beta(&self) -> f64 {
-        // Items arrive as (y, x): `cyy` holds the variance of x here.
-        if self.cyy > 0.0 {
-            self.cxy / self.cyy
-        } else {
-            f64::NAN
-        }
+    #[inline(always)]
+    fn cxy(&self, k: usize) -> f64 {
+        self.sxy[k] - self.sx[k] * self.sy[k] / self.n[k]
     }
 
-    pub(crate) fn n(&self) -> f64 {
-        self.n
+    /// Sample covariance of lane `k` with `ddof`; NaN when `n <= ddof`.
+    #[inline(always)]
+    pub(crate) fn cov(&self, k: usize, ddof: f64) -> f64 {
+        select(self.n[k] > ddof, self.cxy(k) / (self.n[k] - ddof), f64::NAN)
+    }
+
+    /// Pearson correlation of lane `k`, clamped to [-1, 1]; NaN when either side has zero variance
+    /// or `n <= ddof`.
+    #[inline(always)]
+    pub(crate) fn corr(&self, k: usize, ddof: f64) -> f64 {
+        let (cxx, cyy) = (self.cxx(k), self.cyy(k));
+        let r = (self.cxy(k) / (cxx.sqrt() * cyy.sqrt())).clamp(-1.0, 1.0);
+        select((cxx > 0.0) & (cyy > 0.0) & (self.n[k] > ddof), r, f64::NAN)
+    }
+
+    /// Slope of the first series on the second: cov(a, b) / var(b); NaN when b has zero variance
+    /// or `n <= ddof`.
+    #[inline(always)]
+    pub(crate) fn slope(&self, k: usize, ddof: f64) -> f64 {
+        let cyy = self.cyy(k);
+        select(
+            (cyy > 0.0) & (self.n[k] > ddof),
+            self.cxy(k) / cyy,
+            f64::NAN,
+        )
     }
 }
 
-impl Mergeable for CoState {
-    type Item = (f64, f64);
+impl<const N: usize> Mergeable<N> for CoState<N> {
+    type Row = ([f64; N], [f64; N]);
     const EMPTY: Self = Self {
-        n: 0.0,
-        shift_x: 0.0,
-        shift_y: 0.0,
-        sum_x: 0.0,
-        sum_y: 0.0,
-        cxx: 0.0,
-        cyy: 0.0,
-        cxy: 0.0,
+        n: [0.0; N],
+        shift_x: [0.0; N],
+        shift_y: [0.0; N],
+        sx: [0.0; N],
+        sy: [0.0; N],
+        sxx: [0.0; N],
+        syy: [0.0; N],
+        sxy: [0.0; N],
     };
 
-    #[inline]
-    fn push(&mut self, (x, y): (f64, f64)) {
-        if self.n == 0.0 {
-            *self = Self {
-                n: 1.0,
-                shift_x: x,
-                shift_y: y,
-                ..Self::EMPTY
-            };
-            return;
+    #[inline(always)]
+    fn push(&mut self, (xs, ys): &([f64; N], [f64; N])) {
+        for k in 0..N {
+            let v = xs[k].is_finite() & ys[k].is_finite();
+            let start = v & (self.n[k] == 0.0);
+            self.shift_x[k] = select(start, xs[k], self.shift_x[k]);
+            self.shift_y[k] = select(start, ys[k], self.shift_y[k]);
+            let dx = select(v, xs[k] - self.shift_x[k], 0.0);
+            let dy = select(v, ys[k] - self.shift_y[k], 0.0);
+            self.n[k] += select(v, 1.0, 0.0);
+            self.sx[k] += dx;
+            self.sy[k] += dy;
+            self.sxx[k] += dx * dx;
+            self.syy[k] += dy * dy;
+            self.sxy[k] += dx * dy;
         }
-        let dx = x - self.shift_x;
-        let dy = y - self.shift_y;
-        self.n += 1.0;
-        self.sum_x += dx;
-        self.sum_y += dy;
-        let ex = self.n.mul_add(dx, -self.sum_x);
-        let ey = self.n.mul_add(dy, -self.sum_y);
-        let f = 1.0 / (self.n * (self.n - 1.0));
-        self.cxx += ex * ex * f;
-        self.cyy += ey * ey * f;
-        self.cxy += ex * ey * f;
     }
 
-    #[inline]
+    #[inline(always)]
     fn merge(a: &Self, b: &Self) -> Self {
-        if a.n == 0.0 {
-            return *b;
+        let mut m = *a;
+        for k in 0..N {
+            let empty = a.n[k] == 0.0;
+            let cx = select(empty, 0.0, b.shift_x[k] - a.shift_x[k]);
+            let cy = select(empty, 0.0, b.shift_y[k] - a.shift_y[k]);
+            let nb = b.n[k];
+            m.n[k] = a.n[k] + nb;
+            m.shift_x[k] = select(empty, b.shift_x[k], a.shift_x[k]);
+            m.shift_y[k] = select(empty, b.shift_y[k], a.shift_y[k]);
+            m.sx[k] = a.sx[k] + (b.sx[k] + nb * cx);
+            m.sy[k] = a.sy[k] + (b.sy[k] + nb * cy);
+            m.sxx[k] = a.sxx[k] + (b.sxx[k] + cx * (2.0 * b.sx[k] + nb * cx));
+            m.syy[k] = a.syy[k] + (b.syy[k] + cy * (2.0 * b.sy[k] + nb * cy));
+            m.sxy[k] = a.sxy[k] + (b.sxy[k] + cx * b.sy[k] + cy * b.sx[k] + nb * cx * cy);
         }
-        if b.n == 0.0 {
-            return *a;
-        }
-        let n = a.n + b.n;
-        let dcx = b.shift_x - a.shift_x;
-        let dcy = b.shift_y - a.shift_y;
-        let delta_x = dcx + (b.sum_x / b.n - a.sum_x / a.n);
-        let delta_y = dcy + (b.sum_y / b.n - a.sum_y / a.n);
-        let w = a.n * b.n / n;
-        Self {
-            n,
-            shift_x: a.shift_x,
-            shift_y: a.shift_y,
-            sum_x: a.sum_x + b.n.mul_add(dcx, b.sum_x),
-            sum_y: a.sum_y + b.n.mul_add(dcy, b.sum_y),
-            cxx: a.cxx + b.cxx + delta_x * delta_x * w,
-            cyy: a.cyy + b.cyy + delta_y * delta_y * w,
-            cxy: a.cxy + b.cxy + delta_x * delta_y * w,
-        }
+        m
     }
 
-    #[inline]
-    fn count(&self) -> usize {
-        self.n as usize
+    #[inline(always)]
+    fn count(&self, k: usize) -> f64 {
+        self.n[k]
     }
 }

@@ -1,52 +1,60 @@
-//! Minimum and maximum: merges are exact, so the block scheme gives O(1) worst case per row.
+//! Minimum and maximum over `N` lanes: merges are exact, so the block scheme gives O(1) worst case
+//! per row.
 
-use crate::window::Mergeable;
+use crate::window::{Mergeable, select};
 
 /// Extremum of the observations; `MAX` chooses the maximum.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Extremum<const MAX: bool> {
-    n: usize,
-    value: f64,
+pub(crate) struct Extremum<const N: usize, const MAX: bool> {
+    n: [f64; N],
+    value: [f64; N],
 }
 
-impl<const MAX: bool> Extremum<MAX> {
-    pub(crate) fn value(&self) -> f64 {
-        self.value
+impl<const N: usize, const MAX: bool> Extremum<N, MAX> {
+    /// The extremum of lane `k`; NaN for no observations.
+    #[inline(always)]
+    pub(crate) fn value(&self, k: usize) -> f64 {
+        select(self.n[k] > 0.0, self.value[k], f64::NAN)
     }
 
-    #[inline]
+    #[inline(always)]
     fn pick(a: f64, b: f64) -> f64 {
         if MAX { a.max(b) } else { a.min(b) }
     }
 }
 
-impl<const MAX: bool> Mergeable for Extremum<MAX> {
-    type Item = f64;
+impl<const N: usize, const MAX: bool> Mergeable<N> for Extremum<N, MAX> {
+    type Row = [f64; N];
     const EMPTY: Self = Self {
-        n: 0,
-        value: if MAX {
+        n: [0.0; N],
+        value: [if MAX {
             f64::NEG_INFINITY
         } else {
             f64::INFINITY
-        },
+        }; N],
     };
 
-    #[inline]
-    fn push(&mut self, x: f64) {
-        self.n += 1;
-        self.value = Self::pick(self.value, x);
-    }
-
-    #[inline]
-    fn merge(a: &Self, b: &Self) -> Self {
-        Self {
-            n: a.n + b.n,
-            value: Self::pick(a.value, b.value),
+    #[inline(always)]
+    fn push(&mut self, x: &[f64; N]) {
+        for k in 0..N {
+            let v = x[k].is_finite();
+            self.n[k] += select(v, 1.0, 0.0);
+            self.value[k] = select(v, Self::pick(self.value[k], x[k]), self.value[k]);
         }
     }
 
-    #[inline]
-    fn count(&self) -> usize {
-        self.n
+    #[inline(always)]
+    fn merge(a: &Self, b: &Self) -> Self {
+        let mut m = *a;
+        for k in 0..N {
+            m.n[k] = a.n[k] + b.n[k];
+            m.value[k] = Self::pick(a.value[k], b.value[k]);
+        }
+        m
+    }
+
+    #[inline(always)]
+    fn count(&self, k: usize) -> f64 {
+        self.n[k]
     }
 }

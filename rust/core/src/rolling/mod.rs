@@ -7,7 +7,8 @@ mod moments;
 use std::str::FromStr;
 
 use crate::error::{KernelError, same_length};
-use crate::window::{Mergeable, Paired, Rows, Single, sliding};
+use crate::grouped::Kernel;
+use crate::window::{LANES, Mergeable, Paired, PairedTile, Rows, Single, Tile, select, sliding};
 use cov::CoState;
 use minmax::Extremum;
 use moments::{HigherState, SumState, VarState};
@@ -141,20 +142,75 @@ impl FromStr for BinaryStat {
     }
 }
 
-/// Runs `finish` on every window that holds at least `min_periods` observations; NaN elsewhere.
-fn drive<S, R>(rows: &R, spec: &RollingSpec, out: &mut [f64], finish: impl Fn(usize, &S) -> f64)
-where
-    S: Mergeable,
-    R: Rows<Item = S::Item>,
-{
-    let min_periods = spec.min_periods;
-    sliding::<S, R>(rows, spec.window, |i, s| {
-        out[i] = if s.count() >= min_periods {
-            finish(i, s)
-        } else {
-            f64::NAN
-        };
-    });
+/// Runs one window statistic over rows laid out as `N` lanes (a series, or a tile of series).
+trait Driver<const N: usize> {
+    type Row;
+    /// Writes `finish(current value, window aggregate, lane)` wherever the window holds at least
+    /// `min_periods` observations, NaN elsewhere.
+    fn run<S: Mergeable<N, Row = Self::Row>>(&mut self, finish: impl Fn(f64, &S, usize) -> f64);
+}
+
+/// Rows, the current values (row-major, `N` per row) and where the results go.
+struct On<'a, R> {
+    rows: R,
+    current: &'a [f64],
+    spec: &'a RollingSpec,
+    out: &'a mut [f64],
+}
+
+impl<const N: usize, R: Rows<N>> Driver<N> for On<'_, R> {
+    type Row = R::Row;
+    fn run<S: Mergeable<N, Row = R::Row>>(&mut self, finish: impl Fn(f64, &S, usize) -> f64) {
+        let (current, out) = (self.current, &mut *self.out);
+        let min_periods = self.spec.min_periods as f64;
+        sliding::<N, S, R>(&self.rows, self.spec.window, |i, s| {
+            let current = &current[i * N..(i + 1) * N];
+            let out = &mut out[i * N..(i + 1) * N];
+            for k in 0..N {
+                out[k] = select(
+                    s.count(k) >= min_periods,
+                    finish(current[k], s, k),
+                    f64::NAN,
+                );
+            }
+        });
+    }
+}
+
+fn unary_on<const N: usize, D: Driver<N, Row = [f64; N]>>(stat: UnaryStat, ddof: f64, d: &mut D) {
+    match stat {
+        UnaryStat::Sum => d.run(|_, s: &SumState<N>, k| s.sum(k)),
+        UnaryStat::Mean => d.run(|_, s: &SumState<N>, k| s.mean(k)),
+        UnaryStat::Var => d.run(|_, s: &VarState<N>, k| s.var(k, ddof)),
+        UnaryStat::Std => d.run(|_, s: &VarState<N>, k| s.var(k, ddof).sqrt()),
+        UnaryStat::Zscore => d.run(|current, s: &VarState<N>, k| {
+            let z = s.deviation(k, current) / s.var(k, ddof).sqrt();
+            select(current.is_finite() & (s.m2(k) > 0.0), z, f64::NAN)
+        }),
+        UnaryStat::Skew => d.run(|_, s: &HigherState<N>, k| s.skew(k)),
+        UnaryStat::Kurt => d.run(|_, s: &HigherState<N>, k| s.kurt(k)),
+        UnaryStat::Min => d.run(|_, s: &Extremum<N, false>, k| s.value(k)),
+        UnaryStat::Max => d.run(|_, s: &Extremum<N, true>, k| s.value(k)),
+    }
+}
+
+fn binary_on<const N: usize, D: Driver<N, Row = ([f64; N], [f64; N])>>(
+    stat: BinaryStat,
+    ddof: f64,
+    d: &mut D,
+) {
+    match stat {
+        BinaryStat::Cov => d.run(|_, s: &CoState<N>, k| s.cov(k, ddof)),
+        BinaryStat::Corr => d.run(|_, s: &CoState<N>, k| s.corr(k, ddof)),
+        BinaryStat::Beta => d.run(|_, s: &CoState<N>, k| s.slope(k, ddof)),
+    }
+}
+
+fn check_unary(stat: UnaryStat, spec: &RollingSpec) -> Result<(), KernelError> {
+    if stat.uses_ddof() {
+        spec.check_ddof()?;
+    }
+    Ok(())
 }
 
 /// Rolling `stat` of `x` into `out` (same length).
@@ -165,35 +221,34 @@ pub fn rolling_unary(
     out: &mut [f64],
 ) -> Result<(), KernelError> {
     same_length("out", x.len(), out.len())?;
-    if stat.uses_ddof() {
-        spec.check_ddof()?;
-    }
-    let rows = Single(x);
-    let ddof = spec.ddof as f64;
-    let nonempty = |v: f64, n: usize| if n > 0 { v } else { f64::NAN };
-    match stat {
-        UnaryStat::Sum => drive(&rows, spec, out, |_, s: &SumState| s.sum()),
-        UnaryStat::Mean => drive(&rows, spec, out, |_, s: &SumState| {
-            nonempty(s.mean(), s.count())
-        }),
-        UnaryStat::Var => drive(&rows, spec, out, |_, s: &VarState| s.var(ddof)),
-        UnaryStat::Std => drive(&rows, spec, out, |_, s: &VarState| s.var(ddof).sqrt()),
-        UnaryStat::Zscore => drive(&rows, spec, out, |i, s: &VarState| {
-            let current = x[i];
-            if !current.is_finite() || s.m2() <= 0.0 {
-                return f64::NAN;
-            }
-            s.deviation(current) / s.var(ddof).sqrt()
-        }),
-        UnaryStat::Skew => drive(&rows, spec, out, |_, s: &HigherState| s.skew()),
-        UnaryStat::Kurt => drive(&rows, spec, out, |_, s: &HigherState| s.kurt()),
-        UnaryStat::Min => drive(&rows, spec, out, |_, s: &Extremum<false>| {
-            nonempty(s.value(), s.count())
-        }),
-        UnaryStat::Max => drive(&rows, spec, out, |_, s: &Extremum<true>| {
-            nonempty(s.value(), s.count())
-        }),
-    }
+    check_unary(stat, spec)?;
+    let mut d = On {
+        rows: Single(x),
+        current: x,
+        spec,
+        out,
+    };
+    unary_on::<1, _>(stat, spec.ddof as f64, &mut d);
+    Ok(())
+}
+
+/// [`rolling_unary`] on a row-major tile of [`LANES`] series; bit-identical per lane.
+pub fn rolling_unary_tile(
+    stat: UnaryStat,
+    x: &[f64],
+    spec: &RollingSpec,
+    out: &mut [f64],
+) -> Result<(), KernelError> {
+    same_length("out", x.len(), out.len())?;
+    check_tile(x.len())?;
+    check_unary(stat, spec)?;
+    let mut d = On {
+        rows: Tile(x),
+        current: x,
+        spec,
+        out,
+    };
+    unary_on::<LANES, _>(stat, spec.ddof as f64, &mut d);
     Ok(())
 }
 
@@ -208,18 +263,83 @@ pub fn rolling_binary(
     same_length("y", a.len(), b.len())?;
     same_length("out", a.len(), out.len())?;
     spec.check_ddof()?;
-    let rows = Paired(a, b);
-    let ddof = spec.ddof as f64;
-    match stat {
-        BinaryStat::Cov => drive(&rows, spec, out, |_, s: &CoState| s.cov(ddof)),
-        BinaryStat::Corr => drive(&rows, spec, out, |_, s: &CoState| {
-            if s.n() > ddof { s.corr() } else { f64::NAN }
-        }),
-        BinaryStat::Beta => drive(&rows, spec, out, |_, s: &CoState| {
-            if s.n() > ddof { s.beta() } else { f64::NAN }
-        }),
-    }
+    let mut d = On {
+        rows: Paired(a, b),
+        current: a,
+        spec,
+        out,
+    };
+    binary_on::<1, _>(stat, spec.ddof as f64, &mut d);
     Ok(())
+}
+
+/// [`rolling_binary`] on row-major tiles of [`LANES`] series; bit-identical per lane.
+pub fn rolling_binary_tile(
+    stat: BinaryStat,
+    a: &[f64],
+    b: &[f64],
+    spec: &RollingSpec,
+    out: &mut [f64],
+) -> Result<(), KernelError> {
+    same_length("y", a.len(), b.len())?;
+    same_length("out", a.len(), out.len())?;
+    check_tile(a.len())?;
+    spec.check_ddof()?;
+    let mut d = On {
+        rows: PairedTile(a, b),
+        current: a,
+        spec,
+        out,
+    };
+    binary_on::<LANES, _>(stat, spec.ddof as f64, &mut d);
+    Ok(())
+}
+
+fn check_tile(len: usize) -> Result<(), KernelError> {
+    if len % LANES == 0 {
+        Ok(())
+    } else {
+        Err(KernelError::invalid(
+            "x",
+            format!("a tile holds rows of {LANES} values, got {len} values"),
+        ))
+    }
+}
+
+/// A rolling statistic of one series, as a kernel for the 2-D and grouped runners.
+#[derive(Clone, Copy, Debug)]
+pub struct Rolling {
+    pub stat: UnaryStat,
+    pub spec: RollingSpec,
+}
+
+impl Kernel for Rolling {
+    fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        rolling_unary(self.stat, x, &self.spec, out)
+    }
+    fn tile(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        rolling_unary_tile(self.stat, x, &self.spec, out)
+    }
+}
+
+/// A rolling statistic of two series, as a kernel for the 2-D and grouped runners.
+#[derive(Clone, Copy, Debug)]
+pub struct RollingPair {
+    pub stat: BinaryStat,
+    pub spec: RollingSpec,
+}
+
+impl Kernel for RollingPair {
+    fn series(&self, a: &[f64], b: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        rolling_binary(self.stat, a, b.ok_or_else(missing_y)?, &self.spec, out)
+    }
+    fn tile(&self, a: &[f64], b: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        rolling_binary_tile(self.stat, a, b.ok_or_else(missing_y)?, &self.spec, out)
+    }
+}
+
+fn missing_y() -> KernelError {
+    KernelError::invalid("y", "this statistic needs a second series y")
 }
 
 #[cfg(test)]
@@ -340,6 +460,40 @@ mod tests {
             assert!((-1.0..=1.0).contains(&corr[i]));
             assert!((corr[i] - 1.0).abs() < 1e-12);
             assert!((beta[i] - 3.0).abs() < 1e-9, "{}", beta[i]);
+        }
+    }
+
+    #[test]
+    fn tiles_are_bit_identical_to_series() {
+        let rows = 300;
+        let mut tile = vec![0.0; rows * LANES];
+        for (i, v) in tile.iter_mut().enumerate() {
+            *v = ((i * 7919) % 101) as f64 * 0.37 - 10.0;
+            if i % 37 == 0 {
+                *v = f64::NAN;
+            }
+        }
+        let spec = RollingSpec::new(25, Some(3), 1).unwrap();
+        for stat in [
+            UnaryStat::Mean,
+            UnaryStat::Var,
+            UnaryStat::Zscore,
+            UnaryStat::Kurt,
+            UnaryStat::Max,
+        ] {
+            let mut out = vec![0.0; tile.len()];
+            rolling_unary_tile(stat, &tile, &spec, &mut out).unwrap();
+            for k in 0..LANES {
+                let col: Vec<f64> = (0..rows).map(|i| tile[i * LANES + k]).collect();
+                let mut want = vec![0.0; rows];
+                rolling_unary(stat, &col, &spec, &mut want).unwrap();
+                for i in 0..rows {
+                    let got = out[i * LANES + k];
+                    assert!(
+                        got.to_bits() == want[i].to_bits() || (got.is_nan() && want[i].is_nan())
+                    );
+                }
+            }
         }
     }
 

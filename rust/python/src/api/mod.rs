@@ -4,7 +4,7 @@ mod rolling;
 
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
-use sectorflow_core::{run_columns, run_groups, Groups, KernelError, Matrix, SeriesKernel};
+use sectorflow_core::{run_columns, run_groups, Groups, Kernel, KernelError, Matrix};
 
 use crate::errors::to_py_err;
 use crate::input::{matrix_out, series_out, Source, Values};
@@ -34,7 +34,7 @@ pub(crate) fn run<'py>(
     x: &Bound<'py, PyAny>,
     y: Option<&Bound<'py, PyAny>>,
     by: Option<PyReadonlyArray1<'py, i64>>,
-    kernel: impl SeriesKernel,
+    kernel: impl Kernel,
 ) -> PyResult<Bound<'py, PyAny>> {
     let xs = Source::extract(x, "x")?;
     let ys = y.map(|y| Source::extract(y, "y")).transpose()?;
@@ -70,7 +70,7 @@ pub(crate) fn run<'py>(
                         }
                     }
                     match &codes {
-                        None => kernel(&x, y.as_deref(), &mut out)?,
+                        None => kernel.series(&x, y.as_deref(), &mut out)?,
                         Some(c) => {
                             if c.len() != x.len() {
                                 return Err(KernelError::LengthMismatch {

@@ -3,8 +3,7 @@
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use sectorflow_core::{
-    ewm_mean as core_ewm_mean, pct_change as core_pct_change, rolling_binary, rolling_unary,
-    BinaryStat, EwmSpec, KernelError, RollingSpec, UnaryStat,
+    BinaryStat, Ewm, EwmSpec, KernelError, PctChange, Rolling, RollingPair, RollingSpec, UnaryStat,
 };
 
 use super::run;
@@ -20,9 +19,7 @@ fn unary<'py>(
     by: Codes<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let spec = spec.map_err(to_py_err)?;
-    run(py, x, None, by, move |x, _, out| {
-        rolling_unary(stat, x, &spec, out)
-    })
+    run(py, x, None, by, Rolling { stat, spec })
 }
 
 fn binary<'py>(
@@ -34,10 +31,7 @@ fn binary<'py>(
     by: Codes<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let spec = spec.map_err(to_py_err)?;
-    run(py, a, Some(b), by, move |a, b, out| match b {
-        Some(b) => rolling_binary(stat, a, b, &spec, out),
-        None => Err(KernelError::invalid("y", "y is required")),
-    })
+    run(py, a, Some(b), by, RollingPair { stat, spec })
 }
 
 macro_rules! unary_fn {
@@ -130,9 +124,7 @@ fn ewm_mean<'py>(
     by: Codes<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let spec = EwmSpec::new(com, span, halflife, alpha, adjust, min_periods).map_err(to_py_err)?;
-    run(py, x, None, by, move |x, _, out| {
-        core_ewm_mean(x, &spec, out)
-    })
+    run(py, x, None, by, Ewm(spec))
 }
 
 #[pyfunction]
@@ -143,9 +135,7 @@ fn pct_change<'py>(
     periods: i64,
     by: Codes<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    run(py, x, None, by, move |x, _, out| {
-        core_pct_change(x, periods, out)
-    })
+    run(py, x, None, by, PctChange(periods))
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
