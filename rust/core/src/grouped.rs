@@ -51,18 +51,15 @@ pub trait Kernel: Sync {
     /// Runs on one series: `x`, the optional `y` and `out` have the same length.
     fn series(&self, x: &[f64], y: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError>;
 
-    /// Runs on a row-major tile of [`LANES`] series side by side (`rows * LANES` values).
-    /// By default each lane is copied out and run through [`Kernel::series`].
+    /// Runs on a row-major tile of [`LANES`] series side by side (`x[i * LANES + k]`), writing
+    /// each lane's results one after another (`out[k * rows + i]`). By default each lane is copied
+    /// out and run through [`Kernel::series`].
     fn tile(&self, x: &[f64], y: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
         let rows = x.len() / LANES;
         let lane = |v: &[f64], k: usize| (0..rows).map(|i| v[i * LANES + k]).collect::<Vec<f64>>();
-        let mut o = vec![f64::NAN; rows];
-        for k in 0..LANES {
+        for (k, o) in out.chunks_exact_mut(rows.max(1)).enumerate().take(LANES) {
             let yk = y.map(|y| lane(y, k));
-            self.series(&lane(x, k), yk.as_deref(), &mut o)?;
-            for (i, v) in o.iter().enumerate() {
-                out[i * LANES + k] = *v;
-            }
+            self.series(&lane(x, k), yk.as_deref(), o)?;
         }
         Ok(())
     }
@@ -73,9 +70,19 @@ fn gather_tile(m: &Matrix<'_>, j0: usize, tile: &mut Vec<f64>) {
     let width = LANES.min(m.cols - j0);
     tile.clear();
     tile.resize(m.rows * LANES, f64::NAN);
-    for (i, row) in tile.chunks_exact_mut(LANES).enumerate() {
-        let start = i * m.cols + j0;
-        row[..width].copy_from_slice(&m.data[start..start + width]);
+    let rows = tile
+        .chunks_exact_mut(LANES)
+        .zip(m.data[j0..].chunks(m.cols));
+    if width == LANES {
+        for (dst, src) in rows {
+            let dst: &mut [f64; LANES] = dst.try_into().unwrap_or_else(|_| unreachable!());
+            let src: &[f64; LANES] = src[..LANES].try_into().unwrap_or_else(|_| unreachable!());
+            *dst = *src;
+        }
+    } else {
+        for (dst, src) in rows {
+            dst[..width].copy_from_slice(&src[..width]);
+        }
     }
 }
 
@@ -124,13 +131,15 @@ pub fn run_columns(
                         if let Some(y) = y {
                             gather_tile(y, j0, ty);
                         }
-                        kernel.tile(tx, y.map(|_| ty.as_slice()), to)?;
-                        for (k, col) in o.chunks_exact_mut(rows).enumerate() {
-                            for (i, v) in col.iter_mut().enumerate() {
-                                *v = to[i * LANES + k];
-                            }
+                        let ty = y.map(|_| ty.as_slice());
+                        if o.len() == to.len() {
+                            kernel.tile(tx, ty, o)
+                        } else {
+                            // The last, narrower tile: its padding lanes have nowhere to go.
+                            kernel.tile(tx, ty, to)?;
+                            o.copy_from_slice(&to[..o.len()]);
+                            Ok(())
                         }
-                        Ok(())
                     },
                 )
         })?,
@@ -220,7 +229,7 @@ pub fn run_groups(
     let gather = |v: &[f64]| groups.order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
     let xs = gather(x);
     let ys = y.map(gather);
-    let mut sorted_out = vec![f64::NAN; xs.len()];
+    let mut sorted_out = vec![0.0; xs.len()];
     let mut pieces = Vec::with_capacity(groups.len());
     let mut rest = sorted_out.as_mut_slice();
     for g in 0..groups.len() {

@@ -111,6 +111,7 @@ impl Rows<LANES> for PairedTile<'_> {
 }
 
 /// Calls `emit(i, aggregate of rows i+1-window ..= i)` for every row, in order.
+#[inline(always)]
 pub(crate) fn sliding<const N: usize, S, R>(
     rows: &R,
     window: usize,
