@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
-use crate::threads::install;
+use crate::threads::{current_num_threads, install};
 use crate::window::LANES;
 
 /// How a matrix is laid out in memory.
@@ -120,29 +120,37 @@ pub fn run_columns(
                 kernel.series(&x.data[range.clone()], y.map(|y| &y.data[range]), o)
             })
         })?,
-        Layout::RowMajor => install(|| {
-            out.par_chunks_mut(rows * LANES)
-                .enumerate()
-                .try_for_each_init(
-                    || (Vec::new(), Vec::new(), vec![f64::NAN; rows * LANES]),
-                    |(tx, ty, to), (t, o)| {
-                        let j0 = t * LANES;
-                        gather_tile(x, j0, tx);
-                        if let Some(y) = y {
-                            gather_tile(y, j0, ty);
+        Layout::RowMajor => {
+            // A few tasks per thread, each running its tiles in turn on one set of scratch buffers.
+            let tiles = x.cols.div_ceil(LANES);
+            let tasks = (current_num_threads() * 4).clamp(1, tiles);
+            let per_task = tiles.div_ceil(tasks);
+            install(|| {
+                out.par_chunks_mut(rows * LANES * per_task)
+                    .enumerate()
+                    .try_for_each(|(task, chunk)| {
+                        let mut tx = Vec::new();
+                        let mut ty = Vec::new();
+                        let mut to = vec![f64::NAN; rows * LANES];
+                        for (t, o) in chunk.chunks_mut(rows * LANES).enumerate() {
+                            let j0 = (task * per_task + t) * LANES;
+                            gather_tile(x, j0, &mut tx);
+                            if let Some(y) = y {
+                                gather_tile(y, j0, &mut ty);
+                            }
+                            let ty = y.map(|_| ty.as_slice());
+                            if o.len() == to.len() {
+                                kernel.tile(&tx, ty, o)?;
+                            } else {
+                                // The last, narrower tile: its padding lanes have nowhere to go.
+                                kernel.tile(&tx, ty, &mut to)?;
+                                o.copy_from_slice(&to[..o.len()]);
+                            }
                         }
-                        let ty = y.map(|_| ty.as_slice());
-                        if o.len() == to.len() {
-                            kernel.tile(tx, ty, o)
-                        } else {
-                            // The last, narrower tile: its padding lanes have nowhere to go.
-                            kernel.tile(tx, ty, to)?;
-                            o.copy_from_slice(&to[..o.len()]);
-                            Ok(())
-                        }
-                    },
-                )
-        })?,
+                        Ok(())
+                    })
+            })?
+        }
     }
 }
 

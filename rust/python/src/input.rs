@@ -6,8 +6,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
-use numpy::ndarray::{Array2, ShapeBuilder};
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyArray;
 use sectorflow_core::{Column, KernelError, Layout, Validity};
@@ -127,19 +126,13 @@ fn numpy_values<'a>(
     }
 }
 
-/// A 1-D float64 numpy array owning `out`.
-pub(crate) fn series_out(py: Python<'_>, out: Vec<f64>) -> Bound<'_, PyAny> {
-    PyArray1::from_vec(py, out).into_any()
+/// A new 1-D float64 numpy array of `n` zeros, for a kernel to fill.
+pub(crate) fn series_out(py: Python<'_>, n: usize) -> Bound<'_, PyArray1<f64>> {
+    PyArray1::zeros(py, n, false)
 }
 
-/// A 2-D float64 numpy array (Fortran order) owning the column-major `out`.
-pub(crate) fn matrix_out(
-    py: Python<'_>,
-    out: Vec<f64>,
-    rows: usize,
-    cols: usize,
-) -> PyResult<Bound<'_, PyAny>> {
-    let arr = Array2::from_shape_vec((rows, cols).f(), out)
-        .map_err(|e| to_py_err(KernelError::invalid("x", e.to_string())))?;
-    Ok(arr.into_pyarray(py).into_any())
+/// A new `rows x cols` float64 numpy array of zeros in Fortran order (one series per column,
+/// each contiguous), for a kernel to fill.
+pub(crate) fn matrix_out(py: Python<'_>, rows: usize, cols: usize) -> Bound<'_, PyArray2<f64>> {
+    PyArray2::zeros(py, [rows, cols], true)
 }

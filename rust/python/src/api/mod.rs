@@ -2,7 +2,7 @@
 
 mod rolling;
 
-use numpy::PyReadonlyArray1;
+use numpy::{PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 use sectorflow_core::{run_columns, run_groups, Groups, Kernel, KernelError, Matrix};
 
@@ -29,6 +29,9 @@ fn get_num_threads() -> usize {
 }
 
 /// Runs `kernel` on `x` (and `y`): once for a 1-D series, per key of `by`, or per column of a matrix.
+///
+/// The result is a numpy array allocated by numpy (which asks the OS for huge pages on large
+/// arrays, so first-touch page faults stay cheap) and filled with the GIL released.
 pub(crate) fn run<'py>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
@@ -57,36 +60,39 @@ pub(crate) fn run<'py>(
                     )));
                 }
             };
-            let out = py
-                .detach(|| {
-                    let mut out = vec![f64::NAN; x.len()];
-                    if let Some(y) = &y {
-                        if y.len() != x.len() {
-                            return Err(KernelError::LengthMismatch {
-                                name: "y",
-                                expected: x.len(),
-                                got: y.len(),
-                            });
-                        }
-                    }
-                    match &codes {
-                        None => kernel.series(&x, y.as_deref(), &mut out)?,
-                        Some(c) => {
-                            if c.len() != x.len() {
-                                return Err(KernelError::LengthMismatch {
-                                    name: "by",
-                                    expected: x.len(),
-                                    got: c.len(),
-                                });
-                            }
-                            let groups = Groups::from_codes(c)?;
-                            run_groups(&x, y.as_deref(), &groups, &mut out, &kernel)?;
-                        }
-                    }
-                    Ok(out)
-                })
-                .map_err(to_py_err)?;
-            Ok(series_out(py, out))
+            let n = x.len();
+            let check = |name: &'static str, got: usize| {
+                if got == n {
+                    Ok(())
+                } else {
+                    Err(to_py_err(KernelError::LengthMismatch {
+                        name,
+                        expected: n,
+                        got,
+                    }))
+                }
+            };
+            if let Some(y) = &y {
+                check("y", y.len())?;
+            }
+            if let Some(c) = &codes {
+                check("by", c.len())?;
+            }
+            let result = series_out(py, n);
+            let mut guard = result.readwrite();
+            let out = guard
+                .as_slice_mut()
+                .map_err(|e| to_py_err(KernelError::invalid("x", e.to_string())))?;
+            py.detach(|| match &codes {
+                None => kernel.series(&x, y.as_deref(), out),
+                Some(c) => {
+                    let groups = Groups::from_codes(c)?;
+                    run_groups(&x, y.as_deref(), &groups, out, &kernel)
+                }
+            })
+            .map_err(to_py_err)?;
+            drop(guard);
+            Ok(result.into_any())
         }
         (
             Values::Matrix {
@@ -119,13 +125,15 @@ pub(crate) fn run<'py>(
                 }
             };
             let xm = Matrix::new(&data, rows, cols, layout).map_err(to_py_err)?;
-            let out = py
-                .detach(|| {
-                    let mut out = vec![f64::NAN; rows * cols];
-                    run_columns(&xm, ym.as_ref(), &mut out, &kernel).map(|()| out)
-                })
+            let result = matrix_out(py, rows, cols);
+            let mut guard = result.readwrite();
+            let out = guard
+                .as_slice_mut()
+                .map_err(|e| to_py_err(KernelError::invalid("x", e.to_string())))?;
+            py.detach(|| run_columns(&xm, ym.as_ref(), out, &kernel))
                 .map_err(to_py_err)?;
-            matrix_out(py, out, rows, cols)
+            drop(guard);
+            Ok(result.into_any())
         }
     }
 }
