@@ -166,34 +166,71 @@ impl<const N: usize, R: Rows<N>> Driver<N> for On<'_, R> {
         let rows = self.rows.len();
         let min_periods = self.spec.min_periods as f64;
         // Lane k's results are out[k * rows..(k + 1) * rows]: column-major, one series after another.
-        sliding::<N, S, R>(&self.rows, self.spec.window, |i, s| {
-            let current = &current[i * N..(i + 1) * N];
-            for k in 0..N {
-                out[k * rows + i] = select(
-                    s.count(k) >= min_periods,
-                    finish(current[k], s, k),
-                    f64::NAN,
-                );
-            }
-        });
+        sliding::<N, S, R>(
+            &self.rows,
+            self.spec.window,
+            #[inline(always)]
+            |i, s| {
+                let current = &current[i * N..(i + 1) * N];
+                // Computed side by side (vectorised), then stored to the N output columns.
+                let mut values = [0.0; N];
+                for (k, v) in values.iter_mut().enumerate() {
+                    *v = select(
+                        s.count(k) >= min_periods,
+                        finish(current[k], s, k),
+                        f64::NAN,
+                    );
+                }
+                for (k, v) in values.into_iter().enumerate() {
+                    out[k * rows + i] = v;
+                }
+            },
+        );
     }
 }
 
 #[inline(always)]
 fn unary_on<const N: usize, D: Driver<N, Row = [f64; N]>>(stat: UnaryStat, ddof: f64, d: &mut D) {
     match stat {
-        UnaryStat::Sum => d.run(|_, s: &SumState<N>, k| s.sum(k)),
-        UnaryStat::Mean => d.run(|_, s: &SumState<N>, k| s.mean(k)),
-        UnaryStat::Var => d.run(|_, s: &VarState<N>, k| s.var(k, ddof)),
-        UnaryStat::Std => d.run(|_, s: &VarState<N>, k| s.var(k, ddof).sqrt()),
-        UnaryStat::Zscore => d.run(|current, s: &VarState<N>, k| {
-            let z = s.deviation(k, current) / s.var(k, ddof).sqrt();
-            select(current.is_finite() & (s.m2(k) > 0.0), z, f64::NAN)
-        }),
-        UnaryStat::Skew => d.run(|_, s: &HigherState<N>, k| s.skew(k)),
-        UnaryStat::Kurt => d.run(|_, s: &HigherState<N>, k| s.kurt(k)),
-        UnaryStat::Min => d.run(|_, s: &Extremum<N, false>, k| s.value(k)),
-        UnaryStat::Max => d.run(|_, s: &Extremum<N, true>, k| s.value(k)),
+        UnaryStat::Sum => d.run(
+            #[inline(always)]
+            |_, s: &SumState<N>, k| s.sum(k),
+        ),
+        UnaryStat::Mean => d.run(
+            #[inline(always)]
+            |_, s: &SumState<N>, k| s.mean(k),
+        ),
+        UnaryStat::Var => d.run(
+            #[inline(always)]
+            |_, s: &VarState<N>, k| s.var(k, ddof),
+        ),
+        UnaryStat::Std => d.run(
+            #[inline(always)]
+            |_, s: &VarState<N>, k| s.var(k, ddof).sqrt(),
+        ),
+        UnaryStat::Zscore => d.run(
+            #[inline(always)]
+            |current, s: &VarState<N>, k| {
+                let z = s.deviation(k, current) / s.var(k, ddof).sqrt();
+                select(current.is_finite() & (s.m2(k) > 0.0), z, f64::NAN)
+            },
+        ),
+        UnaryStat::Skew => d.run(
+            #[inline(always)]
+            |_, s: &HigherState<N>, k| s.skew(k),
+        ),
+        UnaryStat::Kurt => d.run(
+            #[inline(always)]
+            |_, s: &HigherState<N>, k| s.kurt(k),
+        ),
+        UnaryStat::Min => d.run(
+            #[inline(always)]
+            |_, s: &Extremum<N, false>, k| s.value(k),
+        ),
+        UnaryStat::Max => d.run(
+            #[inline(always)]
+            |_, s: &Extremum<N, true>, k| s.value(k),
+        ),
     }
 }
 
@@ -204,9 +241,18 @@ fn binary_on<const N: usize, D: Driver<N, Row = ([f64; N], [f64; N])>>(
     d: &mut D,
 ) {
     match stat {
-        BinaryStat::Cov => d.run(|_, s: &CoState<N>, k| s.cov(k, ddof)),
-        BinaryStat::Corr => d.run(|_, s: &CoState<N>, k| s.corr(k, ddof)),
-        BinaryStat::Beta => d.run(|_, s: &CoState<N>, k| s.slope(k, ddof)),
+        BinaryStat::Cov => d.run(
+            #[inline(always)]
+            |_, s: &CoState<N>, k| s.cov(k, ddof),
+        ),
+        BinaryStat::Corr => d.run(
+            #[inline(always)]
+            |_, s: &CoState<N>, k| s.corr(k, ddof),
+        ),
+        BinaryStat::Beta => d.run(
+            #[inline(always)]
+            |_, s: &CoState<N>, k| s.slope(k, ddof),
+        ),
     }
 }
 
