@@ -68,7 +68,9 @@ def peers_for(kernel: str, kind: str, x: np.ndarray, y: np.ndarray) -> dict[str,
     def polars_binary(fn: Callable[..., pl.Expr]) -> Callable[[], Any]:
         if panel:
             both = pl.concat([lx, ly.rename({c: f"y{c}" for c in names})], how="horizontal")
-            return lambda: both.select([fn(pl.col(c), pl.col(f"y{c}"), window_size=W) for c in names])
+            return lambda: both.select(
+                [fn(pl.col(c), pl.col(f"y{c}"), window_size=W) for c in names]
+            )
         frame = pl.DataFrame({"x": sx, "y": sy})
         return lambda: frame.select(fn(pl.col("x"), pl.col("y"), window_size=W))
 
@@ -140,10 +142,8 @@ def peers_for(kernel: str, kind: str, x: np.ndarray, y: np.ndarray) -> dict[str,
             "numbagg": lambda: numbagg.move_exp_nanmean(x, alpha=2.0 / (W + 1), **ax),
         },
         "pct_change": {
-            "pandas": lambda: px.pct_change(),
-            "polars": (
-                (lambda: lx.select(pl.all().pct_change())) if panel else (lambda: sx.pct_change())
-            ),
+            "pandas": px.pct_change,
+            "polars": (lambda: lx.select(pl.all().pct_change())) if panel else sx.pct_change,
         },
     }
     return table[kernel]
@@ -212,11 +212,11 @@ def main() -> None:
             for peer, fn in peers_for(kernel, kind, x, y).items():
                 row[peer] = timeit(fn, args.repeat)
             rows.append(row)
-            print(format_row(row), flush=True)  # noqa: T201
+            print(format_row(row), flush=True)
 
     table = markdown(rows, threads)
-    print()  # noqa: T201
-    print(table)  # noqa: T201
+    print()
+    print(table)
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -235,11 +235,13 @@ def main() -> None:
         },
     }
     out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
-    print(f"\nwrote {out}")  # noqa: T201
+    print(f"\nwrote {out}")
 
 
 def format_row(row: dict[str, Any]) -> str:
-    cells = [f"{k}={row[k] * 1e3:.1f}ms" for k in ("sectorflow_1T", "sectorflow_nT", *PEERS) if k in row]
+    cells = [
+        f"{k}={row[k] * 1e3:.1f}ms" for k in ("sectorflow_1T", "sectorflow_nT", *PEERS) if k in row
+    ]
     return f"{row['kernel']:>15} {row['data']:>6}: " + " ".join(cells)
 
 

@@ -27,7 +27,18 @@ Bench = Callable[..., Any]
 @pytest.mark.benchmark(group="rolling_mean-series")
 @pytest.mark.parametrize(
     "layer",
-    ["native", "numpy", "pandas", "polars", "pyarrow", "plugin", "peer-pandas", "peer-polars", "peer-bottleneck", "peer-numbagg"],
+    [
+        "native",
+        "numpy",
+        "pandas",
+        "polars",
+        "pyarrow",
+        "plugin",
+        "peer-pandas",
+        "peer-polars",
+        "peer-bottleneck",
+        "peer-numbagg",
+    ],
 )
 def test_rolling_mean_series(benchmark: Bench, series: np.ndarray, layer: str) -> None:
     s_pd = pd.Series(series)
@@ -49,7 +60,9 @@ def test_rolling_mean_series(benchmark: Bench, series: np.ndarray, layer: str) -
 
 
 @pytest.mark.benchmark(group="rolling_std-panel")
-@pytest.mark.parametrize("layer", ["native", "pandas", "peer-pandas", "peer-polars", "peer-numbagg"])
+@pytest.mark.parametrize(
+    "layer", ["native", "pandas", "peer-pandas", "peer-polars", "peer-numbagg"]
+)
 def test_rolling_std_panel(benchmark: Bench, panel: np.ndarray, layer: str) -> None:
     df = pd.DataFrame(panel)
     lf = pl.DataFrame(df, nan_to_null=True)

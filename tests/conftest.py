@@ -27,7 +27,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 # name -> (wrap a 1-D float64 numpy array, unwrap the result back to numpy with NaN for missing)
 FACES: dict[str, tuple[Callable[[np.ndarray], Any], Callable[[Any], np.ndarray]]] = {
     "numpy": (lambda a: a, lambda r: r),
-    "pandas": (lambda a: pd.Series(a), lambda r: r.to_numpy()),
+    "pandas": (pd.Series, lambda r: r.to_numpy()),
     "polars": (
         lambda a: pl.Series("x", a, nan_to_null=True),
         lambda r: r.fill_null(np.nan).to_numpy(),
@@ -44,7 +44,9 @@ FACES: dict[str, tuple[Callable[[np.ndarray], Any], Callable[[Any], np.ndarray]]
 
 
 @pytest.fixture(params=sorted(FACES))
-def face(request: pytest.FixtureRequest) -> tuple[Callable[[np.ndarray], Any], Callable[[Any], np.ndarray]]:
+def face(
+    request: pytest.FixtureRequest,
+) -> tuple[Callable[[np.ndarray], Any], Callable[[Any], np.ndarray]]:
     """Every container kind, as (wrap, unwrap)."""
     return FACES[request.param]
 

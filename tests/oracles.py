@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 
-def pandas_rolling(stat: str, x: np.ndarray, window: int, min_periods: int | None, ddof: int) -> np.ndarray:
+def pandas_rolling(
+    stat: str, x: np.ndarray, window: int, min_periods: int | None, ddof: int
+) -> np.ndarray:
     r = pd.Series(x).rolling(window, min_periods=min_periods)
     if stat in ("var", "std"):
         return getattr(r, stat)(ddof=ddof).to_numpy()

@@ -116,7 +116,10 @@ def test_integer_and_float32_inputs_compute_in_float64(dtype: type) -> None:
 def test_arrow_integers_and_polars_integers() -> None:
     x = [1, 2, None, 4, 5, 6]
     want = sf.rolling_sum(np.array([1, 2, np.nan, 4, 5, 6]), 2, min_periods=1)
-    assert_array_equal(sf.rolling_sum(pa.array(x, pa.int32()), 2, min_periods=1).to_numpy(zero_copy_only=False), want)
+    assert_array_equal(
+        sf.rolling_sum(pa.array(x, pa.int32()), 2, min_periods=1).to_numpy(zero_copy_only=False),
+        want,
+    )
     assert_array_equal(
         sf.rolling_sum(pl.Series(x, dtype=pl.Int16), 2, min_periods=1).to_numpy(), want
     )

@@ -22,16 +22,16 @@ def test_columns_types_and_determinism() -> None:
 
 def test_listings_delistings_and_suspensions() -> None:
     df = synthetic_market(n_symbols=300, n_days=1_000, seed=1)
-    spans = df.group_by("symbol").agg(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"), pl.len())
+    spans = df.group_by("symbol").agg(
+        pl.col("date").min().alias("first"), pl.col("date").max().alias("last"), pl.len()
+    )
     first_day, last_day = df["date"].min(), df["date"].max()
     assert (spans["first"] > first_day).any(), "some symbols list after the start"
     assert (spans["last"] < last_day).any(), "some symbols delist before the end"
     assert (spans["len"] < 1_000).sum() > 100, "missing rows from suspensions"
     flat = df.filter(pl.col("volume") == 0)
     assert flat.height > 0, "flat suspended bars"
-    runs = df.sort("symbol", "date").with_columns(
-        pl.col("close").diff().over("symbol").alias("d")
-    )
+    runs = df.sort("symbol", "date").with_columns(pl.col("close").diff().over("symbol").alias("d"))
     assert runs.filter(pl.col("volume") == 0)["d"].drop_nulls().abs().max() == 0.0
 
 

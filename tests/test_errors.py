@@ -25,7 +25,11 @@ X = np.arange(10.0)
             ValueError,
             "min_periods must be <= window (3), got 5",
         ),
-        (lambda: sf.rolling_sum(X, 3, min_periods=-1), ValueError, "min_periods must be >= 0, got -1"),
+        (
+            lambda: sf.rolling_sum(X, 3, min_periods=-1),
+            ValueError,
+            "min_periods must be >= 0, got -1",
+        ),
         (lambda: sf.rolling_var(X, 3, ddof=3), ValueError, "ddof must be < window (3), got 3"),
         (lambda: sf.rolling_std(X, 3, ddof=-1), ValueError, "ddof must be >= 0, got -1"),
         (lambda: sf.rolling_corr(X, X, 2, ddof=2), ValueError, "ddof must be < window (2), got 2"),
@@ -44,7 +48,11 @@ X = np.arange(10.0)
             ValueError,
             "by must have the same length as x (10), got length 4",
         ),
-        (lambda: sf.rolling_mean(np.zeros((2, 2, 2)), 3), ValueError, "x must be 1-D or 2-D, got 3-D"),
+        (
+            lambda: sf.rolling_mean(np.zeros((2, 2, 2)), 3),
+            ValueError,
+            "x must be 1-D or 2-D, got 3-D",
+        ),
         (
             lambda: sf.rolling_mean(np.array(["a", "b"]), 3),
             TypeError,
@@ -80,7 +88,11 @@ X = np.arange(10.0)
         (lambda: sf.ewm_mean(X), ValueError, "one of com, span, halflife or alpha must be given"),
         (lambda: sf.ewm_mean(X, span=3, alpha=0.5), ValueError, "mutually exclusive"),
         (lambda: sf.ewm_mean(X, span=0.5), ValueError, "span must be >= 1, got 0.5"),
-        (lambda: sf.ewm_mean(X, alpha=1.5), ValueError, "alpha must satisfy 0 < alpha <= 1, got 1.5"),
+        (
+            lambda: sf.ewm_mean(X, alpha=1.5),
+            ValueError,
+            "alpha must satisfy 0 < alpha <= 1, got 1.5",
+        ),
         (lambda: sf.ewm_mean(X, halflife=0), ValueError, "halflife must be > 0, got 0"),
         (lambda: sf.ewm_mean(X, com=-1), ValueError, "com must be >= 0, got -1"),
         (lambda: sf.set_num_threads(0), ValueError, "n must be >= 1, got 0"),

@@ -15,7 +15,9 @@ import sectorflow as sf
 from tests.strategies import series, window_args
 
 
-def pandas_grouped(stat: str, x: np.ndarray, keys: np.ndarray, window: int, min_periods: int | None) -> np.ndarray:
+def pandas_grouped(
+    stat: str, x: np.ndarray, keys: np.ndarray, window: int, min_periods: int | None
+) -> np.ndarray:
     s = pd.Series(x)
     r = getattr(s.groupby(keys).rolling(window, min_periods=min_periods), stat)()
     return r.reset_index(level=0, drop=True).reindex(s.index).to_numpy()
@@ -41,7 +43,9 @@ def test_by_on_a_synthetic_market_equals_per_symbol_runs() -> None:
     assert len(got) == len(shuffled)
     for sym in ["S00000", "S00007", "S00031"]:
         mask = (shuffled["symbol"] == sym).to_numpy()
-        alone = sf.rolling_corr(close.filter(mask).to_numpy(), shuffled["volume"].filter(mask).to_numpy(), 20)
+        alone = sf.rolling_corr(
+            close.filter(mask).to_numpy(), shuffled["volume"].filter(mask).to_numpy(), 20
+        )
         assert_array_equal(got.filter(mask).fill_null(np.nan).to_numpy(), alone)
 
 
@@ -51,7 +55,9 @@ def test_by_accepts_every_key_container() -> None:
     want = sf.rolling_sum(x, 2, by=np.array(keys))
     for k in (keys, pd.Series(keys), pl.Series(keys), pa.array(keys), pd.Categorical(keys)):
         assert_array_equal(sf.rolling_sum(x, 2, by=k), want)
-    assert_array_equal(want[6:], [3.0 + 6.0, 4.0 + 7.0, 5.0 + 8.0, 6.0 + 9.0, 7.0 + 10.0, 8.0 + 11.0])
+    assert_array_equal(
+        want[6:], [3.0 + 6.0, 4.0 + 7.0, 5.0 + 8.0, 6.0 + 9.0, 7.0 + 10.0, 8.0 + 11.0]
+    )
 
 
 def test_missing_keys_give_nan() -> None:

@@ -10,7 +10,6 @@ import re
 from fractions import Fraction
 
 import numpy as np
-import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
@@ -139,7 +138,12 @@ def test_rolling_std_small_values_37051() -> None:
         ([20, 10, 10, np.inf, 1, 1, 2, 3], 3, 1, [np.nan, 50, 100 / 3, 0, 40.5, 0, 1 / 3, 1]),
         ([20, 10, 10, np.nan, 10, 1, 2, 3], 3, 1, [np.nan, 50, 100 / 3, 0, 0, 40.5, 73 / 3, 1]),
         ([np.nan, 5, 6, 7, 5, 5, 5], 3, 3, [np.nan] * 3 + [1, 1, 4 / 3, 0]),
-        ([5, 7, 7, 7, np.nan, np.inf, 4, 3, 3, 3], 3, 3, [np.nan] * 2 + [4 / 3, 0] + [np.nan] * 4 + [1 / 3, 0]),
+        (
+            [5, 7, 7, 7, np.nan, np.inf, 4, 3, 3, 3],
+            3,
+            3,
+            [np.nan] * 2 + [4 / 3, 0] + [np.nan] * 4 + [1 / 3, 0],
+        ),
         ([5, 7] * 4, 3, 3, [np.nan] * 2 + [4 / 3] * 6),
         ([5, 7, 5, np.nan, 7, 5, 7], 3, 2, [np.nan, 2, 4 / 3] + [2] * 3 + [4 / 3]),
     ],
@@ -157,7 +161,13 @@ def test_rolling_var_same_value_count_logic_42064(
     ("stat", "values", "window", "ddof", "expected"),
     [
         ("var", [7, 5, 5, 5], 3, 1, [4 / 3, 0]),
-        ("std", [1.2e03, 1.3e17, 1.5e17, 1.995e03, 1.990e03], 2, 1, [9.192388e16, 1.414214e16, 1.060660e17, 3.535534e00]),
+        (
+            "std",
+            [1.2e03, 1.3e17, 1.5e17, 1.995e03, 1.990e03],
+            2,
+            1,
+            [9.192388e16, 1.414214e16, 1.060660e17, 3.535534e00],
+        ),
         (
             "std",
             [1, -1, 0, 1, 3, 2, -2, 10000000000, 1, 2, 0, -2, 1, 3, 0, 1],
@@ -180,7 +190,18 @@ def test_rolling_var_correctness_52407(
 def test_rolling_var_tiny_scales_54518() -> None:
     # GH 54518/47721: values of 1e-18..1e-73 keep their variance (pandas expected values).
     values = np.array(
-        [0.0, 0.0, 3.16188252e-18, 2.95781651e-16, 2.23153542e-51, 0.0, 0.0, 5.39943432e-48, 1.38206260e-73, 0.0]
+        [
+            0.0,
+            0.0,
+            3.16188252e-18,
+            2.95781651e-16,
+            2.23153542e-51,
+            0.0,
+            0.0,
+            5.39943432e-48,
+            1.38206260e-73,
+            0.0,
+        ]
     )
     expected = [
         3.33250036e-036,
@@ -206,8 +227,12 @@ def test_rolling_mean_sum_floating_artifacts_42064() -> None:
 def test_rolling_skew_kurt_floating_artifacts_46431() -> None:
     # GH 42064 / 46431
     x = np.array([1 / 3, 4, 0, 0, 0, 0, 0])
-    assert_allclose(sf.rolling_skew(x, 4), [np.nan] * 3 + [1.9619045191072484, 2.0, np.nan, np.nan], rtol=1e-12)
-    assert_allclose(sf.rolling_kurt(x, 4), [np.nan] * 3 + [3.8636048803878786, 4.0, np.nan, np.nan], rtol=1e-12)
+    assert_allclose(
+        sf.rolling_skew(x, 4), [np.nan] * 3 + [1.9619045191072484, 2.0, np.nan, np.nan], rtol=1e-12
+    )
+    assert_allclose(
+        sf.rolling_kurt(x, 4), [np.nan] * 3 + [3.8636048803878786, 4.0, np.nan, np.nan], rtol=1e-12
+    )
 
 
 def test_rolling_numerical_accuracy_kahan_sum_13254() -> None:
@@ -243,4 +268,4 @@ def test_rolling_std_neg_sqrt() -> None:
     # From bottleneck, via pandas: the std of a decaying window is never NaN.
     a = np.array([0.0011448196318903589] + [0.00028718669878572767] * 4)
     assert np.isfinite(sf.rolling_std(a, 3)[2:]).all()
-    assert (sf.rolling_std(a, 3)[4] == 0.0)
+    assert sf.rolling_std(a, 3)[4] == 0.0

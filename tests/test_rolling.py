@@ -87,7 +87,10 @@ def test_cov_corr_beta_match_pandas(data: st.DataObject) -> None:
     window, min_periods = data.draw(window_args(len(x), min_window=2))
     xs, ys = masked_pair(x, y)
     flat = constant_window(xs.to_numpy(), window) | constant_window(ys.to_numpy(), window)
-    rx, ry = xs.rolling(window, min_periods=min_periods), ys.rolling(window, min_periods=min_periods)
+    rx, ry = (
+        xs.rolling(window, min_periods=min_periods),
+        ys.rolling(window, min_periods=min_periods),
+    )
 
     cov = sf.rolling_cov(x, y, window, min_periods=min_periods)
     assert_allclose(cov, rx.cov(ys).to_numpy(), rtol=1e-9, atol=1e-9)
@@ -158,4 +161,8 @@ def test_identities_hold_on_random_data() -> None:
     mean2 = s.apply(lambda v: np.nanmean(v**2), raw=True).to_numpy()
     assert_allclose(var0, mean2 - s.mean().to_numpy() ** 2, rtol=1e-8)
     count = s.count().to_numpy()
-    assert_allclose(sf.rolling_mean(x, w, min_periods=10), sf.rolling_sum(x, w, min_periods=10) / count, rtol=1e-14)
+    assert_allclose(
+        sf.rolling_mean(x, w, min_periods=10),
+        sf.rolling_sum(x, w, min_periods=10) / count,
+        rtol=1e-14,
+    )

@@ -37,7 +37,7 @@ def _numpy_float(arr: np.ndarray, fn: str, name: str) -> np.ndarray:
 
 
 def to_native(x: object, fn: str, name: str = "x") -> tuple[object, Rebuild]:
-    """Return ``(payload for _native, function that rebuilds x's container from a numpy result)``."""
+    """Return ``(payload for _native, rebuild)``: rebuild turns a numpy result into x's type."""
     if isinstance(x, np.ndarray):
         return _numpy_float(x, fn, name), lambda out: out
     module = _module(x)

@@ -47,17 +47,57 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
         return out.reset_index(level=0, drop=True).reindex(df.index).to_numpy()
 
     cases: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
-        ("rolling_sum", lambda: sf.rolling_sum(volume, w, by=keys), lambda: pandas_rolling("volume", "sum")),
-        ("rolling_mean", lambda: sf.rolling_mean(close, w, by=keys), lambda: pandas_rolling("close", "mean")),
-        ("rolling_var", lambda: sf.rolling_var(ret, w, by=keys), lambda: pandas_rolling("ret", "var")),
-        ("rolling_std", lambda: sf.rolling_std(ret, w, by=keys), lambda: pandas_rolling("ret", "std")),
+        (
+            "rolling_sum",
+            lambda: sf.rolling_sum(volume, w, by=keys),
+            lambda: pandas_rolling("volume", "sum"),
+        ),
+        (
+            "rolling_mean",
+            lambda: sf.rolling_mean(close, w, by=keys),
+            lambda: pandas_rolling("close", "mean"),
+        ),
+        (
+            "rolling_var",
+            lambda: sf.rolling_var(ret, w, by=keys),
+            lambda: pandas_rolling("ret", "var"),
+        ),
+        (
+            "rolling_std",
+            lambda: sf.rolling_std(ret, w, by=keys),
+            lambda: pandas_rolling("ret", "std"),
+        ),
         ("rolling_zscore", lambda: sf.rolling_zscore(close, w, by=keys), pandas_zscore),
-        ("rolling_skew", lambda: sf.rolling_skew(ret, w, by=keys), lambda: pandas_rolling("ret", "skew")),
-        ("rolling_kurt", lambda: sf.rolling_kurt(ret, w, by=keys), lambda: pandas_rolling("ret", "kurt")),
-        ("rolling_min", lambda: sf.rolling_min(close, w, by=keys), lambda: pandas_rolling("close", "min")),
-        ("rolling_max", lambda: sf.rolling_max(close, w, by=keys), lambda: pandas_rolling("close", "max")),
-        ("rolling_cov", lambda: sf.rolling_cov(ret, volume, w, by=keys), lambda: pandas_pair("cov")),
-        ("rolling_corr", lambda: sf.rolling_corr(ret, volume, w, by=keys), lambda: pandas_pair("corr")),
+        (
+            "rolling_skew",
+            lambda: sf.rolling_skew(ret, w, by=keys),
+            lambda: pandas_rolling("ret", "skew"),
+        ),
+        (
+            "rolling_kurt",
+            lambda: sf.rolling_kurt(ret, w, by=keys),
+            lambda: pandas_rolling("ret", "kurt"),
+        ),
+        (
+            "rolling_min",
+            lambda: sf.rolling_min(close, w, by=keys),
+            lambda: pandas_rolling("close", "min"),
+        ),
+        (
+            "rolling_max",
+            lambda: sf.rolling_max(close, w, by=keys),
+            lambda: pandas_rolling("close", "max"),
+        ),
+        (
+            "rolling_cov",
+            lambda: sf.rolling_cov(ret, volume, w, by=keys),
+            lambda: pandas_pair("cov"),
+        ),
+        (
+            "rolling_corr",
+            lambda: sf.rolling_corr(ret, volume, w, by=keys),
+            lambda: pandas_pair("corr"),
+        ),
         (
             "ewm_mean",
             lambda: sf.ewm_mean(close, span=w, by=keys),
@@ -70,8 +110,11 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
         ),
     ]
     lines = [
-        f"sectorflow demo: {n_symbols} symbols x {n_days} days = {len(df):,} rows "
-        f"(generated in {t_gen:.2f} s), window {w}, by symbol, {sf.get_num_threads()} threads",
+        (
+            f"sectorflow demo: {n_symbols} symbols x {n_days} days = {len(df):,} rows "
+            f"(generated in {t_gen:.2f} s), window {w}, by symbol, "
+            f"{sf.get_num_threads()} threads"
+        ),
         "",
         "| kernel | sectorflow (s) | pandas (s) | speed-up | max abs diff |",
         "|---|---:|---:|---:|---:|",

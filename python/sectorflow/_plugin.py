@@ -1,4 +1,4 @@
-"""The single helper that turns a plugin symbol of ``sectorflow._native`` into a Polars expression."""
+"""The single helper that turns a plugin symbol of ``sectorflow._native`` into an expression."""
 
 from __future__ import annotations
 

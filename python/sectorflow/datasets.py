@@ -28,6 +28,9 @@ SECTORS = (
 )
 
 _BARS_PER_DAY = 240  # A-share session: 09:30-11:30 and 13:00-15:00
+_LISTED_AT_START = 0.7  # share of symbols trading from the first day
+_DELISTED = 0.1  # share of symbols that delist before the last day
+_SUSPENDED_AS_MISSING = 0.5  # share of symbols whose suspensions are missing rows, not flat bars
 
 
 def _garch_vol(rng: np.random.Generator, n: int, k: int, base: float) -> np.ndarray:
@@ -48,7 +51,9 @@ def _regimes(rng: np.random.Generator, n: int, k: int, stay: float = 0.985) -> n
     return np.cumsum(flips, axis=0) % 2
 
 
-def _episodes(rng: np.random.Generator, n: int, k: int, per_year: float, max_len: int) -> np.ndarray:
+def _episodes(
+    rng: np.random.Generator, n: int, k: int, per_year: float, max_len: int
+) -> np.ndarray:
     """Boolean mask (n x k) of random episodes with lengths in 1..max_len."""
     diff = np.zeros((n + max_len + 1, k), dtype=np.int32)
     count = rng.poisson(per_year * n / 250.0, size=k)
@@ -69,7 +74,7 @@ def _timestamps(n_days: int, freq: Frequency) -> pl.Series:
     return pl.Series("date", stamps.ravel().astype("datetime64[us]"))
 
 
-def synthetic_market(  # noqa: PLR0915
+def synthetic_market(
     n_symbols: int = 500,
     n_days: int = 1_000,
     freq: Frequency = "1d",
@@ -102,6 +107,7 @@ def synthetic_market(  # noqa: PLR0915
     ['date', 'symbol', 'sector', 'close', 'volume', 'amount', 'float_mcap']
     >>> df.equals(synthetic_market(n_symbols=20, n_days=50, seed=1))
     True
+
     """
     if n_symbols < 1:
         msg = f"n_symbols must be >= 1, got {n_symbols}"
@@ -129,9 +135,11 @@ def synthetic_market(  # noqa: PLR0915
     ret += rng.standard_normal((bars, n_symbols)) * idio_vol * calm
 
     # Life spans: most symbols trade from the start, some list later, some delist.
-    listed = np.where(rng.random(n_symbols) < 0.7, 0, rng.integers(0, bars, size=n_symbols))
+    listed = np.where(
+        rng.random(n_symbols) < _LISTED_AT_START, 0, rng.integers(0, bars, size=n_symbols)
+    )
     delisted = np.where(
-        rng.random(n_symbols) < 0.1, rng.integers(0, bars, size=n_symbols) + 1, bars
+        rng.random(n_symbols) < _DELISTED, rng.integers(0, bars, size=n_symbols) + 1, bars
     )
     delisted = np.maximum(delisted, listed + 1)
     t = np.arange(bars)[:, None]
@@ -139,15 +147,17 @@ def synthetic_market(  # noqa: PLR0915
 
     # Suspensions: flat bars (no trade) or missing rows.
     suspended = _episodes(rng, bars, n_symbols, per_year=0.6, max_len=15 if freq == "1d" else 600)
-    missing_kind = rng.random(n_symbols) < 0.5
+    missing_kind = rng.random(n_symbols) < _SUSPENDED_AS_MISSING
     ret[suspended] = 0.0
     close = rng.uniform(5.0, 200.0, size=n_symbols) * np.exp(np.cumsum(ret, axis=0))
 
     regime = _regimes(rng, bars, n_sectors)[:, sector]
     base_volume = np.exp(rng.normal(14.0, 1.0, size=n_symbols)) * (scale**2)
-    volume = base_volume * np.exp(
-        0.9 * regime + 0.35 * rng.standard_normal((bars, n_symbols))
-    ) * (1.0 + 40.0 * np.abs(ret) / scale)
+    volume = (
+        base_volume
+        * np.exp(0.9 * regime + 0.35 * rng.standard_normal((bars, n_symbols)))
+        * (1.0 + 40.0 * np.abs(ret) / scale)
+    )
     volume = np.round(volume / 100.0) * 100.0
     volume[suspended] = 0.0
     amount = volume * close
@@ -169,5 +179,3 @@ def synthetic_market(  # noqa: PLR0915
             "float_mcap": float_mcap[rows, cols],
         }
     )
-
-

@@ -21,6 +21,7 @@ class SectorflowExpr:
     """sectorflow kernels on a Polars expression; nulls and NaN are missing, results use null."""
 
     def __init__(self, expr: pl.Expr) -> None:
+        """Wrap ``expr``; Polars calls this when ``expr.sf`` is accessed."""
         self._expr = expr
 
     def rolling_mean(self, window: int, *, min_periods: int | None = None) -> pl.Expr:

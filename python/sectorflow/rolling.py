@@ -51,6 +51,7 @@ def rolling_sum(
     >>> import numpy as np, sectorflow as sf
     >>> sf.rolling_sum(np.array([1.0, 2.0, np.nan, 4.0]), 2, min_periods=1).tolist()
     [1.0, 3.0, 2.0, 4.0]
+
     """
     return apply("rolling_sum", x, window, min_periods=min_periods, by=by)
 
@@ -70,6 +71,7 @@ def rolling_mean(
     >>> import numpy as np, sectorflow as sf
     >>> sf.rolling_mean(np.array([1.0, 2.0, 3.0, 4.0]), 2).tolist()
     [nan, 1.5, 2.5, 3.5]
+
     """
     return apply("rolling_mean", x, window, min_periods=min_periods, by=by)
 
@@ -95,6 +97,7 @@ def rolling_var(
     >>> import numpy as np, sectorflow as sf
     >>> sf.rolling_var(np.array([1.0, 2.0, 3.0, 4.0, 4.0, 4.0]), 3).round(12).tolist()
     [nan, nan, 1.0, 1.0, 0.333333333333, 0.0]
+
     """
     return apply("rolling_var", x, window, min_periods=min_periods, ddof=ddof, by=by)
 
@@ -114,6 +117,7 @@ def rolling_std(
     >>> import numpy as np, sectorflow as sf
     >>> sf.rolling_std(np.array([1.0, 3.0, 5.0]), 2).tolist()
     [nan, 1.4142135623730951, 1.4142135623730951]
+
     """
     return apply("rolling_std", x, window, min_periods=min_periods, ddof=ddof, by=by)
 
@@ -138,6 +142,7 @@ def rolling_zscore(
     >>> import numpy as np, sectorflow as sf
     >>> sf.rolling_zscore(np.array([1.0, 2.0, 3.0, 3.0, 3.0]), 3).round(12).tolist()
     [nan, nan, 1.0, 0.57735026919, nan]
+
     """
     return apply("rolling_zscore", x, window, min_periods=min_periods, ddof=ddof, by=by)
 
@@ -151,6 +156,7 @@ def rolling_skew(
     -----
     ``skew = sqrt(n(n-1))/(n-2) · m3 / m2^1.5`` with central moments ``m_k = Σ (x-mean)^k / n``;
     NaN below 3 observations or with zero variance.
+
     """
     return apply("rolling_skew", x, window, min_periods=min_periods, by=by)
 
@@ -164,6 +170,7 @@ def rolling_kurt(
     -----
     ``kurt = ((n²-1) m4/m2² - 3(n-1)²) / ((n-2)(n-3))`` with ``m_k = Σ (x-mean)^k / n``;
     NaN below 4 observations or with zero variance.
+
     """
     return apply("rolling_kurt", x, window, min_periods=min_periods, by=by)
 
@@ -178,6 +185,7 @@ def rolling_min(
     >>> import numpy as np, sectorflow as sf
     >>> sf.rolling_min(np.array([3.0, 1.0, 2.0]), 2).tolist()
     [nan, 1.0, 1.0]
+
     """
     return apply("rolling_min", x, window, min_periods=min_periods, by=by)
 
@@ -192,6 +200,7 @@ def rolling_max(
     >>> import numpy as np, sectorflow as sf
     >>> sf.rolling_max(np.array([3.0, 1.0, 2.0]), 2).tolist()
     [nan, 3.0, 2.0]
+
     """
     return apply("rolling_max", x, window, min_periods=min_periods, by=by)
 
@@ -211,6 +220,7 @@ def rolling_cov(
     -----
     ``cov_t = Σ (x_s - mean_x)(y_s - mean_y) / (n - ddof)`` over pairwise-complete rows
     (pandas ``x.rolling(w).cov(y)``).
+
     """
     return apply("rolling_cov", x, window, y=y, min_periods=min_periods, ddof=ddof, by=by)
 
@@ -230,6 +240,7 @@ def rolling_corr(
     -----
     ``corr_t = cov(x, y) / (std(x) std(y))``, always within [-1, 1]; NaN when either side has zero
     variance in the window. ``ddof`` cancels; it only sets the minimum count ``n > ddof``.
+
     """
     return apply("rolling_corr", x, window, y=y, min_periods=min_periods, ddof=ddof, by=by)
 
@@ -256,6 +267,7 @@ def rolling_beta(
     >>> x = np.array([1.0, 2.0, 4.0, 3.0])
     >>> sf.rolling_beta(2 * x + 1, x, 3).tolist()
     [nan, nan, 2.0, 2.0]
+
     """
     return apply(
         "rolling_beta",
@@ -269,7 +281,7 @@ def rolling_beta(
     )
 
 
-def ewm_mean(  # noqa: PLR0913
+def ewm_mean(
     x: Container,
     *,
     com: float | None = None,
@@ -294,6 +306,7 @@ def ewm_mean(  # noqa: PLR0913
     >>> import numpy as np, sectorflow as sf
     >>> sf.ewm_mean(np.array([1.0, 2.0, 3.0]), alpha=0.5).tolist()
     [1.0, 1.6666666666666667, 2.4285714285714284]
+
     """
     return apply(
         "ewm_mean",
@@ -321,5 +334,6 @@ def pct_change(x: Container, periods: int = 1, *, by: Keys = None) -> Container:
     >>> import numpy as np, sectorflow as sf
     >>> sf.pct_change(np.array([1.0, 2.0, 3.0])).tolist()
     [nan, 1.0, 0.5]
+
     """
     return apply("pct_change", x, periods, by=by)
