@@ -90,3 +90,43 @@ def test_threads_do_not_change_results() -> None:
     finally:
         sf.set_num_threads(before)
     assert_array_equal(one, two)
+
+
+def test_group_keys_are_reusable_and_equal_raw_keys() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=300)
+    raw = rng.choice(["AAA", "BBB", "CCC"], size=300)
+    keys = sf.GroupKeys(raw)
+    assert len(keys) == 300
+    assert_array_equal(sf.rolling_std(x, 5, by=keys), sf.rolling_std(x, 5, by=raw))
+    with pytest.raises(
+        ValueError, match=r"by must have the same length as x \(10\), got length 300"
+    ):
+        sf.rolling_std(x[:10], 5, by=keys)
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pd.Categorical(["b", "a", "b", None, "a"]),
+        pd.Series(["b", "a", "b", None, "a"], dtype="category"),
+        pl.Series(["b", "a", "b", None, "a"], dtype=pl.Categorical),
+    ],
+)
+def test_categorical_keys_use_their_codes(keys: object) -> None:
+    x = np.arange(5.0)
+    out = sf.rolling_sum(x, 2, min_periods=1, by=keys)
+    assert_array_equal(out[[0, 1, 2, 4]], [0.0, 1.0, 2.0, 5.0])
+    assert np.isnan(out[3])
+
+
+def test_sorted_and_shuffled_long_data_agree() -> None:
+    df = sf.datasets.synthetic_market(n_symbols=30, n_days=200, seed=4).sort("symbol", "date")
+    by_symbol = sf.rolling_var(df["close"], 15, by=df["symbol"])
+    # The same rows interleaved by date: each symbol's rows keep their order, so the results
+    # must match row for row (the sorted input takes the in-place path, this one the gather path).
+    perm = df.with_row_index().sort("date", "symbol")["index"].to_numpy()
+    interleaved = df[perm]
+    again = sf.rolling_var(interleaved["close"], 15, by=interleaved["symbol"])
+    want = by_symbol.fill_null(np.nan).to_numpy()[perm]
+    assert_array_equal(again.fill_null(np.nan).to_numpy(), want)

@@ -1,6 +1,7 @@
 """sectorflow: a Rust-backed engine for rolling windows, ranks and sector-rotation analytics."""
 
 from sectorflow import datasets, polars
+from sectorflow._containers import GroupKeys
 from sectorflow._native import get_num_threads, set_num_threads
 from sectorflow.rolling import (
     ewm_mean,
@@ -20,6 +21,7 @@ from sectorflow.rolling import (
 )
 
 __all__ = [
+    "GroupKeys",
     "datasets",
     "ewm_mean",
     "get_num_threads",

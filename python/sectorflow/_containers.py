@@ -104,13 +104,48 @@ def _to_arrow(out: np.ndarray, *, chunked: bool) -> pa.Array | pa.ChunkedArray:
     return pa.chunked_array([arr]) if chunked else arr
 
 
-def key_codes(by: object, n: int) -> np.ndarray:
-    """Dense int64 codes ``0..k-1`` of ``by`` (first-seen order), ``-1`` for a missing key."""
+class GroupKeys:
+    """Keys of long-format data (one per row), factorized once so they can be reused as ``by=``.
+
+    ``sf.rolling_mean(close, 20, by=keys)`` hashes ``keys`` on every call; with
+    ``g = sf.GroupKeys(keys)`` the calls take ``by=g`` and skip that work, as a reused pandas
+    ``groupby`` object does. Codes are dense, in first-seen order, with ``-1`` for a missing key.
+
+    Examples
+    --------
+    >>> import sectorflow as sf
+    >>> g = sf.GroupKeys(["a", "b", "a", None])
+    >>> g.codes.tolist(), len(g)
+    ([0, 1, 0, -1], 4)
+
+    """
+
+    def __init__(self, by: object) -> None:
+        """Factorize ``by``: numpy, pandas, polars, pyarrow or a list."""
+        self.codes: np.ndarray = _factorize(by)
+
+    def __len__(self) -> int:
+        """The number of rows."""
+        return len(self.codes)
+
+
+def _factorize(by: object) -> np.ndarray:
     module = _module(by)
     if module == "polars":
-        arr: pa.Array | pa.ChunkedArray = by.to_arrow()  # type: ignore[attr-defined]
+        import polars as pl
+
+        s: Any = by
+        if s.dtype in (pl.Categorical, pl.Enum) or isinstance(s.dtype, pl.Enum):
+            s = s.to_physical().cast(pl.Int64)
+        arr: pa.Array | pa.ChunkedArray = s.to_arrow()
     elif module == "pandas":
-        arr = pa.array(by.to_numpy(), from_pandas=True)  # type: ignore[attr-defined]
+        import pandas as pd
+
+        values: Any = by.array if isinstance(by, pd.Series) else by
+        if isinstance(values, pd.Categorical):
+            codes = values.codes.astype(np.int64)
+            return _renumber(codes)
+        arr = pa.array(np.asarray(values), from_pandas=True)
     elif isinstance(by, pa.Array | pa.ChunkedArray):
         arr = by
     else:
@@ -119,15 +154,34 @@ def key_codes(by: object, n: int) -> np.ndarray:
         except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
             msg = f"by must hold one hashable key per row ({err})"
             raise TypeError(msg) from err
-    if len(arr) != n:
-        msg = f"by must have the same length as x ({n}), got length {len(arr)}"
-        raise ValueError(msg)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     codes = pc.dictionary_encode(arr).indices
     return codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def _renumber(codes: np.ndarray) -> np.ndarray:
+    """Dense codes in first-seen order from arbitrary non-negative codes (-1 stays missing)."""
+    present = codes >= 0
+    if not present.any():
+        return codes
+    uniq, first = np.unique(codes[present], return_index=True)
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
+    out = np.full(len(codes), -1, dtype=np.int64)
+    out[present] = rank[np.searchsorted(uniq, codes[present])]
+    return out
+
+
+def key_codes(by: object, n: int) -> np.ndarray:
+    """Dense int64 codes of ``by`` for ``n`` rows (``-1`` for a missing key)."""
+    codes = by.codes if isinstance(by, GroupKeys) else _factorize(by)
+    if len(codes) != n:
+        msg = f"by must have the same length as x ({n}), got length {len(codes)}"
+        raise ValueError(msg)
+    return codes
 
 
 def apply(

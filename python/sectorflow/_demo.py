@@ -26,7 +26,7 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
     df = market.to_pandas()
     close = df["close"].to_numpy()
     volume = df["volume"].to_numpy()
-    keys = df["symbol"].to_numpy()
+    keys = sf.GroupKeys(df["symbol"])  # factorized once, as pandas' groupby object below
     ret = sf.pct_change(close, by=keys)
     df["ret"] = ret
     grouped = df.groupby("symbol", sort=False)

@@ -234,28 +234,42 @@ pub fn run_groups(
             got: groups.order.len(),
         });
     }
+    if groups.order.len() == x.len() && groups.order.iter().enumerate().all(|(k, &i)| k == i) {
+        // Rows already sorted by key (each key's rows contiguous): run in place, no copies.
+        return run_pieces(x, y, &groups.offsets, out, kernel);
+    }
     let gather = |v: &[f64]| groups.order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
     let xs = gather(x);
     let ys = y.map(gather);
     let mut sorted_out = vec![0.0; xs.len()];
-    let mut pieces = Vec::with_capacity(groups.len());
-    let mut rest = sorted_out.as_mut_slice();
-    for g in 0..groups.len() {
-        let (a, b) = (groups.offsets[g], groups.offsets[g + 1]);
-        let (head, tail) = rest.split_at_mut(b - a);
-        pieces.push((a, b, head));
-        rest = tail;
-    }
-    install(|| {
-        pieces
-            .into_par_iter()
-            .try_for_each(|(a, b, o)| kernel.series(&xs[a..b], ys.as_ref().map(|v| &v[a..b]), o))
-    })??;
+    run_pieces(&xs, ys.as_deref(), &groups.offsets, &mut sorted_out, kernel)?;
     out.fill(f64::NAN);
     for (&i, &v) in groups.order.iter().zip(&sorted_out) {
         out[i] = v;
     }
     Ok(())
+}
+
+/// Runs `kernel` on `x[offsets[g]..offsets[g + 1]]` for every `g`, in parallel.
+fn run_pieces(
+    x: &[f64],
+    y: Option<&[f64]>,
+    offsets: &[usize],
+    out: &mut [f64],
+    kernel: &impl Kernel,
+) -> Result<(), KernelError> {
+    let mut pieces = Vec::with_capacity(offsets.len().saturating_sub(1));
+    let mut rest = out;
+    for w in offsets.windows(2) {
+        let (head, tail) = rest.split_at_mut(w[1] - w[0]);
+        pieces.push((w[0], w[1], head));
+        rest = tail;
+    }
+    install(|| {
+        pieces
+            .into_par_iter()
+            .try_for_each(|(a, b, o)| kernel.series(&x[a..b], y.map(|v| &v[a..b]), o))
+    })?
 }
 
 #[cfg(test)]
@@ -308,6 +322,15 @@ mod tests {
         .unwrap();
         assert_eq!(a, b);
         assert_eq!(a, [1.0, 4.0, 9.0, 2.0, 6.0, 12.0]);
+    }
+
+    #[test]
+    fn sorted_keys_run_in_place() {
+        let x = [1.0, 2.0, 3.0, 10.0, 20.0];
+        let groups = Groups::from_codes(&[0, 0, 0, 1, 1]).unwrap();
+        let mut out = [0.0; 5];
+        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
+        assert_eq!(out, [1.0, 3.0, 6.0, 10.0, 30.0]);
     }
 
     #[test]
