@@ -13,6 +13,9 @@
 //! a tile of adjacent columns of a row-major panel vectorises; `N = 1` is the single-series case and
 //! runs exactly the same arithmetic, so every lane's result is bit-identical to its own series run.
 
+// Lane loops index several struct-of-arrays fields by the same k; that is what vectorises.
+#![allow(clippy::needless_range_loop)]
+
 /// How many series a tile holds side by side: one 64-byte cache line of f64 per row.
 pub const LANES: usize = 8;
 

@@ -1,6 +1,9 @@
 //! Co-moments of two series over pairwise-complete rows, over `N` lanes: covariance, correlation
 //! and beta.
 
+// Lane loops index several struct-of-arrays fields by the same k; that is what vectorises.
+#![allow(clippy::needless_range_loop)]
+
 use crate::window::{Mergeable, select};
 
 /// Count and shifted power sums of both series (shifts: the lane's first pair, a member of its

@@ -1,6 +1,9 @@
 //! Minimum and maximum over `N` lanes: merges are exact, so the block scheme gives O(1) worst case
 //! per row.
 
+// Lane loops index several struct-of-arrays fields by the same k; that is what vectorises.
+#![allow(clippy::needless_range_loop)]
+
 use crate::window::{Mergeable, select};
 
 /// Extremum of the observations; `MAX` chooses the maximum.

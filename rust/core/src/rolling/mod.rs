@@ -392,7 +392,7 @@ pub fn rolling_binary_tile(
 }
 
 fn check_tile(len: usize) -> Result<(), KernelError> {
-    if len % LANES == 0 {
+    if len.is_multiple_of(LANES) {
         Ok(())
     } else {
         Err(KernelError::invalid(

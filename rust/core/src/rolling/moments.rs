@@ -6,6 +6,9 @@
 //! full precision; merges only add non-negative terms to `m2`, which therefore never goes negative
 //! and is exactly 0 when all observations are equal.
 
+// Lane loops index several struct-of-arrays fields by the same k; that is what vectorises.
+#![allow(clippy::needless_range_loop)]
+
 use crate::window::{Mergeable, select};
 
 /// Count, sum, minimum and maximum. A window whose minimum equals its maximum is flat and returns
