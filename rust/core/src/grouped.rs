@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
 use crate::threads::{current_num_threads, install};
-use crate::window::LANES;
+use crate::window::{LANES, TileView};
 
 /// How a matrix is laid out in memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,45 +54,44 @@ pub trait Kernel: Sync {
     /// Runs on a row-major tile of [`LANES`] series side by side (`x[i * LANES + k]`), writing
     /// each lane's results one after another (`out[k * rows + i]`). By default each lane is copied
     /// out and run through [`Kernel::series`].
-    fn tile(&self, x: &[f64], y: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
-        let rows = x.len() / LANES;
-        let lane = |v: &[f64], k: usize| (0..rows).map(|i| v[i * LANES + k]).collect::<Vec<f64>>();
-        for (k, o) in out.chunks_exact_mut(rows.max(1)).enumerate().take(LANES) {
-            let yk = y.map(|y| lane(y, k));
-            self.series(&lane(x, k), yk.as_deref(), o)?;
+    fn tile(
+        &self,
+        x: &TileView<'_>,
+        y: Option<&TileView<'_>>,
+        out: &mut [f64],
+    ) -> Result<(), KernelError> {
+        for (k, o) in out
+            .chunks_exact_mut(x.rows().max(1))
+            .enumerate()
+            .take(LANES)
+        {
+            let yk = y.map(|y| y.lane(k));
+            self.series(&x.lane(k), yk.as_deref(), o)?;
         }
         Ok(())
     }
 }
 
-/// Copies columns `j0..j0 + LANES` of a row-major matrix into a row-major tile (NaN past the edge).
-fn gather_tile(m: &Matrix<'_>, j0: usize, tile: &mut Vec<f64>) {
+/// Copies columns `j0..` (fewer than `LANES`) of a row-major matrix into a padded tile.
+fn gather_tile(m: &Matrix<'_>, j0: usize) -> Vec<f64> {
     let width = LANES.min(m.cols - j0);
-    tile.clear();
-    tile.resize(m.rows * LANES, f64::NAN);
-    let rows = tile
+    let mut tile = vec![f64::NAN; m.rows * LANES];
+    for (dst, src) in tile
         .chunks_exact_mut(LANES)
-        .zip(m.data[j0..].chunks(m.cols));
-    if width == LANES {
-        for (dst, src) in rows {
-            let dst: &mut [f64; LANES] = dst.try_into().unwrap_or_else(|_| unreachable!());
-            let src: &[f64; LANES] = src[..LANES].try_into().unwrap_or_else(|_| unreachable!());
-            *dst = *src;
-        }
-    } else {
-        for (dst, src) in rows {
-            dst[..width].copy_from_slice(&src[..width]);
-        }
+        .zip(m.data[j0..].chunks(m.cols))
+    {
+        dst[..width].copy_from_slice(&src[..width]);
     }
+    tile
 }
 
 /// Runs `kernel` on every column; `out` is column-major (`rows * cols`).
 ///
 /// Row-major input runs in tiles of [`LANES`] adjacent columns, read a cache line per row;
 /// column-major input runs column by column on borrowed slices.
-pub fn run_columns(
-    x: &Matrix<'_>,
-    y: Option<&Matrix<'_>>,
+pub fn run_columns<'a>(
+    x: &Matrix<'a>,
+    y: Option<&Matrix<'a>>,
     out: &mut [f64],
     kernel: &impl Kernel,
 ) -> Result<(), KernelError> {
@@ -129,21 +128,19 @@ pub fn run_columns(
                 out.par_chunks_mut(rows * LANES * per_task)
                     .enumerate()
                     .try_for_each(|(task, chunk)| {
-                        let mut tx = Vec::new();
-                        let mut ty = Vec::new();
-                        let mut to = vec![f64::NAN; rows * LANES];
                         for (t, o) in chunk.chunks_mut(rows * LANES).enumerate() {
                             let j0 = (task * per_task + t) * LANES;
-                            gather_tile(x, j0, &mut tx);
-                            if let Some(y) = y {
-                                gather_tile(y, j0, &mut ty);
-                            }
-                            let ty = y.map(|_| ty.as_slice());
-                            if o.len() == to.len() {
-                                kernel.tile(&tx, ty, o)?;
+                            if j0 + LANES <= x.cols {
+                                // A full tile is read in place, a cache line per row.
+                                let view = |m: &Matrix<'a>| TileView::new(m.data, m.cols, j0, rows);
+                                let ty = y.map(view).transpose()?;
+                                kernel.tile(&view(x)?, ty.as_ref(), o)?;
                             } else {
-                                // The last, narrower tile: its padding lanes have nowhere to go.
-                                kernel.tile(&tx, ty, &mut to)?;
+                                // The last, narrower tile: padded with NaN lanes that go nowhere.
+                                let (tx, ty) = (gather_tile(x, j0), y.map(|y| gather_tile(y, j0)));
+                                let ty = ty.as_deref().map(TileView::contiguous).transpose()?;
+                                let mut to = vec![f64::NAN; rows * LANES];
+                                kernel.tile(&TileView::contiguous(&tx)?, ty.as_ref(), &mut to)?;
                                 o.copy_from_slice(&to[..o.len()]);
                             }
                         }

@@ -22,4 +22,4 @@ pub use rolling::{
 };
 pub use threads::{current_num_threads, set_num_threads};
 pub use view::{Column, Validity};
-pub use window::LANES;
+pub use window::{LANES, TileView};

@@ -16,6 +16,8 @@
 // Lane loops index several struct-of-arrays fields by the same k; that is what vectorises.
 #![allow(clippy::needless_range_loop)]
 
+use crate::error::KernelError;
+
 /// How many series a tile holds side by side: one 64-byte cache line of f64 per row.
 pub const LANES: usize = 8;
 
@@ -40,6 +42,8 @@ pub(crate) trait Rows<const N: usize> {
     type Row: Copy;
     fn len(&self) -> usize;
     fn get(&self, i: usize) -> Self::Row;
+    /// The first series' values of row `i` (the "current value" of a z-score).
+    fn current(&self, i: usize) -> [f64; N];
 }
 
 /// One series; NaN and ±inf are missing (pandas' convention).
@@ -54,6 +58,10 @@ impl Rows<1> for Single<'_> {
     }
     #[inline(always)]
     fn get(&self, i: usize) -> [f64; 1] {
+        [self.0[i]]
+    }
+    #[inline(always)]
+    fn current(&self, i: usize) -> [f64; 1] {
         [self.0[i]]
     }
 }
@@ -72,44 +80,114 @@ impl Rows<1> for Paired<'_> {
     fn get(&self, i: usize) -> ([f64; 1], [f64; 1]) {
         ([self.0[i]], [self.1[i]])
     }
+    #[inline(always)]
+    fn current(&self, i: usize) -> [f64; 1] {
+        [self.0[i]]
+    }
 }
 
-/// A row-major tile of `LANES` series.
+/// `LANES` adjacent columns of a row-major matrix, read in place: row `i` is
+/// `data[i * stride + offset..][..LANES]`.
+#[derive(Clone, Copy, Debug)]
+pub struct TileView<'a> {
+    data: &'a [f64],
+    stride: usize,
+    offset: usize,
+    rows: usize,
+}
+
+impl<'a> TileView<'a> {
+    /// Checks that every row of the tile lies inside `data`.
+    pub fn new(
+        data: &'a [f64],
+        stride: usize,
+        offset: usize,
+        rows: usize,
+    ) -> Result<Self, KernelError> {
+        let fits = offset + LANES <= stride
+            && rows
+                .checked_mul(stride)
+                .is_some_and(|n| n <= data.len() + stride - offset - LANES);
+        if !fits {
+            return Err(KernelError::invalid(
+                "x",
+                format!(
+                    "a tile of {rows} rows x {LANES} lanes at offset {offset}, stride {stride} \
+                     does not fit in {} values",
+                    data.len()
+                ),
+            ));
+        }
+        Ok(Self {
+            data,
+            stride,
+            offset,
+            rows,
+        })
+    }
+
+    /// A contiguous tile: `rows * LANES` values, row-major.
+    pub fn contiguous(data: &'a [f64]) -> Result<Self, KernelError> {
+        Self::new(data, LANES, 0, data.len() / LANES)
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    #[inline(always)]
+    pub(crate) fn row(&self, i: usize) -> [f64; LANES] {
+        let start = i * self.stride + self.offset;
+        let mut row = [0.0; LANES];
+        row.copy_from_slice(&self.data[start..start + LANES]);
+        row
+    }
+
+    /// Lane `k` as its own series.
+    pub fn lane(&self, k: usize) -> Vec<f64> {
+        (0..self.rows)
+            .map(|i| self.data[i * self.stride + self.offset + k])
+            .collect()
+    }
+}
+
+/// A tile of `LANES` series.
 #[derive(Clone, Copy)]
-pub(crate) struct Tile<'a>(pub &'a [f64]);
-
-#[inline(always)]
-fn lane_row(v: &[f64], i: usize) -> [f64; LANES] {
-    let mut row = [0.0; LANES];
-    row.copy_from_slice(&v[i * LANES..(i + 1) * LANES]);
-    row
-}
+pub(crate) struct Tile<'a>(pub TileView<'a>);
 
 impl Rows<LANES> for Tile<'_> {
     type Row = [f64; LANES];
     #[inline(always)]
     fn len(&self) -> usize {
-        self.0.len() / LANES
+        self.0.rows
     }
     #[inline(always)]
     fn get(&self, i: usize) -> [f64; LANES] {
-        lane_row(self.0, i)
+        self.0.row(i)
+    }
+    #[inline(always)]
+    fn current(&self, i: usize) -> [f64; LANES] {
+        self.0.row(i)
     }
 }
 
-/// Two aligned row-major tiles.
+/// Two aligned tiles.
 #[derive(Clone, Copy)]
-pub(crate) struct PairedTile<'a>(pub &'a [f64], pub &'a [f64]);
+pub(crate) struct PairedTile<'a>(pub TileView<'a>, pub TileView<'a>);
 
 impl Rows<LANES> for PairedTile<'_> {
     type Row = ([f64; LANES], [f64; LANES]);
     #[inline(always)]
     fn len(&self) -> usize {
-        self.0.len().min(self.1.len()) / LANES
+        self.0.rows.min(self.1.rows)
     }
     #[inline(always)]
     fn get(&self, i: usize) -> ([f64; LANES], [f64; LANES]) {
-        (lane_row(self.0, i), lane_row(self.1, i))
+        (self.0.row(i), self.1.row(i))
+    }
+    #[inline(always)]
+    fn current(&self, i: usize) -> [f64; LANES] {
+        self.0.row(i)
     }
 }
 

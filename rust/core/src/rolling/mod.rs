@@ -8,7 +8,9 @@ use std::str::FromStr;
 
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
-use crate::window::{LANES, Mergeable, Paired, PairedTile, Rows, Single, Tile, select, sliding};
+use crate::window::{
+    LANES, Mergeable, Paired, PairedTile, Rows, Single, Tile, TileView, select, sliding,
+};
 use cov::CoState;
 use minmax::Extremum;
 use moments::{HigherState, SumState, VarState};
@@ -150,10 +152,9 @@ trait Driver<const N: usize> {
     fn run<S: Mergeable<N, Row = Self::Row>>(&mut self, finish: impl Fn(f64, &S, usize) -> f64);
 }
 
-/// Rows, the current values (row-major, `N` per row) and where the results go.
+/// Rows and where the results go.
 struct On<'a, R> {
     rows: R,
-    current: &'a [f64],
     spec: &'a RollingSpec,
     out: &'a mut [f64],
 }
@@ -162,7 +163,7 @@ impl<const N: usize, R: Rows<N>> Driver<N> for On<'_, R> {
     type Row = R::Row;
     #[inline(always)]
     fn run<S: Mergeable<N, Row = R::Row>>(&mut self, finish: impl Fn(f64, &S, usize) -> f64) {
-        let (current, out) = (self.current, &mut *self.out);
+        let (source, out) = (&self.rows, &mut *self.out);
         let rows = self.rows.len();
         let min_periods = self.spec.min_periods as f64;
         // Lane k's results are out[k * rows..(k + 1) * rows]: column-major, one series after another.
@@ -171,7 +172,7 @@ impl<const N: usize, R: Rows<N>> Driver<N> for On<'_, R> {
             self.spec.window,
             #[inline(always)]
             |i, s| {
-                let current = &current[i * N..(i + 1) * N];
+                let current = source.current(i);
                 // Computed side by side (vectorised), then stored to the N output columns.
                 let mut values = [0.0; N];
                 for (k, v) in values.iter_mut().enumerate() {
@@ -274,7 +275,6 @@ pub fn rolling_unary(
     check_unary(stat, spec)?;
     let mut d = On {
         rows: Single(x),
-        current: x,
         spec,
         out,
     };
@@ -286,12 +286,11 @@ pub fn rolling_unary(
 /// lane's results one after another (`out[k * rows + i]`); bit-identical per lane.
 pub fn rolling_unary_tile(
     stat: UnaryStat,
-    x: &[f64],
+    x: &TileView<'_>,
     spec: &RollingSpec,
     out: &mut [f64],
 ) -> Result<(), KernelError> {
-    same_length("out", x.len(), out.len())?;
-    check_tile(x.len())?;
+    same_length("out", x.rows() * LANES, out.len())?;
     check_unary(stat, spec)?;
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -304,10 +303,9 @@ pub fn rolling_unary_tile(
 }
 
 #[inline(always)]
-fn unary_tile(stat: UnaryStat, x: &[f64], spec: &RollingSpec, out: &mut [f64]) {
+fn unary_tile(stat: UnaryStat, x: &TileView<'_>, spec: &RollingSpec, out: &mut [f64]) {
     let mut d = On {
-        rows: Tile(x),
-        current: x,
+        rows: Tile(*x),
         spec,
         out,
     };
@@ -315,10 +313,15 @@ fn unary_tile(stat: UnaryStat, x: &[f64], spec: &RollingSpec, out: &mut [f64]) {
 }
 
 #[inline(always)]
-fn binary_tile(stat: BinaryStat, a: &[f64], b: &[f64], spec: &RollingSpec, out: &mut [f64]) {
+fn binary_tile(
+    stat: BinaryStat,
+    a: &TileView<'_>,
+    b: &TileView<'_>,
+    spec: &RollingSpec,
+    out: &mut [f64],
+) {
     let mut d = On {
-        rows: PairedTile(a, b),
-        current: a,
+        rows: PairedTile(*a, *b),
         spec,
         out,
     };
@@ -329,18 +332,23 @@ fn binary_tile(stat: BinaryStat, a: &[f64], b: &[f64], spec: &RollingSpec, out: 
 /// enabled and Rust never contracts `a * b + c`, so the results are bit-identical to the baseline.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{BinaryStat, RollingSpec, UnaryStat};
+    use super::{BinaryStat, RollingSpec, TileView, UnaryStat};
 
     #[target_feature(enable = "avx2")]
-    pub(super) fn unary_tile(stat: UnaryStat, x: &[f64], spec: &RollingSpec, out: &mut [f64]) {
+    pub(super) fn unary_tile(
+        stat: UnaryStat,
+        x: &TileView<'_>,
+        spec: &RollingSpec,
+        out: &mut [f64],
+    ) {
         super::unary_tile(stat, x, spec, out);
     }
 
     #[target_feature(enable = "avx2")]
     pub(super) fn binary_tile(
         stat: BinaryStat,
-        a: &[f64],
-        b: &[f64],
+        a: &TileView<'_>,
+        b: &TileView<'_>,
         spec: &RollingSpec,
         out: &mut [f64],
     ) {
@@ -361,7 +369,6 @@ pub fn rolling_binary(
     spec.check_ddof()?;
     let mut d = On {
         rows: Paired(a, b),
-        current: a,
         spec,
         out,
     };
@@ -372,14 +379,13 @@ pub fn rolling_binary(
 /// [`rolling_binary`] on row-major tiles of [`LANES`] series, with [`rolling_unary_tile`]'s layout.
 pub fn rolling_binary_tile(
     stat: BinaryStat,
-    a: &[f64],
-    b: &[f64],
+    a: &TileView<'_>,
+    b: &TileView<'_>,
     spec: &RollingSpec,
     out: &mut [f64],
 ) -> Result<(), KernelError> {
-    same_length("y", a.len(), b.len())?;
-    same_length("out", a.len(), out.len())?;
-    check_tile(a.len())?;
+    same_length("y", a.rows(), b.rows())?;
+    same_length("out", a.rows() * LANES, out.len())?;
     spec.check_ddof()?;
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -389,17 +395,6 @@ pub fn rolling_binary_tile(
     }
     binary_tile(stat, a, b, spec, out);
     Ok(())
-}
-
-fn check_tile(len: usize) -> Result<(), KernelError> {
-    if len.is_multiple_of(LANES) {
-        Ok(())
-    } else {
-        Err(KernelError::invalid(
-            "x",
-            format!("a tile holds rows of {LANES} values, got {len} values"),
-        ))
-    }
 }
 
 /// A rolling statistic of one series, as a kernel for the 2-D and grouped runners.
@@ -413,7 +408,12 @@ impl Kernel for Rolling {
     fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
         rolling_unary(self.stat, x, &self.spec, out)
     }
-    fn tile(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+    fn tile(
+        &self,
+        x: &TileView<'_>,
+        _: Option<&TileView<'_>>,
+        out: &mut [f64],
+    ) -> Result<(), KernelError> {
         rolling_unary_tile(self.stat, x, &self.spec, out)
     }
 }
@@ -429,7 +429,12 @@ impl Kernel for RollingPair {
     fn series(&self, a: &[f64], b: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
         rolling_binary(self.stat, a, b.ok_or_else(missing_y)?, &self.spec, out)
     }
-    fn tile(&self, a: &[f64], b: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+    fn tile(
+        &self,
+        a: &TileView<'_>,
+        b: Option<&TileView<'_>>,
+        out: &mut [f64],
+    ) -> Result<(), KernelError> {
         rolling_binary_tile(self.stat, a, b.ok_or_else(missing_y)?, &self.spec, out)
     }
 }
@@ -578,7 +583,8 @@ mod tests {
             UnaryStat::Max,
         ] {
             let mut out = vec![0.0; tile.len()];
-            rolling_unary_tile(stat, &tile, &spec, &mut out).unwrap();
+            rolling_unary_tile(stat, &TileView::contiguous(&tile).unwrap(), &spec, &mut out)
+                .unwrap();
             for k in 0..LANES {
                 let col: Vec<f64> = (0..rows).map(|i| tile[i * LANES + k]).collect();
                 let mut want = vec![0.0; rows];
