@@ -72,26 +72,37 @@ pub trait Kernel: Sync {
     }
 }
 
-/// Copies columns `j0..` (fewer than `LANES`) of a row-major matrix into a padded tile.
-fn gather_tile(m: &Matrix<'_>, j0: usize) -> Vec<f64> {
+/// Copies columns `j0..j0 + LANES` of a row-major matrix into a row-major tile (NaN past the edge).
+fn gather_tile(m: &Matrix<'_>, j0: usize, tile: &mut Vec<f64>) {
     let width = LANES.min(m.cols - j0);
-    let mut tile = vec![f64::NAN; m.rows * LANES];
-    for (dst, src) in tile
+    tile.clear();
+    tile.resize(m.rows * LANES, f64::NAN);
+    let rows = tile
         .chunks_exact_mut(LANES)
-        .zip(m.data[j0..].chunks(m.cols))
-    {
-        dst[..width].copy_from_slice(&src[..width]);
+        .zip(m.data[j0..].chunks(m.cols));
+    if width == LANES {
+        for (dst, src) in rows {
+            if let (Ok(dst), Some(Ok(src))) = (
+                <&mut [f64; LANES]>::try_from(dst),
+                src.get(..LANES).map(<&[f64; LANES]>::try_from),
+            ) {
+                *dst = *src;
+            }
+        }
+    } else {
+        for (dst, src) in rows {
+            dst[..width].copy_from_slice(&src[..width]);
+        }
     }
-    tile
 }
 
 /// Runs `kernel` on every column; `out` is column-major (`rows * cols`).
 ///
 /// Row-major input runs in tiles of [`LANES`] adjacent columns, read a cache line per row;
 /// column-major input runs column by column on borrowed slices.
-pub fn run_columns<'a>(
-    x: &Matrix<'a>,
-    y: Option<&Matrix<'a>>,
+pub fn run_columns(
+    x: &Matrix<'_>,
+    y: Option<&Matrix<'_>>,
     out: &mut [f64],
     kernel: &impl Kernel,
 ) -> Result<(), KernelError> {
@@ -128,19 +139,23 @@ pub fn run_columns<'a>(
                 out.par_chunks_mut(rows * LANES * per_task)
                     .enumerate()
                     .try_for_each(|(task, chunk)| {
+                        let (mut tx, mut ty) = (Vec::new(), Vec::new());
+                        let mut to = vec![f64::NAN; rows * LANES];
                         for (t, o) in chunk.chunks_mut(rows * LANES).enumerate() {
+                            // Copying the tile first (a cache line per row, streamed) beats
+                            // reading it in place twice at the matrix's stride.
                             let j0 = (task * per_task + t) * LANES;
-                            if j0 + LANES <= x.cols {
-                                // A full tile is read in place, a cache line per row.
-                                let view = |m: &Matrix<'a>| TileView::new(m.data, m.cols, j0, rows);
-                                let ty = y.map(view).transpose()?;
-                                kernel.tile(&view(x)?, ty.as_ref(), o)?;
+                            gather_tile(x, j0, &mut tx);
+                            if let Some(y) = y {
+                                gather_tile(y, j0, &mut ty);
+                            }
+                            let tyv = y.map(|_| TileView::contiguous(&ty)).transpose()?;
+                            let txv = TileView::contiguous(&tx)?;
+                            if o.len() == to.len() {
+                                kernel.tile(&txv, tyv.as_ref(), o)?;
                             } else {
-                                // The last, narrower tile: padded with NaN lanes that go nowhere.
-                                let (tx, ty) = (gather_tile(x, j0), y.map(|y| gather_tile(y, j0)));
-                                let ty = ty.as_deref().map(TileView::contiguous).transpose()?;
-                                let mut to = vec![f64::NAN; rows * LANES];
-                                kernel.tile(&TileView::contiguous(&tx)?, ty.as_ref(), &mut to)?;
+                                // The last, narrower tile: its padding lanes go nowhere.
+                                kernel.tile(&txv, tyv.as_ref(), &mut to)?;
                                 o.copy_from_slice(&to[..o.len()]);
                             }
                         }
