@@ -51,6 +51,13 @@ pub trait Kernel: Sync {
     /// Runs on one series: `x`, the optional `y` and `out` have the same length.
     fn series(&self, x: &[f64], y: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError>;
 
+    /// The block length of a block-aligned window kernel: results are the same whichever block-aligned
+    /// stretch of the series a run starts at (after one block of warm-up). `None` for recurrences
+    /// that need the whole history (an EWMA).
+    fn block(&self) -> Option<usize> {
+        None
+    }
+
     /// Runs on a row-major tile of [`LANES`] series side by side (`x[i * LANES + k]`), writing
     /// each lane's results one after another (`out[k * rows + i]`). By default each lane is copied
     /// out and run through [`Kernel::series`].
@@ -163,6 +170,95 @@ pub fn run_columns(
                     })
             })?
         }
+    }
+}
+
+/// Blocks per lane segment when a long series runs as [`LANES`] segments side by side.
+const SEGMENT_BLOCKS: usize = 16;
+
+/// Runs `kernel` on one series. A block-aligned kernel on a long series runs as super-tiles: each
+/// cuts `LANES * seg` consecutive values into `LANES` block-aligned segments (plus one block of
+/// warm-up each) that run side by side as one tile, bit-identical to the plain run. With
+/// `parallel`, super-tiles run on the thread pool.
+pub fn run_series(
+    x: &[f64],
+    y: Option<&[f64]>,
+    out: &mut [f64],
+    kernel: &impl Kernel,
+    parallel: bool,
+) -> Result<(), KernelError> {
+    same_length("out", x.len(), out.len())?;
+    if let Some(y) = y {
+        same_length("y", x.len(), y.len())?;
+    }
+    let n = x.len();
+    let Some(w) = kernel
+        .block()
+        .filter(|&w| w >= 1 && n >= 2 * LANES * SEGMENT_BLOCKS * w)
+    else {
+        return kernel.series(x, y, out);
+    };
+    let seg = w * SEGMENT_BLOCKS;
+    let span = LANES * seg;
+    let rows = seg + w;
+    let supers = n.div_ceil(span);
+    let tasks = if parallel {
+        (current_num_threads() * 4).clamp(1, supers)
+    } else {
+        1
+    };
+    let per_task = supers.div_ceil(tasks);
+    let work = |task: usize, chunk: &mut [f64]| -> Result<(), KernelError> {
+        let mut tx = vec![f64::NAN; rows * LANES];
+        let mut ty = vec![f64::NAN; if y.is_some() { rows * LANES } else { 0 }];
+        let mut to = vec![f64::NAN; rows * LANES];
+        for (t, o) in chunk.chunks_mut(span).enumerate() {
+            let base = (task * per_task + t) * span;
+            let fill = |src: &[f64], tile: &mut [f64]| {
+                // Lane k, row r is the series at base + k * seg - w + r (NaN outside the series).
+                let first = base.checked_sub(w);
+                let last = base + (LANES - 1) * seg + rows - w;
+                if let (Some(first), true) = (first, last <= n) {
+                    let lanes: [&[f64]; LANES] =
+                        std::array::from_fn(|k| &src[first + k * seg..first + k * seg + rows]);
+                    for (r, row) in tile.chunks_exact_mut(LANES).enumerate() {
+                        for (k, v) in row.iter_mut().enumerate() {
+                            *v = lanes[k][r];
+                        }
+                    }
+                } else {
+                    for (r, row) in tile.chunks_exact_mut(LANES).enumerate() {
+                        for (k, v) in row.iter_mut().enumerate() {
+                            *v = (base + k * seg + r)
+                                .checked_sub(w)
+                                .and_then(|i| src.get(i))
+                                .copied()
+                                .unwrap_or(f64::NAN);
+                        }
+                    }
+                }
+            };
+            fill(x, &mut tx);
+            if let Some(y) = y {
+                fill(y, &mut ty);
+            }
+            let tyv = y.map(|_| TileView::contiguous(&ty)).transpose()?;
+            kernel.tile(&TileView::contiguous(&tx)?, tyv.as_ref(), &mut to)?;
+            for (k, dst) in o.chunks_mut(seg).enumerate() {
+                let start = k * rows + w;
+                dst.copy_from_slice(&to[start..start + dst.len()]);
+            }
+        }
+        Ok(())
+    };
+    if parallel {
+        install(|| {
+            out.par_chunks_mut(span * per_task)
+                .enumerate()
+                .try_for_each(|(task, chunk)| work(task, chunk))
+        })?
+    } else {
+        work(0, out)
     }
 }
 
@@ -280,7 +376,7 @@ fn run_pieces(
     install(|| {
         pieces
             .into_par_iter()
-            .try_for_each(|(a, b, o)| kernel.series(&x[a..b], y.map(|v| &v[a..b]), o))
+            .try_for_each(|(a, b, o)| run_series(&x[a..b], y.map(|v| &v[a..b]), o, kernel, false))
     })?
 }
 
@@ -343,6 +439,55 @@ mod tests {
         let mut out = [0.0; 5];
         run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
         assert_eq!(out, [1.0, 3.0, 6.0, 10.0, 30.0]);
+    }
+
+    #[test]
+    fn long_series_in_segments_equal_the_plain_run() {
+        use crate::rolling::{BinaryStat, Rolling, RollingPair, RollingSpec, UnaryStat};
+        let n = 2 * LANES * SEGMENT_BLOCKS * 7 + 123;
+        let x: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % 53 == 0 {
+                    f64::NAN
+                } else {
+                    ((i * 7919) % 1009) as f64 * 0.013 + 50.0
+                }
+            })
+            .collect();
+        let y: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * 0.5 + (i % 7) as f64)
+            .collect();
+        let same = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .all(|(p, q)| p == q || (p.is_nan() && q.is_nan()))
+        };
+        for stat in [
+            UnaryStat::Sum,
+            UnaryStat::Var,
+            UnaryStat::Zscore,
+            UnaryStat::Kurt,
+            UnaryStat::Min,
+        ] {
+            let k = Rolling {
+                stat,
+                spec: RollingSpec::new(7, Some(2), 1).unwrap(),
+            };
+            let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+            k.series(&x, None, &mut a).unwrap();
+            run_series(&x, None, &mut b, &k, true).unwrap();
+            assert!(same(&a, &b), "{stat:?}");
+        }
+        let k = RollingPair {
+            stat: BinaryStat::Corr,
+            spec: RollingSpec::new(7, None, 1).unwrap(),
+        };
+        let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+        k.series(&x, Some(&y), &mut a).unwrap();
+        run_series(&x, Some(&y), &mut b, &k, false).unwrap();
+        assert!(same(&a, &b));
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod window;
 
 pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};
-pub use grouped::{Groups, Kernel, Layout, Matrix, run_columns, run_groups};
+pub use grouped::{Groups, Kernel, Layout, Matrix, run_columns, run_groups, run_series};
 pub use pct_change::{PctChange, pct_change};
 pub use rolling::{
     BinaryStat, Rolling, RollingPair, RollingSpec, UnaryStat, rolling_binary, rolling_binary_tile,

@@ -405,6 +405,9 @@ pub struct Rolling {
 }
 
 impl Kernel for Rolling {
+    fn block(&self) -> Option<usize> {
+        Some(self.spec.window)
+    }
     fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
         rolling_unary(self.stat, x, &self.spec, out)
     }
@@ -426,6 +429,9 @@ pub struct RollingPair {
 }
 
 impl Kernel for RollingPair {
+    fn block(&self) -> Option<usize> {
+        Some(self.spec.window)
+    }
     fn series(&self, a: &[f64], b: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
         rolling_binary(self.stat, a, b.ok_or_else(missing_y)?, &self.spec, out)
     }

@@ -4,7 +4,7 @@ mod rolling;
 
 use numpy::{PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
-use sectorflow_core::{run_columns, run_groups, Groups, Kernel, KernelError, Matrix};
+use sectorflow_core::{run_columns, run_groups, run_series, Groups, Kernel, KernelError, Matrix};
 
 use crate::errors::to_py_err;
 use crate::input::{matrix_out, series_out, Source, Values};
@@ -84,7 +84,7 @@ pub(crate) fn run<'py>(
                 .as_slice_mut()
                 .map_err(|e| to_py_err(KernelError::invalid("x", e.to_string())))?;
             py.detach(|| match &codes {
-                None => kernel.series(&x, y.as_deref(), out),
+                None => run_series(&x, y.as_deref(), out, &kernel, true),
                 Some(c) => {
                     let groups = Groups::from_codes(c)?;
                     run_groups(&x, y.as_deref(), &groups, out, &kernel)
