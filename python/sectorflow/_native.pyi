@@ -1,0 +1,60 @@
+# Stubs of the compiled module sectorflow._native (rust/python/src/api).
+
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+_Codes: TypeAlias = npt.NDArray[np.int64] | None
+_Out: TypeAlias = npt.NDArray[np.float64]
+
+def set_num_threads(n: int) -> None: ...
+def get_num_threads() -> int: ...
+def rolling_sum(
+    x: Any, window: int, *, min_periods: int | None = None, by: _Codes = None
+) -> _Out: ...
+def rolling_mean(
+    x: Any, window: int, *, min_periods: int | None = None, by: _Codes = None
+) -> _Out: ...
+def rolling_var(
+    x: Any, window: int, *, min_periods: int | None = None, ddof: int = 1, by: _Codes = None
+) -> _Out: ...
+def rolling_std(
+    x: Any, window: int, *, min_periods: int | None = None, ddof: int = 1, by: _Codes = None
+) -> _Out: ...
+def rolling_zscore(
+    x: Any, window: int, *, min_periods: int | None = None, ddof: int = 1, by: _Codes = None
+) -> _Out: ...
+def rolling_skew(
+    x: Any, window: int, *, min_periods: int | None = None, by: _Codes = None
+) -> _Out: ...
+def rolling_kurt(
+    x: Any, window: int, *, min_periods: int | None = None, by: _Codes = None
+) -> _Out: ...
+def rolling_min(
+    x: Any, window: int, *, min_periods: int | None = None, by: _Codes = None
+) -> _Out: ...
+def rolling_max(
+    x: Any, window: int, *, min_periods: int | None = None, by: _Codes = None
+) -> _Out: ...
+def rolling_cov(
+    x: Any, y: Any, window: int, *, min_periods: int | None = None, ddof: int = 1, by: _Codes = None
+) -> _Out: ...
+def rolling_corr(
+    x: Any, y: Any, window: int, *, min_periods: int | None = None, ddof: int = 1, by: _Codes = None
+) -> _Out: ...
+def rolling_beta(
+    y: Any, x: Any, window: int, *, min_periods: int | None = None, ddof: int = 1, by: _Codes = None
+) -> _Out: ...
+def ewm_mean(
+    x: Any,
+    *,
+    com: float | None = None,
+    span: float | None = None,
+    halflife: float | None = None,
+    alpha: float | None = None,
+    adjust: bool = True,
+    min_periods: int = 0,
+    by: _Codes = None,
+) -> _Out: ...
+def pct_change(x: Any, periods: int = 1, *, by: _Codes = None) -> _Out: ...
