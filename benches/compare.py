@@ -142,6 +142,22 @@ def peers_for(kernel: str, kind: str, x: np.ndarray, y: np.ndarray) -> dict[str,
             ),
             "numbagg": lambda: numbagg.move_exp_nanmean(x, alpha=2.0 / (W + 1), **ax),
         },
+        "rolling_rank": {
+            "pandas": lambda: r.rank(pct=True),
+            "polars": polars_unary("rolling_rank"),
+            "bottleneck": lambda: bn.move_rank(x, W, **ax),
+        },
+        "rolling_quantile": {
+            "pandas": lambda: r.quantile(0.5),
+            "polars": (
+                (lambda: lx.select(pl.all().rolling_quantile(0.5, "linear", W)))
+                if panel
+                else (lambda: sx.rolling_quantile(0.5, "linear", W))
+            ),
+            "bottleneck": lambda: bn.move_median(x, W, **ax),
+        },
+        "expanding_rank": {"pandas": lambda: px.expanding().rank(pct=True)},
+        "cs_rank": {"pandas": lambda: px.rank(axis=1, pct=True)},
         "pct_change": {
             "pandas": px.pct_change,
             "polars": (lambda: lx.select(pl.all().pct_change())) if panel else sx.pct_change,
@@ -157,6 +173,10 @@ def ours(kernel: str, x: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
     if kernel == "ewm_mean":
         return lambda: fn(x, span=W)
     if kernel == "pct_change":
+        return lambda: fn(x)
+    if kernel == "rolling_quantile":
+        return lambda: fn(x, W, 0.5)
+    if kernel in ("expanding_rank", "cs_rank"):
         return lambda: fn(x)
     return lambda: fn(x, W)
 
@@ -176,11 +196,20 @@ KERNELS = [
     "rolling_beta",
     "ewm_mean",
     "pct_change",
+    "rolling_rank",
+    "rolling_quantile",
+    "expanding_rank",
+    "cs_rank",
 ]
 
+# Kernels measured on one layout only: the expanding rank on the series (pandas needs ~20 s),
+# the cross-sectional rank on the panel (per row).
+ONLY = {"expanding_rank": "series", "cs_rank": "panel"}
 
-def timeit(fn: Callable[[], Any], repeat: int) -> float:
-    fn()  # warm-up (first-call allocations, numba compilation)
+
+def timeit(fn: Callable[[], Any], repeat: int, *, warm: bool = True) -> float:
+    if warm:
+        fn()  # warm-up (first-call allocations, numba compilation)
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -195,21 +224,32 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10x smaller data")
     parser.add_argument("--kernels", nargs="*", default=KERNELS)
     parser.add_argument("--json", default=str(Path(__file__).parent / "results" / "compare.json"))
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="rank and quantile on the series at windows 20, 250 and 2000 (M values/s)",
+    )
     args = parser.parse_args()
 
     data = make_data(args.quick)
+    if args.sweep:
+        print(sweep(data["series"]["x"], args.repeat))
+        return
     threads = sf.get_num_threads()
     rows: list[dict[str, Any]] = []
     for kind in ("series", "panel"):
         x, y = data[kind]["x"], data[kind]["y"]
         for kernel in args.kernels:
+            if ONLY.get(kernel, kind) != kind:
+                continue
             row: dict[str, Any] = {"kernel": kernel, "data": kind, "values": x.size}
             sf.set_num_threads(1)
             row["sectorflow_1T"] = timeit(ours(kernel, x, y), args.repeat)
             sf.set_num_threads(threads)
             row["sectorflow_nT"] = timeit(ours(kernel, x, y), args.repeat)
             for peer, fn in peers_for(kernel, kind, x, y).items():
-                row[peer] = timeit(fn, args.repeat)
+                slow = kernel == "expanding_rank"  # pandas: ~20 s a run
+                row[peer] = timeit(fn, 1 if slow else args.repeat, warm=not slow)
             rows.append(row)
             print(format_row(row), flush=True)
 
@@ -235,6 +275,39 @@ def main() -> None:
     }
     out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     print(f"\nwrote {out}")
+
+
+def sweep(x: np.ndarray, repeat: int) -> str:
+    """M values/s of rank and quantile at three windows: no collapse at large windows."""
+    sx = pl.Series(x, nan_to_null=True)
+    lines = [
+        "| kernel | window | sectorflow 1T | pandas | polars | bottleneck |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    sf.set_num_threads(1)
+    for w in (20, 250, 2000):
+        s = pd.Series(x).rolling(w)
+        cases = {
+            "rolling_rank": (
+                lambda w=w: sf.rolling_rank(x, w),
+                lambda s=s: s.rank(pct=True),
+                lambda w=w: sx.rolling_rank(w),
+                # bottleneck's O(n w) scan would take ~40 s at w = 2000 (bottleneck#466)
+                (lambda w=w: bn.move_rank(x, w)) if w <= 250 else None,
+            ),
+            "rolling_quantile": (
+                lambda w=w: sf.rolling_quantile(x, w, 0.5),
+                lambda s=s: s.quantile(0.5),
+                lambda w=w: sx.rolling_quantile(0.5, "linear", w),
+                lambda w=w: bn.move_median(x, w),
+            ),
+        }
+        for name, fns in cases.items():
+            rates = [x.size / timeit(f, repeat) / 1e6 if f else None for f in fns]
+            cells = [f"{r:.1f}" if r else "—" for r in rates]
+            lines.append(f"| {name} | {w} | " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
 
 
 def format_row(row: dict[str, Any]) -> str:

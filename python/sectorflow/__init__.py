@@ -3,6 +3,8 @@
 from sectorflow import datasets, polars
 from sectorflow._containers import GroupKeys
 from sectorflow._native import get_num_threads, set_num_threads
+from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
+from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
 from sectorflow.rolling import (
     ewm_mean,
     pct_change,
@@ -22,8 +24,12 @@ from sectorflow.rolling import (
 
 __all__ = [
     "GroupKeys",
+    "cs_demean",
+    "cs_rank",
+    "cs_zscore",
     "datasets",
     "ewm_mean",
+    "expanding_rank",
     "get_num_threads",
     "pct_change",
     "polars",
@@ -33,7 +39,10 @@ __all__ = [
     "rolling_kurt",
     "rolling_max",
     "rolling_mean",
+    "rolling_median",
     "rolling_min",
+    "rolling_quantile",
+    "rolling_rank",
     "rolling_skew",
     "rolling_std",
     "rolling_sum",

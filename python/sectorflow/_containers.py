@@ -124,6 +124,23 @@ class GroupKeys:
         """Factorize ``by``: numpy, pandas, polars, pyarrow or a list."""
         self.codes: np.ndarray = _factorize(by)
 
+    @classmethod
+    def from_codes(cls, codes: np.ndarray) -> GroupKeys:
+        """Keys from integer codes (any non-negative integers; negative marks a missing key)."""
+        keys = cls.__new__(cls)
+        codes = np.asarray(codes, dtype=np.int64)
+        arr = pa.array(codes, mask=codes < 0)
+        keys.codes = _factorize(arr)
+        return keys
+
+    @classmethod
+    def combine(cls, first: object, second: object, n: int) -> GroupKeys:
+        """Keys of the pairs (first, second), e.g. (date, sector); missing if either is missing."""
+        a, b = key_codes(first, n), key_codes(second, n)
+        pair = a * (int(b.max(initial=0)) + 1) + b
+        pair[(a < 0) | (b < 0)] = -1
+        return cls.from_codes(pair)
+
     def __len__(self) -> int:
         """The number of rows."""
         return len(self.codes)

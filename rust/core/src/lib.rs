@@ -7,6 +7,7 @@ mod error;
 mod ewm;
 mod grouped;
 mod pct_change;
+mod rank;
 mod rolling;
 mod threads;
 mod view;
@@ -16,6 +17,10 @@ pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};
 pub use grouped::{Groups, Kernel, Layout, Matrix, run_columns, run_groups, run_series};
 pub use pct_change::{PctChange, pct_change};
+pub use rank::{
+    CrossSection, CsStat, ExpandingRank, Interpolation, RankMethod, RankOptions, RollingQuantile,
+    RollingRank, expanding_rank, rolling_quantile, rolling_rank,
+};
 pub use rolling::{
     BinaryStat, Rolling, RollingPair, RollingSpec, UnaryStat, rolling_binary, rolling_binary_tile,
     rolling_unary, rolling_unary_tile,

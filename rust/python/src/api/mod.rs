@@ -1,5 +1,6 @@
 //! `#[pyfunction]` faces: parse, run the core with the GIL released, wrap.
 
+mod rank;
 mod rolling;
 
 use numpy::{PyArrayMethods, PyReadonlyArray1};
@@ -11,6 +12,7 @@ use crate::input::{matrix_out, series_out, Source, Values};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rolling::register(m)?;
+    rank::register(m)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     Ok(())

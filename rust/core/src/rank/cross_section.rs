@@ -1,0 +1,123 @@
+//! Cross-sectional statistics: each group (one timestamp, optionally one sector) is one "series"
+//! for the grouped runner, and every value is scored against the others of its group.
+
+use super::RankOptions;
+use crate::error::{KernelError, same_length};
+use crate::grouped::Kernel;
+
+/// What a cross-section computes for each of its values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CsStat {
+    /// pandas `groupby(...).rank(method, pct, ascending)`: NaN is missing, ±inf are ranked.
+    Rank(RankOptions),
+    /// `(x - mean) / std` over the group's finite values; NaN with zero variance or `n <= ddof`.
+    Zscore { ddof: usize },
+    /// `x - mean` over the group's finite values.
+    Demean,
+}
+
+/// A cross-sectional statistic as a kernel: one call per group.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CrossSection(pub CsStat);
+
+impl Kernel for CrossSection {
+    fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        same_length("out", x.len(), out.len())?;
+        match self.0 {
+            CsStat::Rank(options) => rank(x, &options, out),
+            CsStat::Zscore { ddof } => moments(x, out, Some(ddof as f64)),
+            CsStat::Demean => moments(x, out, None),
+        }
+        Ok(())
+    }
+}
+
+fn rank(x: &[f64], options: &RankOptions, out: &mut [f64]) {
+    let mut order: Vec<usize> = (0..x.len()).filter(|&i| !x[i].is_nan()).collect();
+    order.sort_unstable_by(|&a, &b| x[a].total_cmp(&x[b]));
+    out.fill(f64::NAN);
+    let n = order.len();
+    let mut a = 0;
+    while a < n {
+        let v = x[order[a]];
+        let mut b = a + 1;
+        // -0.0 == 0.0: one tie group, as pandas ranks them.
+        while b < n && x[order[b]] == v {
+            b += 1;
+        }
+        let r = options.rank(a, b - a, n);
+        for &i in &order[a..b] {
+            out[i] = r;
+        }
+        a = b;
+    }
+}
+
+/// Demeans (`ddof = None`) or z-scores the finite values; two passes around a member of the group
+/// so that price-level values keep their precision.
+fn moments(x: &[f64], out: &mut [f64], ddof: Option<f64>) {
+    let shift = x.iter().copied().find(|v| v.is_finite()).unwrap_or(0.0);
+    let (mut n, mut s1) = (0.0, 0.0);
+    for v in x.iter().filter(|v| v.is_finite()) {
+        n += 1.0;
+        s1 += v - shift;
+    }
+    let mean_dev = s1 / n;
+    let scale = match ddof {
+        None => 1.0,
+        Some(ddof) => {
+            let m2: f64 = x
+                .iter()
+                .filter(|v| v.is_finite())
+                .map(|v| {
+                    let d = (v - shift) - mean_dev;
+                    d * d
+                })
+                .sum();
+            if n > ddof && m2 > 0.0 {
+                (m2 / (n - ddof)).sqrt()
+            } else {
+                f64::NAN
+            }
+        }
+    };
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = if v.is_finite() {
+            ((v - shift) - mean_dev) / scale
+        } else {
+            f64::NAN
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rank::RankMethod;
+
+    #[test]
+    fn ranks_zscores_and_demeans_a_group() {
+        let x = [3.0, f64::NAN, 1.0, 3.0, f64::INFINITY];
+        let mut out = [0.0; 5];
+        let opts = RankOptions {
+            method: RankMethod::Average,
+            pct: false,
+            ascending: true,
+        };
+        CrossSection(CsStat::Rank(opts))
+            .series(&x, None, &mut out)
+            .unwrap();
+        assert_eq!([out[0], out[2], out[3], out[4]], [2.5, 1.0, 2.5, 4.0]);
+        assert!(out[1].is_nan());
+        let y = [1.0, 2.0, 3.0, f64::NAN];
+        let mut z = [0.0; 4];
+        CrossSection(CsStat::Zscore { ddof: 1 })
+            .series(&y, None, &mut z)
+            .unwrap();
+        assert_eq!(&z[..3], &[-1.0, 0.0, 1.0]);
+        CrossSection(CsStat::Demean)
+            .series(&y, None, &mut z)
+            .unwrap();
+        assert_eq!(&z[..3], &[-1.0, 0.0, 1.0]);
+    }
+}

@@ -1,0 +1,269 @@
+//! Rolling rank and quantile of the latest value over a trailing window (pandas semantics).
+
+use super::RankOptions;
+use super::quantile::{Interpolation, check_q};
+use super::sorted_window::{CompressedCounts, OrderWindow, SortedBuffer};
+use crate::error::{KernelError, same_length};
+use crate::grouped::Kernel;
+use crate::rolling::RollingSpec;
+
+/// Windows up to this length keep a sorted buffer; longer ones count compressed values in a
+/// Fenwick tree (set by `benches/compare.py --sweep`: the buffer's O(w) moves lose past it).
+const SORTED_BUFFER_MAX: usize = 64;
+
+/// Series values per Fenwick chunk (plus one window of warm-up): keeps the tree cache-sized.
+const CHUNK: usize = 1 << 15;
+
+/// Feeds the trailing window of every row to `order` and calls `emit(t, j, count, order)`, where
+/// `j` is row `t`'s position in the current stretch.
+fn drive<W: OrderWindow>(
+    x: &[f64],
+    window: usize,
+    chunk: usize,
+    order: &mut W,
+    mut emit: impl FnMut(usize, usize, usize, &W),
+) {
+    let n = x.len();
+    let mut c0 = 0;
+    while c0 < n {
+        let c1 = (c0 + chunk).min(n);
+        let s = c0.saturating_sub(window - 1);
+        let stretch = &x[s..c1];
+        order.start(stretch);
+        let mut count = 0usize;
+        for (j, &v) in stretch[..c0 - s].iter().enumerate() {
+            if v.is_finite() {
+                order.insert(j, v);
+                count += 1;
+            }
+        }
+        for t in c0..c1 {
+            let v = x[t];
+            if v.is_finite() {
+                order.insert(t - s, v);
+                count += 1;
+            }
+            if t >= window && t - window >= s {
+                let old = x[t - window];
+                if old.is_finite() {
+                    order.remove(t - window - s, old);
+                    count -= 1;
+                }
+            }
+            emit(t, t - s, count, order);
+        }
+        c0 = c1;
+    }
+}
+
+/// Runs `f` with the order structure that suits `window` and its chunk length.
+fn with_order<R>(n: usize, window: usize, f: impl FnOnce(&mut dyn OrderDriver) -> R) -> R {
+    if window <= SORTED_BUFFER_MAX {
+        f(&mut Using(SortedBuffer::default(), n.max(1)))
+    } else {
+        f(&mut Using(CompressedCounts::default(), CHUNK))
+    }
+}
+
+/// [`drive`] behind one object-safe call, so each kernel is written once for both structures.
+trait OrderDriver {
+    fn run(&mut self, x: &[f64], window: usize, emit: &mut dyn FnMut(usize, usize, &dyn Query));
+}
+
+/// What a kernel may ask of the window at a row.
+trait Query {
+    /// (values < v, values == v) in the window, v being the current row's value.
+    fn rank_of(&self, v: f64) -> (usize, usize);
+    /// The `k`-th smallest value of the window (0-based).
+    fn kth(&self, k: usize) -> f64;
+}
+
+struct Using<W>(W, usize);
+
+impl<W: OrderWindow> OrderDriver for Using<W> {
+    fn run(&mut self, x: &[f64], window: usize, emit: &mut dyn FnMut(usize, usize, &dyn Query)) {
+        let chunk = self.1;
+        drive(x, window, chunk, &mut self.0, |t, j, count, o| {
+            emit(t, count, &JQuery(o, j));
+        });
+    }
+}
+
+/// A query bound to the current row's stretch position.
+struct JQuery<'a, W>(&'a W, usize);
+
+impl<W: OrderWindow> Query for JQuery<'_, W> {
+    fn rank_of(&self, v: f64) -> (usize, usize) {
+        self.0.rank_of(self.1, v)
+    }
+    fn kth(&self, k: usize) -> f64 {
+        self.0.kth(k)
+    }
+}
+
+/// The rank of each row's value within its trailing window (pandas `rolling(...).rank(...)`).
+pub fn rolling_rank(
+    x: &[f64],
+    spec: &RollingSpec,
+    options: &RankOptions,
+    out: &mut [f64],
+) -> Result<(), KernelError> {
+    same_length("out", x.len(), out.len())?;
+    let min_periods = spec.min_periods.max(1);
+    with_order(x.len(), spec.window, |order| {
+        order.run(x, spec.window, &mut |t, count, q| {
+            let v = x[t];
+            out[t] = if count >= min_periods && v.is_finite() {
+                let (less, eq) = q.rank_of(v);
+                options.rank(less, eq, count)
+            } else {
+                f64::NAN
+            };
+        });
+    });
+    Ok(())
+}
+
+/// The `q` quantile of each row's trailing window (pandas `rolling(...).quantile(q, ...)`).
+pub fn rolling_quantile(
+    x: &[f64],
+    spec: &RollingSpec,
+    q: f64,
+    interpolation: Interpolation,
+    out: &mut [f64],
+) -> Result<(), KernelError> {
+    same_length("out", x.len(), out.len())?;
+    check_q(q)?;
+    let min_periods = spec.min_periods.max(1);
+    with_order(x.len(), spec.window, |order| {
+        order.run(x, spec.window, &mut |t, count, w| {
+            out[t] = if count >= min_periods {
+                interpolation.read(q, count, |k| w.kth(k))
+            } else {
+                f64::NAN
+            };
+        });
+    });
+    Ok(())
+}
+
+/// Rolling rank as a kernel for the 2-D and grouped runners.
+#[derive(Clone, Copy, Debug)]
+pub struct RollingRank {
+    pub spec: RollingSpec,
+    pub options: RankOptions,
+}
+
+impl Kernel for RollingRank {
+    fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        rolling_rank(x, &self.spec, &self.options, out)
+    }
+}
+
+/// Rolling quantile as a kernel for the 2-D and grouped runners.
+#[derive(Clone, Copy, Debug)]
+pub struct RollingQuantile {
+    pub spec: RollingSpec,
+    pub q: f64,
+    pub interpolation: Interpolation,
+}
+
+impl RollingQuantile {
+    /// Checks `0 <= q <= 1`.
+    pub fn new(
+        spec: RollingSpec,
+        q: f64,
+        interpolation: Interpolation,
+    ) -> Result<Self, KernelError> {
+        check_q(q)?;
+        Ok(Self {
+            spec,
+            q,
+            interpolation,
+        })
+    }
+}
+
+impl Kernel for RollingQuantile {
+    fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+        rolling_quantile(x, &self.spec, self.q, self.interpolation, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rank::RankMethod;
+
+    fn data(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| match (i * 7919) % 41 {
+                0 => f64::NAN,
+                1 => f64::INFINITY,
+                r => (r % 13) as f64 * 0.5,
+            })
+            .collect()
+    }
+
+    fn window_of(x: &[f64], w: usize, t: usize) -> Vec<f64> {
+        let mut v: Vec<f64> = x[(t + 1).saturating_sub(w)..=t]
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    }
+
+    #[test]
+    fn rank_and_quantile_match_brute_force_for_both_structures() {
+        // Long enough for several Fenwick chunks.
+        let x = data(CHUNK * 2 + 500);
+        for w in [1, 5, SORTED_BUFFER_MAX, SORTED_BUFFER_MAX + 1, 300] {
+            let spec = RollingSpec::new(w as i64, Some(1), 0).unwrap();
+            for method in [RankMethod::Average, RankMethod::Min, RankMethod::Max] {
+                let options = RankOptions {
+                    method,
+                    pct: true,
+                    ascending: method != RankMethod::Max,
+                };
+                let mut out = vec![0.0; x.len()];
+                rolling_rank(&x, &spec, &options, &mut out).unwrap();
+                for t in (0..x.len()).step_by(97).chain(CHUNK - 3..CHUNK + 3) {
+                    let v = window_of(&x, w, t);
+                    let want = if x[t].is_finite() {
+                        let less = v.iter().filter(|&&a| a < x[t]).count();
+                        let eq = v.iter().filter(|&&a| a == x[t]).count();
+                        options.rank(less, eq, v.len())
+                    } else {
+                        f64::NAN
+                    };
+                    assert!(
+                        out[t] == want || (out[t].is_nan() && want.is_nan()),
+                        "w={w} t={t}"
+                    );
+                }
+            }
+            for interp in [
+                Interpolation::Linear,
+                Interpolation::Nearest,
+                Interpolation::Midpoint,
+            ] {
+                let mut out = vec![0.0; x.len()];
+                rolling_quantile(&x, &spec, 0.3, interp, &mut out).unwrap();
+                for t in (0..x.len()).step_by(89) {
+                    let v = window_of(&x, w, t);
+                    let want = if v.is_empty() {
+                        f64::NAN
+                    } else {
+                        interp.read(0.3, v.len(), |k| v[k])
+                    };
+                    assert!(
+                        out[t] == want || (out[t].is_nan() && want.is_nan()),
+                        "w={w} t={t}"
+                    );
+                }
+            }
+        }
+    }
+}
