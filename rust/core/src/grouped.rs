@@ -196,7 +196,12 @@ pub fn run_series(
         .block()
         .filter(|&w| w >= 1 && n >= 2 * LANES * SEGMENT_BLOCKS * w)
     else {
-        return kernel.series(x, y, out);
+        // Kernels may parallelise inside (the expanding rank's merge passes): on our pool.
+        return if parallel {
+            install(|| kernel.series(x, y, out))?
+        } else {
+            kernel.series(x, y, out)
+        };
     };
     let seg = w * SEGMENT_BLOCKS;
     let span = LANES * seg;
