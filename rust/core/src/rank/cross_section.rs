@@ -33,21 +33,27 @@ impl Kernel for CrossSection {
 }
 
 fn rank(x: &[f64], options: &RankOptions, out: &mut [f64]) {
-    let mut order: Vec<usize> = (0..x.len()).filter(|&i| !x[i].is_nan()).collect();
-    order.sort_unstable_by(|&a, &b| x[a].total_cmp(&x[b]));
+    // (value, position) pairs sort without indirection; NaN is missing, ±inf are ranked.
+    let mut order: Vec<(f64, u32)> = x
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_nan())
+        .map(|(i, &v)| (v, i as u32))
+        .collect();
+    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     out.fill(f64::NAN);
     let n = order.len();
     let mut a = 0;
     while a < n {
-        let v = x[order[a]];
+        let v = order[a].0;
         let mut b = a + 1;
         // -0.0 == 0.0: one tie group, as pandas ranks them.
-        while b < n && x[order[b]] == v {
+        while b < n && order[b].0 == v {
             b += 1;
         }
         let r = options.rank(a, b - a, n);
-        for &i in &order[a..b] {
-            out[i] = r;
+        for &(_, i) in &order[a..b] {
+            out[i as usize] = r;
         }
         a = b;
     }

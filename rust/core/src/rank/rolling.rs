@@ -8,7 +8,9 @@ use crate::grouped::Kernel;
 use crate::rolling::RollingSpec;
 
 /// Windows up to this length keep a sorted buffer; longer ones count compressed values in a
-/// Fenwick tree (set by `benches/compare.py --sweep`: the buffer's O(w) moves lose past it).
+/// Fenwick tree. Measured on 5M values (1 thread, 2026-11-21): the chunked Fenwick tree runs at
+/// ~16M values/s for every window from 100 to 2000; the buffer matches it at 20 (quantile faster,
+/// rank slower) and falls behind from 100 (250: 1.8x slower, 500: 2.2x) as its moves grow with w.
 const SORTED_BUFFER_MAX: usize = 64;
 
 /// Series values per Fenwick chunk (plus one window of warm-up): keeps the tree cache-sized.
