@@ -1,5 +1,7 @@
 //! Rolling rank and quantile of the latest value over a trailing window (pandas semantics).
 
+use rayon::prelude::*;
+
 use super::RankOptions;
 use super::quantile::{Interpolation, check_q};
 use super::sorted_window::{CompressedCounts, OrderWindow, SortedBuffer};
@@ -16,90 +18,77 @@ const SORTED_BUFFER_MAX: usize = 64;
 /// Series values per Fenwick chunk (plus one window of warm-up): keeps the tree cache-sized.
 const CHUNK: usize = 1 << 15;
 
-/// Feeds the trailing window of every row to `order` and calls `emit(t, j, count, order)`, where
-/// `j` is row `t`'s position in the current stretch.
-fn drive<W: OrderWindow>(
+/// Feeds the trailing window of rows `c0..c0 + out.len()` to a fresh `W` (after one window of
+/// warm-up) and writes `value(t, count, window)` to `out[t - c0]`.
+fn run_chunk<W: OrderWindow + Default>(
     x: &[f64],
     window: usize,
-    chunk: usize,
-    order: &mut W,
-    mut emit: impl FnMut(usize, usize, usize, &W),
+    c0: usize,
+    out: &mut [f64],
+    value: impl Fn(usize, usize, usize, &W) -> f64,
 ) {
-    let n = x.len();
-    let mut c0 = 0;
-    while c0 < n {
-        let c1 = (c0 + chunk).min(n);
-        let s = c0.saturating_sub(window - 1);
-        let stretch = &x[s..c1];
-        order.start(stretch);
-        let mut count = 0usize;
-        for (j, &v) in stretch[..c0 - s].iter().enumerate() {
-            if v.is_finite() {
-                order.insert(j, v);
-                count += 1;
+    let c1 = c0 + out.len();
+    let s = c0.saturating_sub(window - 1);
+    let stretch = &x[s..c1];
+    let mut order = W::default();
+    order.start(stretch);
+    let mut count = 0usize;
+    for (j, &v) in stretch[..c0 - s].iter().enumerate() {
+        if v.is_finite() {
+            order.insert(j, v);
+            count += 1;
+        }
+    }
+    for (t, o) in (c0..c1).zip(out.iter_mut()) {
+        let v = x[t];
+        if v.is_finite() {
+            order.insert(t - s, v);
+            count += 1;
+        }
+        if t >= window && t - window >= s {
+            let old = x[t - window];
+            if old.is_finite() {
+                order.remove(t - window - s, old);
+                count -= 1;
             }
         }
-        for t in c0..c1 {
-            let v = x[t];
-            if v.is_finite() {
-                order.insert(t - s, v);
-                count += 1;
-            }
-            if t >= window && t - window >= s {
-                let old = x[t - window];
-                if old.is_finite() {
-                    order.remove(t - window - s, old);
-                    count -= 1;
-                }
-            }
-            emit(t, t - s, count, order);
-        }
-        c0 = c1;
+        *o = value(t, t - s, count, &order);
     }
 }
 
-/// Runs `f` with the order structure that suits `window` and its chunk length.
-fn with_order<R>(n: usize, window: usize, f: impl FnOnce(&mut dyn OrderDriver) -> R) -> R {
+/// Runs `value` over the whole series with the structure that suits `window`: one sorted buffer
+/// for small windows; for large ones a Fenwick tree per chunk, chunks in parallel.
+fn run_windows(
+    x: &[f64],
+    window: usize,
+    out: &mut [f64],
+    value: impl Fn(usize, usize, usize, &dyn Query) -> f64 + Sync,
+) {
     if window <= SORTED_BUFFER_MAX {
-        f(&mut Using(SortedBuffer::default(), n.max(1)))
+        run_chunk::<SortedBuffer>(x, window, 0, out, |t, j, count, w| value(t, j, count, w));
     } else {
-        f(&mut Using(CompressedCounts::default(), CHUNK))
-    }
-}
-
-/// [`drive`] behind one object-safe call, so each kernel is written once for both structures.
-trait OrderDriver {
-    fn run(&mut self, x: &[f64], window: usize, emit: &mut dyn FnMut(usize, usize, &dyn Query));
-}
-
-/// What a kernel may ask of the window at a row.
-trait Query {
-    /// (values < v, values == v) in the window, v being the current row's value.
-    fn rank_of(&self, v: f64) -> (usize, usize);
-    /// The `k`-th smallest value of the window (0-based).
-    fn kth(&self, k: usize) -> f64;
-}
-
-struct Using<W>(W, usize);
-
-impl<W: OrderWindow> OrderDriver for Using<W> {
-    fn run(&mut self, x: &[f64], window: usize, emit: &mut dyn FnMut(usize, usize, &dyn Query)) {
-        let chunk = self.1;
-        drive(x, window, chunk, &mut self.0, |t, j, count, o| {
-            emit(t, count, &JQuery(o, j));
+        out.par_chunks_mut(CHUNK).enumerate().for_each(|(i, o)| {
+            run_chunk::<CompressedCounts>(x, window, i * CHUNK, o, |t, j, count, w| {
+                value(t, j, count, w)
+            });
         });
     }
 }
 
-/// A query bound to the current row's stretch position.
-struct JQuery<'a, W>(&'a W, usize);
+/// What a kernel may ask of the window at a row.
+trait Query {
+    /// (values < v, values == v) in the window, v being the value at stretch position `j`.
+    fn rank_of(&self, j: usize, v: f64) -> (usize, usize);
+    /// The `k`-th smallest value of the window (0-based).
+    fn kth(&self, k: usize) -> f64;
+}
 
-impl<W: OrderWindow> Query for JQuery<'_, W> {
-    fn rank_of(&self, v: f64) -> (usize, usize) {
-        self.0.rank_of(self.1, v)
+impl<W: OrderWindow> Query for W {
+    fn rank_of(&self, j: usize, v: f64) -> (usize, usize) {
+        OrderWindow::rank_of(self, j, v)
     }
     fn kth(&self, k: usize) -> f64 {
-        self.0.kth(k)
+        OrderWindow::kth(self, k)
     }
 }
 
@@ -112,16 +101,14 @@ pub fn rolling_rank(
 ) -> Result<(), KernelError> {
     same_length("out", x.len(), out.len())?;
     let min_periods = spec.min_periods.max(1);
-    with_order(x.len(), spec.window, |order| {
-        order.run(x, spec.window, &mut |t, count, q| {
-            let v = x[t];
-            out[t] = if count >= min_periods && v.is_finite() {
-                let (less, eq) = q.rank_of(v);
-                options.rank(less, eq, count)
-            } else {
-                f64::NAN
-            };
-        });
+    run_windows(x, spec.window, out, |t, j, count, w| {
+        let v = x[t];
+        if count >= min_periods && v.is_finite() {
+            let (less, eq) = w.rank_of(j, v);
+            options.rank(less, eq, count)
+        } else {
+            f64::NAN
+        }
     });
     Ok(())
 }
@@ -137,14 +124,12 @@ pub fn rolling_quantile(
     same_length("out", x.len(), out.len())?;
     check_q(q)?;
     let min_periods = spec.min_periods.max(1);
-    with_order(x.len(), spec.window, |order| {
-        order.run(x, spec.window, &mut |t, count, w| {
-            out[t] = if count >= min_periods {
-                interpolation.read(q, count, |k| w.kth(k))
-            } else {
-                f64::NAN
-            };
-        });
+    run_windows(x, spec.window, out, |_, _, count, w| {
+        if count >= min_periods {
+            interpolation.read(q, count, |k| w.kth(k))
+        } else {
+            f64::NAN
+        }
     });
     Ok(())
 }
