@@ -72,7 +72,11 @@ impl Interpolation {
             Self::Higher => kth(idx + 1),
             Self::Nearest => {
                 if frac == 0.5 {
-                    if idx % 2 == 0 { kth(idx) } else { kth(idx + 1) }
+                    if idx.is_multiple_of(2) {
+                        kth(idx)
+                    } else {
+                        kth(idx + 1)
+                    }
                 } else if frac < 0.5 {
                     kth(idx)
                 } else {
