@@ -56,39 +56,59 @@ fn run_chunk<W: OrderWindow + Default>(
     }
 }
 
+/// What a kernel writes for a row, given the row's window.
+trait RowValue: Sync {
+    /// The output for row `t` (stretch position `j`) whose window holds `count` valid values.
+    fn at<W: OrderWindow>(&self, t: usize, j: usize, count: usize, window: &W) -> f64;
+}
+
 /// Runs `value` over the whole series with the structure that suits `window`: one sorted buffer
 /// for small windows; for large ones a Fenwick tree per chunk, chunks in parallel.
-fn run_windows(
-    x: &[f64],
-    window: usize,
-    out: &mut [f64],
-    value: impl Fn(usize, usize, usize, &dyn Query) -> f64 + Sync,
-) {
+fn run_windows(x: &[f64], window: usize, out: &mut [f64], value: &impl RowValue) {
     if window <= SORTED_BUFFER_MAX {
-        run_chunk::<SortedBuffer>(x, window, 0, out, |t, j, count, w| value(t, j, count, w));
+        run_chunk::<SortedBuffer>(x, window, 0, out, |t, j, count, w| value.at(t, j, count, w));
     } else {
         out.par_chunks_mut(CHUNK).enumerate().for_each(|(i, o)| {
             run_chunk::<CompressedCounts>(x, window, i * CHUNK, o, |t, j, count, w| {
-                value(t, j, count, w)
+                value.at(t, j, count, w)
             });
         });
     }
 }
 
-/// What a kernel may ask of the window at a row.
-trait Query {
-    /// (values < v, values == v) in the window, v being the value at stretch position `j`.
-    fn rank_of(&self, j: usize, v: f64) -> (usize, usize);
-    /// The `k`-th smallest value of the window (0-based).
-    fn kth(&self, k: usize) -> f64;
+struct RankValue<'a> {
+    x: &'a [f64],
+    min_periods: usize,
+    options: RankOptions,
 }
 
-impl<W: OrderWindow> Query for W {
-    fn rank_of(&self, j: usize, v: f64) -> (usize, usize) {
-        OrderWindow::rank_of(self, j, v)
+impl RowValue for RankValue<'_> {
+    #[inline]
+    fn at<W: OrderWindow>(&self, t: usize, j: usize, count: usize, window: &W) -> f64 {
+        let v = self.x[t];
+        if count >= self.min_periods && v.is_finite() {
+            let (less, eq) = window.rank_of(j, v);
+            self.options.rank(less, eq, count)
+        } else {
+            f64::NAN
+        }
     }
-    fn kth(&self, k: usize) -> f64 {
-        OrderWindow::kth(self, k)
+}
+
+struct QuantileValue {
+    min_periods: usize,
+    q: f64,
+    interpolation: Interpolation,
+}
+
+impl RowValue for QuantileValue {
+    #[inline]
+    fn at<W: OrderWindow>(&self, _: usize, _: usize, count: usize, window: &W) -> f64 {
+        if count >= self.min_periods {
+            self.interpolation.read(self.q, count, |k| window.kth(k))
+        } else {
+            f64::NAN
+        }
     }
 }
 
@@ -100,16 +120,12 @@ pub fn rolling_rank(
     out: &mut [f64],
 ) -> Result<(), KernelError> {
     same_length("out", x.len(), out.len())?;
-    let min_periods = spec.min_periods.max(1);
-    run_windows(x, spec.window, out, |t, j, count, w| {
-        let v = x[t];
-        if count >= min_periods && v.is_finite() {
-            let (less, eq) = w.rank_of(j, v);
-            options.rank(less, eq, count)
-        } else {
-            f64::NAN
-        }
-    });
+    let value = RankValue {
+        x,
+        min_periods: spec.min_periods.max(1),
+        options: *options,
+    };
+    run_windows(x, spec.window, out, &value);
     Ok(())
 }
 
@@ -123,14 +139,12 @@ pub fn rolling_quantile(
 ) -> Result<(), KernelError> {
     same_length("out", x.len(), out.len())?;
     check_q(q)?;
-    let min_periods = spec.min_periods.max(1);
-    run_windows(x, spec.window, out, |_, _, count, w| {
-        if count >= min_periods {
-            interpolation.read(q, count, |k| w.kth(k))
-        } else {
-            f64::NAN
-        }
-    });
+    let value = QuantileValue {
+        min_periods: spec.min_periods.max(1),
+        q,
+        interpolation,
+    };
+    run_windows(x, spec.window, out, &value);
     Ok(())
 }
 

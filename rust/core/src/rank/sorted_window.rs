@@ -61,6 +61,8 @@ impl OrderWindow for SortedBuffer {
 #[derive(Default)]
 pub(crate) struct CompressedCounts {
     tree: Fenwick,
+    /// Count per code, so a tie count needs no second prefix query.
+    counts: Vec<u32>,
     /// Distinct finite values of the stretch, ascending.
     values: Vec<f64>,
     /// Code of each position of the stretch (index into `values`).
@@ -90,23 +92,28 @@ impl OrderWindow for CompressedCounts {
             self.codes[i as usize] = (self.values.len() - 1) as u32;
         }
         self.tree.reset(self.values.len());
+        self.counts.clear();
+        self.counts.resize(self.values.len(), 0);
     }
 
     #[inline]
     fn insert(&mut self, i: usize, _: f64) {
-        self.tree.add(self.codes[i] as usize, 1);
+        let c = self.codes[i] as usize;
+        self.tree.add(c, 1);
+        self.counts[c] += 1;
     }
 
     #[inline]
     fn remove(&mut self, i: usize, _: f64) {
-        self.tree.add(self.codes[i] as usize, 1u32.wrapping_neg());
+        let c = self.codes[i] as usize;
+        self.tree.add(c, 1u32.wrapping_neg());
+        self.counts[c] -= 1;
     }
 
     #[inline]
     fn rank_of(&self, i: usize, _: f64) -> (usize, usize) {
         let c = self.codes[i] as usize;
-        let less = self.tree.below(c);
-        (less, self.tree.below(c + 1) - less)
+        (self.tree.below(c), self.counts[c] as usize)
     }
 
     #[inline]
