@@ -2,6 +2,7 @@
 //! for the grouped runner, and every value is scored against the others of its group.
 
 use super::RankOptions;
+use super::sorted_window::order_key;
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
 
@@ -33,22 +34,21 @@ impl Kernel for CrossSection {
 }
 
 fn rank(x: &[f64], options: &RankOptions, out: &mut [f64]) {
-    // (value, position) pairs sort without indirection; NaN is missing, ±inf are ranked.
-    let mut order: Vec<(f64, u32)> = x
+    // NaN is missing; ±inf are ranked (pandas). Integer keys sort fast; -0.0 == 0.0 share one.
+    let mut order: Vec<(u64, u32)> = x
         .iter()
         .enumerate()
         .filter(|(_, v)| !v.is_nan())
-        .map(|(i, &v)| (v, i as u32))
+        .map(|(i, &v)| (order_key(v), i as u32))
         .collect();
-    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    order.sort_unstable();
     out.fill(f64::NAN);
     let n = order.len();
     let mut a = 0;
     while a < n {
-        let v = order[a].0;
+        let k = order[a].0;
         let mut b = a + 1;
-        // -0.0 == 0.0: one tie group, as pandas ranks them.
-        while b < n && order[b].0 == v {
+        while b < n && order[b].0 == k {
             b += 1;
         }
         let r = options.rank(a, b - a, n);
