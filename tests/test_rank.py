@@ -230,3 +230,23 @@ def test_cs_functions_on_polars_long_frames() -> None:
 def test_bad_arguments_name_themselves(call: object, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         call()  # type: ignore[operator]
+
+
+def test_window_longer_than_the_series_is_the_expanding_rank() -> None:
+    # A window past the series length must not re-sort the history once per chunk.
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=200_000)
+    x[::97] = np.nan
+    got = sf.rolling_rank(x, 10**9, min_periods=1)
+    assert_same(got, sf.expanding_rank(x))
+    head = pd.Series(x[:5_000])
+    q = sf.rolling_quantile(head, 10**6, 0.5, min_periods=1)
+    assert_same(q.to_numpy(), head.expanding().quantile(0.5).to_numpy())
+    median = sf.rolling_median(head, 10**6, min_periods=1)
+    assert_same(median.to_numpy(), head.expanding().median().to_numpy())
+
+
+def test_rolling_median_is_pandas_median_bit_for_bit() -> None:
+    # pandas' median averages the two middle values; linear interpolation can differ in the last bit.
+    x = np.random.default_rng(7).normal(size=3_000)
+    assert_array_equal(sf.rolling_median(x, 50), pd.Series(x).rolling(50).median().to_numpy())

@@ -99,7 +99,11 @@ def rolling_quantile(
 def rolling_median(
     x: Container, window: int, *, min_periods: int | None = None, by: Keys = None
 ) -> Container:
-    """Median of each trailing window: ``rolling_quantile(x, window, 0.5)`` (pandas ``median``).
+    """Median of each trailing window, bit for bit pandas ``rolling().median()``.
+
+    The middle value, or the mean ``(a + b) / 2`` of the two middle values: the ``midpoint``
+    interpolation at ``q = 0.5`` (``linear`` would compute ``a + (b - a) / 2``, which can differ in
+    the last bit).
 
     Examples
     --------
@@ -108,7 +112,9 @@ def rolling_median(
     [nan, nan, 2.0, 2.0]
 
     """
-    return rolling_quantile(x, window, 0.5, min_periods=min_periods, by=by)
+    return rolling_quantile(
+        x, window, 0.5, interpolation="midpoint", min_periods=min_periods, by=by
+    )
 
 
 def expanding_rank(

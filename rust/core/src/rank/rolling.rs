@@ -15,7 +15,8 @@ use crate::rolling::RollingSpec;
 /// rank slower) and falls behind from 100 (250: 1.8x slower, 500: 2.2x) as its moves grow with w.
 const SORTED_BUFFER_MAX: usize = 64;
 
-/// Series values per Fenwick chunk (plus one window of warm-up): keeps the tree cache-sized.
+/// Series values per Fenwick chunk (plus one window of warm-up): keeps the tree cache-sized
+/// (chunks grow to one window for longer windows).
 const CHUNK: usize = 1 << 15;
 
 /// Feeds the trailing window of rows `c0..c0 + out.len()` to a fresh `W` (after one window of
@@ -68,8 +69,11 @@ fn run_windows(x: &[f64], window: usize, out: &mut [f64], value: &impl RowValue)
     if window <= SORTED_BUFFER_MAX {
         run_chunk::<SortedBuffer>(x, window, 0, out, |t, j, count, w| value.at(t, j, count, w));
     } else {
-        out.par_chunks_mut(CHUNK).enumerate().for_each(|(i, o)| {
-            run_chunk::<CompressedCounts>(x, window, i * CHUNK, o, |t, j, count, w| {
+        // A chunk is at least a window long, so its warm-up never exceeds its own length and the
+        // compression work stays O(n log n) however long the window.
+        let chunk = CHUNK.max(window);
+        out.par_chunks_mut(chunk).enumerate().for_each(|(i, o)| {
+            run_chunk::<CompressedCounts>(x, window, i * chunk, o, |t, j, count, w| {
                 value.at(t, j, count, w)
             });
         });
