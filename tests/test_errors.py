@@ -95,7 +95,12 @@ X = np.arange(10.0)
         ),
         (lambda: sf.ewm_mean(X, halflife=0), ValueError, "halflife must be > 0, got 0"),
         (lambda: sf.ewm_mean(X, com=-1), ValueError, "com must be >= 0, got -1"),
-        (lambda: sf.set_num_threads(0), ValueError, "n must be >= 1, got 0"),
+        (lambda: sf.set_num_threads(0), ValueError, "n must be between 1 and 1024, got 0"),
+        (
+            lambda: sf.set_num_threads(10**6),
+            ValueError,
+            "n must be between 1 and 1024, got 1000000",
+        ),
     ],
 )
 def test_bad_input_names_the_argument(call: object, exc: type[Exception], message: str) -> None:
@@ -111,3 +116,20 @@ def test_window_must_be_an_integer() -> None:
 def test_huge_window_is_fine() -> None:
     out = sf.rolling_sum(X, 10**12, min_periods=1)
     np.testing.assert_array_equal(out, np.cumsum(X))
+
+
+@pytest.mark.parametrize("window", [10**6, 10**18, 2**62, 2**63 - 1])
+def test_huge_windows_never_panic_2(window: int) -> None:
+    # issue 2: a window near 2**63 overflowed the segment-size check and panicked.
+    x = np.arange(100_000.0)
+    for name in ("rolling_mean", "rolling_std", "rolling_skew", "rolling_max", "rolling_rank"):
+        out = getattr(sf, name)(x, window, min_periods=1)
+        assert np.isfinite(out[-1]) or name == "rolling_skew"
+    assert sf.rolling_quantile(x, window, 0.5, min_periods=1)[-1] == np.median(x)
+    assert np.isfinite(sf.rolling_corr(x, x, window, min_periods=2)[-1])
+    assert sf.rolling_mean(np.ones((10, 3)), window, min_periods=1)[-1, 0] == 1.0
+
+
+@pytest.mark.parametrize("periods", [-(2**63), 2**63 - 1, 10**12])
+def test_huge_periods_give_nan(periods: int) -> None:
+    assert np.isnan(sf.pct_change(np.arange(10.0), periods)).all()

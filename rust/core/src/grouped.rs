@@ -192,10 +192,13 @@ pub fn run_series(
         same_length("y", x.len(), y.len())?;
     }
     let n = x.len();
-    let Some(w) = kernel
-        .block()
-        .filter(|&w| w >= 1 && n >= 2 * LANES * SEGMENT_BLOCKS * w)
-    else {
+    let Some(w) = kernel.block().filter(|&w| {
+        // Only when the series holds at least two segments per lane (no overflow for huge w).
+        w >= 1
+            && (2 * LANES * SEGMENT_BLOCKS)
+                .checked_mul(w)
+                .is_some_and(|need| n >= need)
+    }) else {
         // Kernels may parallelise inside (the expanding rank's merge passes): on our pool.
         return if parallel {
             install(|| kernel.series(x, y, out))?

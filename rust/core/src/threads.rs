@@ -8,6 +8,9 @@ use crate::error::KernelError;
 
 static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
 
+/// More threads than this is a typo, not a machine (and would exhaust memory starting them).
+const MAX_THREADS: usize = 1024;
+
 fn build(n: usize) -> Result<Arc<ThreadPool>, KernelError> {
     ThreadPoolBuilder::new()
         .num_threads(n)
@@ -21,8 +24,13 @@ fn build(n: usize) -> Result<Arc<ThreadPool>, KernelError> {
 pub fn set_num_threads(n: i64) -> Result<(), KernelError> {
     let n = usize::try_from(n)
         .ok()
-        .filter(|&n| n >= 1)
-        .ok_or_else(|| KernelError::invalid("n", format!("n must be >= 1, got {n}")))?;
+        .filter(|&n| (1..=MAX_THREADS).contains(&n))
+        .ok_or_else(|| {
+            KernelError::invalid(
+                "n",
+                format!("n must be between 1 and {MAX_THREADS}, got {n}"),
+            )
+        })?;
     let pool = build(n)?;
     *POOL.write().unwrap_or_else(|p| p.into_inner()) = Some(pool);
     Ok(())
@@ -39,7 +47,7 @@ fn pool() -> Result<Arc<ThreadPool>, KernelError> {
     let from_env = std::env::var("SECTORFLOW_NUM_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n >= 1);
+        .filter(|&n| (1..=MAX_THREADS).contains(&n));
     let n = from_env.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
