@@ -4,6 +4,7 @@ mod rank;
 mod rolling;
 
 use numpy::{PyArrayMethods, PyReadonlyArray1};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use sectorflow_core::{run_columns, run_groups, run_series, Groups, Kernel, KernelError, Matrix};
 
@@ -28,6 +29,17 @@ fn set_num_threads(n: i64) -> PyResult<()> {
 #[pyfunction]
 fn get_num_threads() -> usize {
     sectorflow_core::current_num_threads()
+}
+
+/// Runs a kernel call, turning its error into the Python exception and a panic (a bug of ours,
+/// never expected) into a `RuntimeError` instead of letting it cross into Python.
+fn guarded(f: impl FnOnce() -> Result<(), KernelError>) -> PyResult<()> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result.map_err(to_py_err),
+        Err(_) => Err(PyRuntimeError::new_err(
+            "sectorflow internal error (a kernel panicked); please report it with the input shape",
+        )),
+    }
 }
 
 /// Runs `kernel` on `x` (and `y`): once for a 1-D series, per key of `by`, or per column of a matrix.
@@ -85,14 +97,15 @@ pub(crate) fn run<'py>(
             let out = guard
                 .as_slice_mut()
                 .map_err(|e| to_py_err(KernelError::invalid("x", e.to_string())))?;
-            py.detach(|| match &codes {
-                None => run_series(&x, y.as_deref(), out, &kernel, true),
-                Some(c) => {
-                    let groups = Groups::from_codes(c)?;
-                    run_groups(&x, y.as_deref(), &groups, out, &kernel)
-                }
-            })
-            .map_err(to_py_err)?;
+            py.detach(|| {
+                guarded(|| match &codes {
+                    None => run_series(&x, y.as_deref(), out, &kernel, true),
+                    Some(c) => {
+                        let groups = Groups::from_codes(c)?;
+                        run_groups(&x, y.as_deref(), &groups, out, &kernel)
+                    }
+                })
+            })?;
             drop(guard);
             Ok(result.into_any())
         }
@@ -132,8 +145,7 @@ pub(crate) fn run<'py>(
             let out = guard
                 .as_slice_mut()
                 .map_err(|e| to_py_err(KernelError::invalid("x", e.to_string())))?;
-            py.detach(|| run_columns(&xm, ym.as_ref(), out, &kernel))
-                .map_err(to_py_err)?;
+            py.detach(|| guarded(|| run_columns(&xm, ym.as_ref(), out, &kernel)))?;
             drop(guard);
             Ok(result.into_any())
         }
