@@ -250,3 +250,13 @@ def test_rolling_median_is_pandas_median_bit_for_bit() -> None:
     # pandas' median averages the two middle values; linear interpolation can differ in the last bit.
     x = np.random.default_rng(7).normal(size=3_000)
     assert_array_equal(sf.rolling_median(x, 50), pd.Series(x).rolling(50).median().to_numpy())
+
+
+def test_cs_functions_accept_prefactorized_time_keys() -> None:
+    x = np.array([3.0, 1.0, 5.0, 7.0, 2.0])
+    time = ["d1", "d1", "d2", "d2", "d1"]
+    keys = sf.GroupKeys(time)
+    assert_array_equal(sf.cs_rank(x, keys), sf.cs_rank(x, time))
+    assert_array_equal(
+        sf.cs_demean(x, keys, group=[1, 1, 1, 2, 2]), sf.cs_demean(x, time, group=[1, 1, 1, 2, 2])
+    )

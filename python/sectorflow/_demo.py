@@ -27,6 +27,7 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
     close = df["close"].to_numpy()
     volume = df["volume"].to_numpy()
     keys = sf.GroupKeys(df["symbol"])  # factorized once, as pandas' groupby object below
+    dates = sf.GroupKeys(df["date"])
     ret = sf.pct_change(close, by=keys)
     df["ret"] = ret
     grouped = df.groupby("symbol", sort=False)
@@ -107,6 +108,26 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
             "pct_change",
             lambda: sf.pct_change(close, 5, by=keys),
             lambda: grouped["close"].pct_change(5).to_numpy(),
+        ),
+        (
+            "rolling_rank",
+            lambda: sf.rolling_rank(ret, w, by=keys),
+            lambda: pandas_rolling("ret", "rank", pct=True),
+        ),
+        (
+            "rolling_quantile",
+            lambda: sf.rolling_quantile(ret, w, 0.9, by=keys),
+            lambda: pandas_rolling("ret", "quantile", q=0.9),
+        ),
+        (
+            "expanding_rank",
+            lambda: sf.expanding_rank(ret, by=keys),
+            lambda: grouped["ret"].transform(lambda s: s.expanding().rank(pct=True)).to_numpy(),
+        ),
+        (
+            "cs_rank",
+            lambda: sf.cs_rank(ret, dates),
+            lambda: df.groupby("date")["ret"].rank(pct=True).to_numpy(),
         ),
     ]
     lines = [

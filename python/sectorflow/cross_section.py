@@ -33,7 +33,10 @@ def _cross_section(fn: str, x: Any, time: Keys, group: Keys, **kwargs: object) -
         # Each row of x is a column of x.T: the runner scores columns in parallel.
         return rebuild(getattr(_native, fn)(payload.T, **kwargs).T)
     n = len(x)
-    keys = GroupKeys(time) if group is None else GroupKeys.combine(time, group, n)
+    if group is not None:
+        keys = GroupKeys.combine(time, group, n)
+    else:
+        keys = time if isinstance(time, GroupKeys) else GroupKeys(time)
     return apply(fn, x, by=keys, **kwargs)
 
 
