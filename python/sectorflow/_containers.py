@@ -152,7 +152,7 @@ def _factorize(by: object) -> np.ndarray:
         import polars as pl
 
         s: Any = by
-        if s.dtype in (pl.Categorical, pl.Enum) or isinstance(s.dtype, pl.Enum):
+        if isinstance(s.dtype, pl.Categorical | pl.Enum):
             s = s.to_physical().cast(pl.Int64)
         arr: pa.Array | pa.ChunkedArray = s.to_arrow()
     elif module == "pandas":

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
-
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-    import polars as pl
-    import pyarrow as pa
+from typing import Any, Literal, TypeVar
 
 #: Any container the kernels accept; the result has the same type.
 Container = TypeVar("Container")
@@ -26,6 +20,3 @@ Interpolation = Literal["linear", "lower", "higher", "nearest", "midpoint"]
 Frequency = Literal["1d", "1min"]
 
 __all__ = ["Container", "Frequency", "Interpolation", "Keys", "RankMethod"]
-
-if TYPE_CHECKING:
-    ArrayLike = np.ndarray | pd.Series | pd.DataFrame | pl.Series | pa.Array | pa.ChunkedArray

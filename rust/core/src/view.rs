@@ -52,14 +52,6 @@ impl<'a> Column<'a> {
         Self { values, validity }
     }
 
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
     /// The values with nulls written as NaN: borrowed when there is no validity bitmap.
     pub fn to_nan_marked(&self) -> Cow<'a, [f64]> {
         match self.validity {

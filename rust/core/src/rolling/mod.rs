@@ -4,8 +4,6 @@ mod cov;
 mod minmax;
 mod moments;
 
-use std::str::FromStr;
-
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
 use crate::window::{
@@ -93,29 +91,6 @@ impl UnaryStat {
     }
 }
 
-impl FromStr for UnaryStat {
-    type Err = KernelError;
-    fn from_str(s: &str) -> Result<Self, KernelError> {
-        Ok(match s {
-            "sum" => Self::Sum,
-            "mean" => Self::Mean,
-            "var" => Self::Var,
-            "std" => Self::Std,
-            "zscore" => Self::Zscore,
-            "skew" => Self::Skew,
-            "kurt" => Self::Kurt,
-            "min" => Self::Min,
-            "max" => Self::Max,
-            other => {
-                return Err(KernelError::invalid(
-                    "stat",
-                    format!("unknown rolling statistic {other:?}"),
-                ));
-            }
-        })
-    }
-}
-
 /// Statistics of two aligned series over a trailing window of pairwise-complete rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinaryStat {
@@ -125,23 +100,6 @@ pub enum BinaryStat {
     Corr,
     /// cov(y, x) / var(x), called with (y, x)
     Beta,
-}
-
-impl FromStr for BinaryStat {
-    type Err = KernelError;
-    fn from_str(s: &str) -> Result<Self, KernelError> {
-        Ok(match s {
-            "cov" => Self::Cov,
-            "corr" => Self::Corr,
-            "beta" => Self::Beta,
-            other => {
-                return Err(KernelError::invalid(
-                    "stat",
-                    format!("unknown rolling statistic {other:?}"),
-                ));
-            }
-        })
-    }
 }
 
 /// Runs one window statistic over rows laid out as `N` lanes (a series, or a tile of series).

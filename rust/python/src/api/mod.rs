@@ -3,6 +3,8 @@
 mod rank;
 mod rolling;
 
+use std::borrow::Cow;
+
 use numpy::{PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -61,7 +63,11 @@ pub(crate) fn run<'py>(
         .map(|s| s.values("y"))
         .transpose()
         .map_err(to_py_err)?;
-    let codes: Option<Vec<i64>> = by.map(|b| b.as_array().to_vec());
+    // Key codes are borrowed (Python hands over a contiguous int64 array); copied only if strided.
+    let codes: Option<Cow<'_, [i64]>> = by.as_ref().map(|b| match b.as_slice() {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(b.as_array().to_vec()),
+    });
     match (xv, yv) {
         (Values::Series(x), y) => {
             let y = match y {
