@@ -2,7 +2,8 @@
 
 Usage: ``python benches/compare.py [--repeat 3] [--quick] [--json PATH]``
 
-Data: (a) one series of 5,000,000 values and (b) a 2,500 x 2,000 panel (days x stocks, C order),
+Data: (a) one price-level series of 5,000,000 values (a random walk), (b) a 2,500 x 2,000 panel
+(days x stocks, C order) and, for the expanding rank only, (c) 5,000,000 independent returns;
 window 250, 1% NaN (null for polars). Each cell is the median wall time of ``--repeat`` runs.
 sectorflow is timed single-threaded (``1T``) and with all threads (``nT``): panel columns run in
 parallel, and so do the block-aligned segments of a long series. The last column is the fastest
@@ -44,6 +45,10 @@ def make_data(quick: bool) -> dict[str, dict[str, Any]]:
         for a in (x, y):
             a[rng.random(shape) < 0.01] = np.nan
         out[name] = {"x": x, "y": y}
+    # Independent daily returns: no level structure for a rank's search to exploit.
+    r = rng.normal(0.0, 0.01, n)
+    r[rng.random(n) < 0.01] = np.nan
+    out["returns"] = {"x": r, "y": r}
     return out
 
 
@@ -202,9 +207,10 @@ KERNELS = [
     "cs_rank",
 ]
 
-# Kernels measured on one layout only: the expanding rank on the series (pandas needs ~20 s),
-# the cross-sectional rank on the panel (per row).
-ONLY = {"expanding_rank": "series", "cs_rank": "panel"}
+# Data each kernel runs on: the price-level series and the panel, except the expanding rank (the
+# series, and independent returns, where pandas needs ~15 s) and the cross-sectional rank (per
+# row of the panel).
+LAYOUTS = {"expanding_rank": ("series", "returns"), "cs_rank": ("panel",)}
 
 
 def timeit(fn: Callable[[], Any], repeat: int, *, warm: bool = True) -> float:
@@ -237,10 +243,10 @@ def main() -> None:
         return
     threads = sf.get_num_threads()
     rows: list[dict[str, Any]] = []
-    for kind in ("series", "panel"):
+    for kind in ("series", "returns", "panel"):
         x, y = data[kind]["x"], data[kind]["y"]
         for kernel in args.kernels:
-            if ONLY.get(kernel, kind) != kind:
+            if kind not in LAYOUTS.get(kernel, ("series", "panel")):
                 continue
             row: dict[str, Any] = {"kernel": kernel, "data": kind, "values": x.size}
             sf.set_num_threads(1)
