@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from polars.plugins import register_plugin_function
 
+from sectorflow import _native
+
 if TYPE_CHECKING:
     import polars as pl
 
-_LIBRARY = Path(__file__).parent
+#: The extension module file itself: its plugin symbols sit beside the numpy/Arrow functions.
+_LIBRARY = Path(_native.__file__)
 
 
 def call(function_name: str, *args: pl.Expr, **kwargs: Any) -> pl.Expr:

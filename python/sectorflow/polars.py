@@ -1,19 +1,43 @@
-"""``pl.Expr.sf``: sectorflow kernels as Polars expressions (lazy, streaming, ``over``-aware).
+"""``pl.Expr.sf``: every sectorflow kernel as a Polars expression (eager, lazy, streaming).
 
-Importing ``sectorflow`` registers the namespace::
+Importing ``sectorflow`` registers the namespace. The names and options are those of the
+functions in :mod:`sectorflow` (see each for the formula); two-input kernels take the other
+input as an expression or a column name::
 
     >>> import polars as pl, sectorflow
-    >>> pl.DataFrame({"x": [1.0, 2.0, 3.0]}).select(pl.col("x").sf.rolling_mean(2))["x"].to_list()
-    [None, 1.5, 2.5]
+    >>> df = pl.DataFrame({"s": ["a", "a", "b", "b", "a"], "x": [1.0, 2.0, 10.0, 30.0, 4.0]})
+    >>> df.select(pl.col("x").sf.rolling_mean(2).over("s"))["x"].to_list()
+    [None, 1.5, None, 20.0, 3.0]
+    >>> df.select(pl.col("x").sf.cs_rank().over("s"))["x"].to_list()
+    [0.3333333333333333, 0.6666666666666666, 0.5, 1.0, 1.0]
+
+Missing values: null and NaN are both missing (skipped, not counted, as pandas treats NaN);
+the result is null wherever it is missing (a window with too few values, a zero-variance
+window for a z-score, a missing input row for a rank). This is the numpy path's result with NaN
+turned into null.
+
+The kernels see one whole series per call: they are not elementwise. Use ``.over("symbol")`` (add
+``order_by="date"`` if rows are not in time order) for long-format data and ``.over("date")``
+for the cross-sectional ``cs_*`` kernels; Polars runs the groups in parallel and each kernel
+runs single-threaded inside its call.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from sectorflow import _plugin
 
+if TYPE_CHECKING:
+    from sectorflow.typing import Interpolation, RankMethod
+
 __all__ = ["SectorflowExpr"]
+
+
+def _expr(other: pl.Expr | str) -> pl.Expr:
+    return pl.col(other) if isinstance(other, str) else other
 
 
 @pl.api.register_expr_namespace("sf")
@@ -24,6 +48,175 @@ class SectorflowExpr:
         """Wrap ``expr``; Polars calls this when ``expr.sf`` is accessed."""
         self._expr = expr
 
+    def _window(
+        self, name: str, window: int, min_periods: int | None, ddof: int = 0, *others: pl.Expr
+    ) -> pl.Expr:
+        return _plugin.call(
+            name, self._expr, *others, window=window, min_periods=min_periods, ddof=ddof
+        )
+
+    # Rolling moments and extremes ---------------------------------------------------------
+
+    def rolling_sum(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+        """Σ of the valid values in the trailing window; :func:`sectorflow.rolling_sum`."""
+        return self._window("rolling_sum", window, min_periods)
+
     def rolling_mean(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
-        """Mean of the valid values in the trailing window; see :func:`sectorflow.rolling_mean`."""
-        return _plugin.call("rolling_mean", self._expr, window=window, min_periods=min_periods)
+        """Σx / n over the valid values in the window; :func:`sectorflow.rolling_mean`."""
+        return self._window("rolling_mean", window, min_periods)
+
+    def rolling_var(self, window: int, *, min_periods: int | None = None, ddof: int = 1) -> pl.Expr:
+        """Σ(x - mean)² / (n - ddof), exactly 0 on a flat window; :func:`sectorflow.rolling_var`."""
+        return self._window("rolling_var", window, min_periods, ddof)
+
+    def rolling_std(self, window: int, *, min_periods: int | None = None, ddof: int = 1) -> pl.Expr:
+        """√ of :meth:`rolling_var`; :func:`sectorflow.rolling_std`."""
+        return self._window("rolling_std", window, min_periods, ddof)
+
+    def rolling_zscore(
+        self, window: int, *, min_periods: int | None = None, ddof: int = 1
+    ) -> pl.Expr:
+        """(x_t - window mean) / window std, null if flat; :func:`sectorflow.rolling_zscore`."""
+        return self._window("rolling_zscore", window, min_periods, ddof)
+
+    def rolling_skew(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+        """Adjusted Fisher-Pearson skewness (pandas); :func:`sectorflow.rolling_skew`."""
+        return self._window("rolling_skew", window, min_periods)
+
+    def rolling_kurt(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+        """Excess kurtosis, bias-corrected (pandas); :func:`sectorflow.rolling_kurt`."""
+        return self._window("rolling_kurt", window, min_periods)
+
+    def rolling_min(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+        """Smallest valid value in the window; :func:`sectorflow.rolling_min`."""
+        return self._window("rolling_min", window, min_periods)
+
+    def rolling_max(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+        """Largest valid value in the window; :func:`sectorflow.rolling_max`."""
+        return self._window("rolling_max", window, min_periods)
+
+    # Two inputs ---------------------------------------------------------------------------
+
+    def rolling_cov(
+        self, y: pl.Expr | str, window: int, *, min_periods: int | None = None, ddof: int = 1
+    ) -> pl.Expr:
+        """Σ(x - x̄)(y - ȳ) / (n - ddof) where both are valid; :func:`sectorflow.rolling_cov`."""
+        return self._window("rolling_cov", window, min_periods, ddof, _expr(y))
+
+    def rolling_corr(
+        self, y: pl.Expr | str, window: int, *, min_periods: int | None = None, ddof: int = 1
+    ) -> pl.Expr:
+        """cov(x, y) / (std x · std y), within [-1, 1]; :func:`sectorflow.rolling_corr`."""
+        return self._window("rolling_corr", window, min_periods, ddof, _expr(y))
+
+    def rolling_beta(
+        self, x: pl.Expr | str, window: int, *, min_periods: int | None = None, ddof: int = 1
+    ) -> pl.Expr:
+        """cov(self, x) / var(x): this series' beta on ``x``; :func:`sectorflow.rolling_beta`."""
+        return self._window("rolling_beta", window, min_periods, ddof, _expr(x))
+
+    # Recurrences --------------------------------------------------------------------------
+
+    def ewm_mean(
+        self,
+        *,
+        com: float | None = None,
+        span: float | None = None,
+        halflife: float | None = None,
+        alpha: float | None = None,
+        adjust: bool = True,
+        min_periods: int = 0,
+    ) -> pl.Expr:
+        """Σ (1-a)^i x_{t-i} / Σ (1-a)^i, pandas ``ewm().mean()``; :func:`sectorflow.ewm_mean`."""
+        return _plugin.call(
+            "ewm_mean",
+            self._expr,
+            com=com,
+            span=span,
+            halflife=halflife,
+            alpha=alpha,
+            adjust=adjust,
+            min_periods=min_periods,
+        )
+
+    def pct_change(self, periods: int = 1) -> pl.Expr:
+        """x_t / x_{t-periods} - 1; :func:`sectorflow.pct_change`."""
+        return _plugin.call("pct_change", self._expr, periods=periods)
+
+    # Ranks and quantiles ------------------------------------------------------------------
+
+    def rolling_rank(
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        method: RankMethod = "average",
+        pct: bool = True,
+        ascending: bool = True,
+    ) -> pl.Expr:
+        """Rank of x_t in its trailing window (pandas); :func:`sectorflow.rolling_rank`."""
+        return _plugin.call(
+            "rolling_rank",
+            self._expr,
+            window=window,
+            min_periods=min_periods,
+            method=method,
+            pct=pct,
+            ascending=ascending,
+        )
+
+    def rolling_quantile(
+        self,
+        window: int,
+        q: float,
+        *,
+        interpolation: Interpolation = "linear",
+        min_periods: int | None = None,
+    ) -> pl.Expr:
+        """The ``q`` quantile of the window (pandas); :func:`sectorflow.rolling_quantile`."""
+        return _plugin.call(
+            "rolling_quantile",
+            self._expr,
+            window=window,
+            q=q,
+            interpolation=interpolation,
+            min_periods=min_periods,
+        )
+
+    def rolling_median(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+        """Median of the window, pandas' bit for bit; :func:`sectorflow.rolling_median`."""
+        return self.rolling_quantile(window, 0.5, interpolation="midpoint", min_periods=min_periods)
+
+    def expanding_rank(
+        self,
+        *,
+        min_periods: int = 1,
+        method: RankMethod = "average",
+        pct: bool = True,
+        ascending: bool = True,
+    ) -> pl.Expr:
+        """Rank of x_t among all values so far (pandas); :func:`sectorflow.expanding_rank`."""
+        return _plugin.call(
+            "expanding_rank",
+            self._expr,
+            min_periods=min_periods,
+            method=method,
+            pct=pct,
+            ascending=ascending,
+        )
+
+    # Cross sections: use with .over("date") or .over("date", "sector") ----------------------
+
+    def cs_rank(
+        self, *, method: RankMethod = "average", pct: bool = True, ascending: bool = True
+    ) -> pl.Expr:
+        """Rank within each group of ``.over(...)``; :func:`sectorflow.cs_rank`."""
+        return _plugin.call("cs_rank", self._expr, method=method, pct=pct, ascending=ascending)
+
+    def cs_zscore(self, *, ddof: int = 1) -> pl.Expr:
+        """(x - group mean) / group std; :func:`sectorflow.cs_zscore`."""
+        return _plugin.call("cs_zscore", self._expr, ddof=ddof)
+
+    def cs_demean(self) -> pl.Expr:
+        """The value minus its group mean; :func:`sectorflow.cs_demean`."""
+        return _plugin.call("cs_demean", self._expr)

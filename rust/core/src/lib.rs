@@ -25,6 +25,6 @@ pub use rolling::{
     BinaryStat, Rolling, RollingPair, RollingSpec, UnaryStat, rolling_binary, rolling_binary_tile,
     rolling_unary, rolling_unary_tile,
 };
-pub use threads::{current_num_threads, set_num_threads};
+pub use threads::{current_num_threads, serial, set_num_threads};
 pub use view::{Column, Validity};
 pub use window::{LANES, TileView};

@@ -1,5 +1,6 @@
 //! The thread pool the 2-D and grouped paths run on: `set_num_threads(n)` or `SECTORFLOW_NUM_THREADS`.
 
+use std::cell::Cell;
 use std::sync::{Arc, RwLock};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -64,4 +65,59 @@ pub fn current_num_threads() -> usize {
 /// Runs `f` inside the sectorflow pool.
 pub(crate) fn install<R: Send>(f: impl FnOnce() -> R + Send) -> Result<R, KernelError> {
     Ok(pool()?.install(f))
+}
+
+thread_local! {
+    /// Set while this thread runs kernels single-threaded (see [`serial`]).
+    static SERIAL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every kernel it calls on this thread alone, never on a pool: a Polars plugin
+/// call, where Polars already runs the groups in parallel.
+pub fn serial<R>(f: impl FnOnce() -> R) -> R {
+    /// Restores the previous mode, also when `f` unwinds.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SERIAL.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SERIAL.with(|s| s.replace(true)));
+    f()
+}
+
+/// The least number of items a parallel iterator hands to one task: all of them (no split, no
+/// pool) inside [`serial`].
+pub(crate) fn min_len() -> usize {
+    if SERIAL.with(Cell::get) {
+        usize::MAX
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_mode_is_scoped_and_survives_a_panic() {
+        assert_eq!(min_len(), 1);
+        assert_eq!(serial(min_len), usize::MAX);
+        assert_eq!(min_len(), 1);
+        let caught = std::panic::catch_unwind(|| serial(|| panic!("inside")));
+        assert!(caught.is_err());
+        assert_eq!(min_len(), 1);
+        // Inside serial, a parallel iterator runs on the calling thread only.
+        let me = std::thread::current().id();
+        let seen = serial(|| {
+            use rayon::prelude::*;
+            (0..10_000)
+                .into_par_iter()
+                .with_min_len(min_len())
+                .map(|_| std::thread::current().id())
+                .collect::<Vec<_>>()
+        });
+        assert!(seen.iter().all(|&t| t == me));
+    }
 }

@@ -18,6 +18,15 @@ pub enum CsStat {
 }
 
 /// A cross-sectional statistic as a kernel: one call per group.
+impl CsStat {
+    /// The z-score with `ddof` delta degrees of freedom; checks `ddof >= 0`.
+    pub fn zscore(ddof: i64) -> Result<Self, KernelError> {
+        let ddof = usize::try_from(ddof)
+            .map_err(|_| KernelError::invalid("ddof", format!("ddof must be >= 0, got {ddof}")))?;
+        Ok(Self::Zscore { ddof })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CrossSection(pub CsStat);
 

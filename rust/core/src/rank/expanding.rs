@@ -16,6 +16,7 @@ use super::RankOptions;
 use super::sorted_window::order_key;
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
+use crate::threads::min_len;
 
 /// Runs this short are sorted by insertion, counting directly.
 const RUN: usize = 16;
@@ -161,6 +162,7 @@ fn merge_pair(
         .par_chunks_mut(piece)
         .zip(out_pay.par_chunks_mut(piece))
         .enumerate()
+        .with_min_len(min_len())
         .for_each(|(p, (ok, op))| {
             let (s, e) = (p * piece, p * piece + ok.len());
             let (i0, i1) = (merge_path(lk, rk, s), merge_path(lk, rk, e));
@@ -230,6 +232,7 @@ impl Scatter {
 fn earlier_counts(x: &[f64]) -> Result<Vec<u64>, KernelError> {
     let mut key: Vec<u64> = x
         .par_iter()
+        .with_min_len(min_len())
         .filter(|v| v.is_finite())
         .map(|&v| order_key(v))
         .collect();
@@ -247,6 +250,7 @@ fn earlier_counts(x: &[f64]) -> Result<Vec<u64>, KernelError> {
     key.par_chunks_mut(BLOCK)
         .zip(pay.par_chunks_mut(BLOCK))
         .enumerate()
+        .with_min_len(min_len())
         .for_each_init(
             || (vec![0u64; BLOCK], vec![0u64; BLOCK]),
             |(sk, sp), (b, (k, p))| {
@@ -274,6 +278,7 @@ fn earlier_counts(x: &[f64]) -> Result<Vec<u64>, KernelError> {
             .par_chunks_mut(2 * width)
             .zip(next_pay.par_chunks_mut(2 * width))
             .zip(key.par_chunks(2 * width).zip(pay.par_chunks(2 * width)))
+            .with_min_len(min_len())
             .for_each(|((ok, op), (k, p))| {
                 if k.len() > width {
                     merge_pair(k, p, width, ok, op, pieces);
@@ -293,6 +298,7 @@ fn earlier_counts(x: &[f64]) -> Result<Vec<u64>, KernelError> {
     key.par_chunks(piece)
         .zip(pay.par_chunks(piece))
         .enumerate()
+        .with_min_len(min_len())
         .for_each(|(c, (ks, ps))| {
             // The start of the run of equal keys holding this chunk's first item.
             let first = c * piece;
@@ -355,6 +361,22 @@ pub fn expanding_rank(
 pub struct ExpandingRank {
     pub min_periods: usize,
     pub options: RankOptions,
+}
+
+impl ExpandingRank {
+    /// Checks `min_periods >= 0`.
+    pub fn new(min_periods: i64, options: RankOptions) -> Result<Self, KernelError> {
+        let min_periods = usize::try_from(min_periods).map_err(|_| {
+            KernelError::invalid(
+                "min_periods",
+                format!("min_periods must be >= 0, got {min_periods}"),
+            )
+        })?;
+        Ok(Self {
+            min_periods,
+            options,
+        })
+    }
 }
 
 impl Kernel for ExpandingRank {

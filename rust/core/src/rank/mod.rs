@@ -52,6 +52,15 @@ pub struct RankOptions {
 }
 
 impl RankOptions {
+    /// Options from pandas' names: `method` in {"average", "min", "max"}.
+    pub fn parse(method: &str, pct: bool, ascending: bool) -> Result<Self, KernelError> {
+        Ok(Self {
+            method: method.parse()?,
+            pct,
+            ascending,
+        })
+    }
+
     /// The rank of a value with `less` smaller and `eq` equal values (itself included) among `n`.
     #[inline]
     pub(crate) fn rank(&self, less: usize, eq: usize, n: usize) -> f64 {

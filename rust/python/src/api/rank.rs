@@ -3,8 +3,8 @@
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use sectorflow_core::{
-    CrossSection, CsStat, ExpandingRank, Interpolation, KernelError, RankMethod, RankOptions,
-    RollingQuantile, RollingRank, RollingSpec,
+    CrossSection, CsStat, ExpandingRank, Interpolation, RankOptions, RollingQuantile, RollingRank,
+    RollingSpec,
 };
 
 use super::run;
@@ -13,11 +13,7 @@ use crate::errors::to_py_err;
 type Codes<'py> = Option<PyReadonlyArray1<'py, i64>>;
 
 fn options(method: &str, pct: bool, ascending: bool) -> PyResult<RankOptions> {
-    Ok(RankOptions {
-        method: method.parse::<RankMethod>().map_err(to_py_err)?,
-        pct,
-        ascending,
-    })
+    RankOptions::parse(method, pct, ascending).map_err(to_py_err)
 }
 
 #[pyfunction]
@@ -51,23 +47,8 @@ fn rolling_quantile<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let spec = RollingSpec::new(window, min_periods, 0).map_err(to_py_err)?;
     let interpolation = interpolation.parse::<Interpolation>().map_err(to_py_err)?;
-    if !(0.0..=1.0).contains(&q) {
-        return Err(to_py_err(KernelError::invalid(
-            "q",
-            format!("q must be between 0 and 1 inclusive, got {q}"),
-        )));
-    }
-    run(
-        py,
-        x,
-        None,
-        by,
-        RollingQuantile {
-            spec,
-            q,
-            interpolation,
-        },
-    )
+    let kernel = RollingQuantile::new(spec, q, interpolation).map_err(to_py_err)?;
+    run(py, x, None, by, kernel)
 }
 
 #[pyfunction]
@@ -81,23 +62,8 @@ fn expanding_rank<'py>(
     ascending: bool,
     by: Codes<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let min_periods = usize::try_from(min_periods).map_err(|_| {
-        to_py_err(KernelError::invalid(
-            "min_periods",
-            format!("min_periods must be >= 0, got {min_periods}"),
-        ))
-    })?;
-    let options = options(method, pct, ascending)?;
-    run(
-        py,
-        x,
-        None,
-        by,
-        ExpandingRank {
-            min_periods,
-            options,
-        },
-    )
+    let kernel = ExpandingRank::new(min_periods, options(method, pct, ascending)?);
+    run(py, x, None, by, kernel.map_err(to_py_err)?)
 }
 
 #[pyfunction]
@@ -122,13 +88,8 @@ fn cs_zscore<'py>(
     ddof: i64,
     by: Codes<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let ddof = usize::try_from(ddof).map_err(|_| {
-        to_py_err(KernelError::invalid(
-            "ddof",
-            format!("ddof must be >= 0, got {ddof}"),
-        ))
-    })?;
-    run(py, x, None, by, CrossSection(CsStat::Zscore { ddof }))
+    let stat = CsStat::zscore(ddof).map_err(to_py_err)?;
+    run(py, x, None, by, CrossSection(stat))
 }
 
 #[pyfunction]

@@ -1,12 +1,13 @@
-//! One `#[polars_expr]` per rolling kernel.
+//! One `#[polars_expr]` per rolling-window kernel, EWMA and percentage change.
 
 use pyo3_polars::derive::polars_expr;
 use pyo3_polars::export::polars_core::prelude::*;
-use pyo3_polars::export::*;
-use sectorflow_core::{rolling_unary, RollingSpec, UnaryStat};
+use sectorflow_core::{
+    BinaryStat, Ewm, EwmSpec, PctChange, Rolling, RollingPair, RollingSpec, UnaryStat,
+};
 use serde::Deserialize;
 
-use super::{float_series, float_values};
+use super::apply;
 use crate::errors::to_polars_err;
 
 /// Keyword arguments of the window kernels, as `sectorflow.polars` sends them.
@@ -18,15 +19,72 @@ struct WindowKwargs {
     ddof: i64,
 }
 
+impl WindowKwargs {
+    fn spec(&self) -> PolarsResult<RollingSpec> {
+        RollingSpec::new(self.window, self.min_periods, self.ddof).map_err(to_polars_err)
+    }
+}
+
 fn unary(stat: UnaryStat, inputs: &[Series], kw: &WindowKwargs) -> PolarsResult<Series> {
-    let (name, x) = float_values(inputs)?;
-    let spec = RollingSpec::new(kw.window, kw.min_periods, kw.ddof).map_err(to_polars_err)?;
-    let mut out = vec![f64::NAN; x.len()];
-    rolling_unary(stat, &x, &spec, &mut out).map_err(to_polars_err)?;
-    Ok(float_series(name, out))
+    apply(inputs, &Rolling { stat, spec: kw.spec()? }, false)
+}
+
+fn binary(stat: BinaryStat, inputs: &[Series], kw: &WindowKwargs) -> PolarsResult<Series> {
+    apply(inputs, &RollingPair { stat, spec: kw.spec()? }, true)
+}
+
+macro_rules! window_expr {
+    ($name:ident, $run:ident, $stat:expr) => {
+        #[polars_expr(output_type=Float64)]
+        fn $name(inputs: &[Series], kwargs: WindowKwargs) -> PolarsResult<Series> {
+            $run($stat, inputs, &kwargs)
+        }
+    };
+}
+
+window_expr!(rolling_sum, unary, UnaryStat::Sum);
+window_expr!(rolling_mean, unary, UnaryStat::Mean);
+window_expr!(rolling_var, unary, UnaryStat::Var);
+window_expr!(rolling_std, unary, UnaryStat::Std);
+window_expr!(rolling_zscore, unary, UnaryStat::Zscore);
+window_expr!(rolling_skew, unary, UnaryStat::Skew);
+window_expr!(rolling_kurt, unary, UnaryStat::Kurt);
+window_expr!(rolling_min, unary, UnaryStat::Min);
+window_expr!(rolling_max, unary, UnaryStat::Max);
+window_expr!(rolling_cov, binary, BinaryStat::Cov);
+window_expr!(rolling_corr, binary, BinaryStat::Corr);
+window_expr!(rolling_beta, binary, BinaryStat::Beta);
+
+#[derive(Deserialize)]
+struct EwmKwargs {
+    com: Option<f64>,
+    span: Option<f64>,
+    halflife: Option<f64>,
+    alpha: Option<f64>,
+    adjust: bool,
+    min_periods: i64,
 }
 
 #[polars_expr(output_type=Float64)]
-fn rolling_mean(inputs: &[Series], kwargs: WindowKwargs) -> PolarsResult<Series> {
-    unary(UnaryStat::Mean, inputs, &kwargs)
+fn ewm_mean(inputs: &[Series], kwargs: EwmKwargs) -> PolarsResult<Series> {
+    let spec = EwmSpec::new(
+        kwargs.com,
+        kwargs.span,
+        kwargs.halflife,
+        kwargs.alpha,
+        kwargs.adjust,
+        kwargs.min_periods,
+    )
+    .map_err(to_polars_err)?;
+    apply(inputs, &Ewm(spec), false)
+}
+
+#[derive(Deserialize)]
+struct PctChangeKwargs {
+    periods: i64,
+}
+
+#[polars_expr(output_type=Float64)]
+fn pct_change(inputs: &[Series], kwargs: PctChangeKwargs) -> PolarsResult<Series> {
+    apply(inputs, &PctChange(kwargs.periods), false)
 }
