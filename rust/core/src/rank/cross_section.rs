@@ -50,7 +50,7 @@ fn rank(x: &[f64], options: &RankOptions, out: &mut [f64]) {
         .filter(|(_, v)| !v.is_nan())
         .map(|(i, &v)| (order_key(v), i as u32))
         .collect();
-    order.sort_unstable();
+    radsort::sort_by_key(&mut order, |&(key, _)| key);
     out.fill(f64::NAN);
     let n = order.len();
     let mut a = 0;

@@ -1,5 +1,7 @@
 //! A Fenwick (binary indexed) tree of counts over coordinate-compressed values.
 
+use std::hint::select_unpredictable;
+
 /// Counts per code `0..len`; prefix sums and k-th selection in O(log len).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Fenwick {
@@ -45,18 +47,25 @@ impl Fenwick {
     /// The code of the `k`-th smallest value (0-based); `k` must be below the total count.
     #[inline]
     pub(crate) fn kth(&self, k: usize) -> usize {
+        self.select(k).0
+    }
+
+    /// The code of the `k`-th smallest value and `k`'s offset among the values of that code.
+    #[inline]
+    pub(crate) fn select(&self, k: usize) -> (usize, usize) {
         let mut pos = 0usize;
         let mut rest = k as u32;
         let mut step = self.top;
+        // Branch-free descent: which way it goes depends on the data, so branches mispredict.
         while step > 0 {
             let next = pos + step;
-            if next < self.tree.len() && self.tree[next] <= rest {
-                pos = next;
-                rest -= self.tree[next];
-            }
+            let here = self.tree.get(next).copied().unwrap_or(u32::MAX);
+            let take = here <= rest;
+            pos = select_unpredictable(take, next, pos);
+            rest = select_unpredictable(take, rest.wrapping_sub(here), rest);
             step >>= 1;
         }
-        pos
+        (pos, rest as usize)
     }
 }
 
@@ -78,5 +87,7 @@ mod tests {
         f.add(3, 1u32.wrapping_neg());
         assert_eq!(f.below(4), 2);
         assert_eq!(f.kth(2), 7);
+        assert_eq!(f.select(1), (3, 0));
+        assert_eq!(f.select(2), (7, 0));
     }
 }

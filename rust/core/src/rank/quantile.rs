@@ -51,9 +51,16 @@ pub(crate) fn check_q(q: f64) -> Result<(), KernelError> {
 
 impl Interpolation {
     /// The `q` quantile of `n >= 1` sorted values, reading the `k`-th smallest through `kth`
-    /// (pandas `roll_quantile`: position `q * (n - 1)`).
+    /// and the `k`-th and `k + 1`-th together through `pair` (pandas `roll_quantile`: position
+    /// `q * (n - 1)`).
     #[inline]
-    pub(crate) fn read(self, q: f64, n: usize, kth: impl Fn(usize) -> f64) -> f64 {
+    pub(crate) fn read(
+        self,
+        q: f64,
+        n: usize,
+        kth: impl Fn(usize) -> f64,
+        pair: impl Fn(usize) -> (f64, f64),
+    ) -> f64 {
         if n == 1 {
             return kth(0);
         }
@@ -65,8 +72,8 @@ impl Interpolation {
         }
         match self {
             Self::Linear => {
-                let lo = kth(idx);
-                lo + (kth(idx + 1) - lo) * frac
+                let (lo, hi) = pair(idx);
+                lo + (hi - lo) * frac
             }
             Self::Lower => kth(idx),
             Self::Higher => kth(idx + 1),
@@ -83,7 +90,10 @@ impl Interpolation {
                     kth(idx + 1)
                 }
             }
-            Self::Midpoint => (kth(idx) + kth(idx + 1)) / 2.0,
+            Self::Midpoint => {
+                let (lo, hi) = pair(idx);
+                (lo + hi) / 2.0
+            }
         }
     }
 }
@@ -96,14 +106,15 @@ mod tests {
     fn pandas_rules() {
         let v = [5.0, 6.0, 7.0, 8.0];
         let k = |i: usize| v[i];
-        assert_eq!(Interpolation::Linear.read(0.5, 4, k), 6.5);
-        assert_eq!(Interpolation::Lower.read(0.5, 4, k), 6.0);
-        assert_eq!(Interpolation::Higher.read(0.5, 4, k), 7.0);
-        assert_eq!(Interpolation::Midpoint.read(0.5, 4, k), 6.5);
+        let k = (k, |i: usize| (v[i], v[i + 1]));
+        assert_eq!(Interpolation::Linear.read(0.5, 4, k.0, k.1), 6.5);
+        assert_eq!(Interpolation::Lower.read(0.5, 4, k.0, k.1), 6.0);
+        assert_eq!(Interpolation::Higher.read(0.5, 4, k.0, k.1), 7.0);
+        assert_eq!(Interpolation::Midpoint.read(0.5, 4, k.0, k.1), 6.5);
         // q = 1/6 on 4 values: position 0.5, half to even -> index 0 (pandas 5, polars 6)
-        assert_eq!(Interpolation::Nearest.read(1.0 / 6.0, 4, k), 5.0);
-        assert_eq!(Interpolation::Nearest.read(0.5, 4, k), 7.0);
-        assert_eq!(Interpolation::Linear.read(1.0, 4, k), 8.0);
+        assert_eq!(Interpolation::Nearest.read(1.0 / 6.0, 4, k.0, k.1), 5.0);
+        assert_eq!(Interpolation::Nearest.read(0.5, 4, k.0, k.1), 7.0);
+        assert_eq!(Interpolation::Linear.read(1.0, 4, k.0, k.1), 8.0);
         assert!(check_q(1.5).is_err());
     }
 }

@@ -113,7 +113,8 @@ impl RowValue for QuantileValue {
     #[inline]
     fn at<W: OrderWindow>(&self, _: usize, _: usize, count: usize, window: &W) -> f64 {
         if count >= self.min_periods {
-            self.interpolation.read(self.q, count, |k| window.kth(k))
+            self.interpolation
+                .read(self.q, count, |k| window.kth(k), |k| window.kth_pair(k))
         } else {
             f64::NAN
         }
@@ -265,7 +266,7 @@ mod tests {
                     let want = if v.is_empty() {
                         f64::NAN
                     } else {
-                        interp.read(0.3, v.len(), |k| v[k])
+                        interp.read(0.3, v.len(), |k| v[k], |k| (v[k], v[k + 1]))
                     };
                     assert!(
                         out[t] == want || (out[t].is_nan() && want.is_nan()),

@@ -14,6 +14,10 @@ pub(crate) trait OrderWindow {
     fn rank_of(&self, i: usize, v: f64) -> (usize, usize);
     /// The `k`-th smallest value (0-based), `k` below the window's count.
     fn kth(&self, k: usize) -> f64;
+    /// The `k`-th and the `k + 1`-th smallest values, `k + 1` below the window's count.
+    fn kth_pair(&self, k: usize) -> (f64, f64) {
+        (self.kth(k), self.kth(k + 1))
+    }
 }
 
 /// The window's values kept sorted: binary search plus one `copy_within` per change.
@@ -92,7 +96,7 @@ impl OrderWindow for CompressedCounts {
                 .filter(|(_, v)| v.is_finite())
                 .map(|(i, &v)| (order_key(v), i as u32)),
         );
-        self.scratch.sort_unstable();
+        radsort::sort_by_key(&mut self.scratch, |&(key, _)| key);
         self.values.clear();
         self.codes.clear();
         self.codes.resize(stretch.len(), 0);
@@ -136,6 +140,26 @@ impl OrderWindow for CompressedCounts {
             .get(self.tree.kth(k))
             .copied()
             .unwrap_or(f64::NAN)
+    }
+
+    /// One tree descent: the next value is the same code's, or the next code with a count (a
+    /// short scan; a second descent when the window is sparse there).
+    #[inline]
+    fn kth_pair(&self, k: usize) -> (f64, f64) {
+        const SCAN: usize = 16;
+        let (c, offset) = self.tree.select(k);
+        let (Some(&lo), Some(&count)) = (self.values.get(c), self.counts.get(c)) else {
+            return (f64::NAN, f64::NAN);
+        };
+        if offset + 1 < count as usize {
+            return (lo, lo);
+        }
+        let next = self.counts[c + 1..]
+            .iter()
+            .take(SCAN)
+            .position(|&n| n > 0)
+            .map(|d| self.values[c + 1 + d]);
+        (lo, next.unwrap_or_else(|| self.kth(k + 1)))
     }
 }
 

@@ -15,9 +15,9 @@ use crate::errors::to_polars_err;
 
 /// Input `index` (named `name` in messages) as float64 values with NaN for null.
 fn float_values(inputs: &[Series], index: usize, name: &'static str) -> PolarsResult<Vec<f64>> {
-    let s = inputs
-        .get(index)
-        .ok_or_else(|| to_polars_err(KernelError::invalid(name, format!("missing input {name}"))))?;
+    let s = inputs.get(index).ok_or_else(|| {
+        to_polars_err(KernelError::invalid(name, format!("missing input {name}")))
+    })?;
     if !s.dtype().is_primitive_numeric() {
         return Err(to_polars_err(KernelError::invalid(
             name,
@@ -52,7 +52,9 @@ fn float_series(name: PlSmallStr, out: Vec<f64>) -> Series {
 /// Runs `kernel` on the first input (and the second, for two-input kernels) on this thread only:
 /// Polars already runs the groups of `.over(...)` and `group_by` in parallel.
 fn apply(inputs: &[Series], kernel: &impl Kernel, two_inputs: bool) -> PolarsResult<Series> {
-    let name = inputs.first().map_or_else(PlSmallStr::default, |s| s.name().clone());
+    let name = inputs
+        .first()
+        .map_or_else(PlSmallStr::default, |s| s.name().clone());
     let x = float_values(inputs, 0, "x")?;
     let y = if two_inputs {
         let y = float_values(inputs, 1, "y")?;

@@ -26,11 +26,13 @@ impl WindowKwargs {
 }
 
 fn unary(stat: UnaryStat, inputs: &[Series], kw: &WindowKwargs) -> PolarsResult<Series> {
-    apply(inputs, &Rolling { stat, spec: kw.spec()? }, false)
+    let spec = kw.spec()?;
+    apply(inputs, &Rolling { stat, spec }, false)
 }
 
 fn binary(stat: BinaryStat, inputs: &[Series], kw: &WindowKwargs) -> PolarsResult<Series> {
-    apply(inputs, &RollingPair { stat, spec: kw.spec()? }, true)
+    let spec = kw.spec()?;
+    apply(inputs, &RollingPair { stat, spec }, true)
 }
 
 macro_rules! window_expr {
