@@ -58,3 +58,41 @@ def ewm_mean(
     by: _Codes = None,
 ) -> _Out: ...
 def pct_change(x: Any, periods: int = 1, *, by: _Codes = None) -> _Out: ...
+def rolling_rank(
+    x: Any,
+    window: int,
+    *,
+    min_periods: int | None = None,
+    method: str = "average",
+    pct: bool = True,
+    ascending: bool = True,
+    by: _Codes = None,
+) -> _Out: ...
+def rolling_quantile(
+    x: Any,
+    window: int,
+    q: float,
+    *,
+    interpolation: str = "linear",
+    min_periods: int | None = None,
+    by: _Codes = None,
+) -> _Out: ...
+def expanding_rank(
+    x: Any,
+    *,
+    min_periods: int = 1,
+    method: str = "average",
+    pct: bool = True,
+    ascending: bool = True,
+    by: _Codes = None,
+) -> _Out: ...
+def cs_rank(
+    x: Any,
+    *,
+    method: str = "average",
+    pct: bool = True,
+    ascending: bool = True,
+    by: _Codes = None,
+) -> _Out: ...
+def cs_zscore(x: Any, *, ddof: int = 1, by: _Codes = None) -> _Out: ...
+def cs_demean(x: Any, *, by: _Codes = None) -> _Out: ...

@@ -1,0 +1,19 @@
+"""The README's Python examples run as written (in order, sharing one namespace)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_blocks_run() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+    assert len(blocks) >= 2  # the container examples and the Polars plugin
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)  # noqa: S102
+    scores = namespace["scores"]
+    for column in ("pctile", "since_start", "beta", "xs_rank", "in_sector"):
+        assert scores[column].drop_nulls().len() > 0, column  # type: ignore[index]
