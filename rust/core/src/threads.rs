@@ -96,6 +96,16 @@ pub(crate) fn min_len() -> usize {
     }
 }
 
+/// How many tasks the pool running this code can take at once: 1 inside [`serial`] (without
+/// starting rayon's global pool, as asking rayon would).
+pub(crate) fn parallelism() -> usize {
+    if SERIAL.with(Cell::get) {
+        1
+    } else {
+        rayon::current_num_threads()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +114,7 @@ mod tests {
     fn serial_mode_is_scoped_and_survives_a_panic() {
         assert_eq!(min_len(), 1);
         assert_eq!(serial(min_len), usize::MAX);
+        assert_eq!(serial(parallelism), 1);
         assert_eq!(min_len(), 1);
         let caught = std::panic::catch_unwind(|| serial(|| panic!("inside")));
         assert!(caught.is_err());

@@ -16,7 +16,7 @@ use super::RankOptions;
 use super::sorted_window::order_key;
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
-use crate::threads::min_len;
+use crate::threads::{min_len, parallelism};
 
 /// Runs this short are sorted by insertion, counting directly.
 const RUN: usize = 16;
@@ -262,7 +262,7 @@ fn earlier_counts(x: &[f64]) -> Result<Vec<u64>, KernelError> {
         );
     let mut next_key = vec![0u64; n];
     let mut next_pay = vec![0u64; n];
-    let threads = rayon::current_num_threads();
+    let threads = parallelism();
     let mut width = BLOCK;
     while width < n {
         let pairs = n.div_ceil(2 * width);
