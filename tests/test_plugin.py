@@ -179,7 +179,7 @@ def test_two_input_kernels_take_a_column_name(market: pl.DataFrame) -> None:
     assert a.equals(b)
 
 
-def test_rolling_mean_doc_example_on_real_layout(market: pl.DataFrame) -> None:
+def test_rolling_mean_on_market_closes_equals_numpy_path(market: pl.DataFrame) -> None:
     got = market.select(pl.col("close").sf.rolling_mean(20, min_periods=5))["close"]
     want = sf.rolling_mean(market["close"].to_numpy(), 20, min_periods=5)
     assert_array_equal(as_numpy(got), want)

@@ -45,48 +45,28 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
         )
         return out.reset_index(level=0, drop=True).reindex(df.index).to_numpy()
 
+    columns = {"close": close, "volume": volume, "ret": ret}
+
+    def window_case(
+        kernel: str, col: str, **pandas_kw: Any
+    ) -> tuple[str, Callable[[], Any], Callable[[], Any]]:
+        """sf.<kernel>(col, w, by=symbol) against pandas groupby(symbol)[col].rolling(w).<stat>."""
+        return (
+            kernel,
+            lambda: getattr(sf, kernel)(columns[col], w, by=keys),
+            lambda: pandas_rolling(col, kernel.removeprefix("rolling_"), **pandas_kw),
+        )
+
     cases: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
-        (
-            "rolling_sum",
-            lambda: sf.rolling_sum(volume, w, by=keys),
-            lambda: pandas_rolling("volume", "sum"),
-        ),
-        (
-            "rolling_mean",
-            lambda: sf.rolling_mean(close, w, by=keys),
-            lambda: pandas_rolling("close", "mean"),
-        ),
-        (
-            "rolling_var",
-            lambda: sf.rolling_var(ret, w, by=keys),
-            lambda: pandas_rolling("ret", "var"),
-        ),
-        (
-            "rolling_std",
-            lambda: sf.rolling_std(ret, w, by=keys),
-            lambda: pandas_rolling("ret", "std"),
-        ),
+        window_case("rolling_sum", "volume"),
+        window_case("rolling_mean", "close"),
+        window_case("rolling_var", "ret"),
+        window_case("rolling_std", "ret"),
         ("rolling_zscore", lambda: sf.rolling_zscore(close, w, by=keys), pandas_zscore),
-        (
-            "rolling_skew",
-            lambda: sf.rolling_skew(ret, w, by=keys),
-            lambda: pandas_rolling("ret", "skew"),
-        ),
-        (
-            "rolling_kurt",
-            lambda: sf.rolling_kurt(ret, w, by=keys),
-            lambda: pandas_rolling("ret", "kurt"),
-        ),
-        (
-            "rolling_min",
-            lambda: sf.rolling_min(close, w, by=keys),
-            lambda: pandas_rolling("close", "min"),
-        ),
-        (
-            "rolling_max",
-            lambda: sf.rolling_max(close, w, by=keys),
-            lambda: pandas_rolling("close", "max"),
-        ),
+        window_case("rolling_skew", "ret"),
+        window_case("rolling_kurt", "ret"),
+        window_case("rolling_min", "close"),
+        window_case("rolling_max", "close"),
         (
             "rolling_cov",
             lambda: sf.rolling_cov(ret, volume, w, by=keys),
@@ -107,11 +87,7 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
             lambda: sf.pct_change(close, 5, by=keys),
             lambda: grouped["close"].pct_change(5).to_numpy(),
         ),
-        (
-            "rolling_rank",
-            lambda: sf.rolling_rank(ret, w, by=keys),
-            lambda: pandas_rolling("ret", "rank", pct=True),
-        ),
+        window_case("rolling_rank", "ret", pct=True),
         (
             "rolling_quantile",
             lambda: sf.rolling_quantile(ret, w, 0.9, by=keys),

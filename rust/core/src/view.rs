@@ -52,15 +52,44 @@ impl<'a> Column<'a> {
         Self { values, validity }
     }
 
+    /// The chunks of one series as one slice with nulls written as NaN: borrowed when it is a
+    /// single chunk without a validity bitmap, else copied once.
+    pub fn join_nan_marked(
+        chunks: impl IntoIterator<Item = Result<Self, KernelError>>,
+    ) -> Result<Cow<'a, [f64]>, KernelError> {
+        let chunks = chunks.into_iter().collect::<Result<Vec<_>, _>>()?;
+        if let [one] = chunks.as_slice() {
+            return Ok(one.to_nan_marked());
+        }
+        let mut all = Vec::with_capacity(chunks.iter().map(|c| c.values.len()).sum());
+        for c in &chunks {
+            all.extend(
+                c.values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| c.value_or_nan(i, x)),
+            );
+        }
+        Ok(Cow::Owned(all))
+    }
+
+    #[inline]
+    fn value_or_nan(&self, i: usize, x: f64) -> f64 {
+        match self.validity {
+            Some(v) if !v.is_set(i) => f64::NAN,
+            _ => x,
+        }
+    }
+
     /// The values with nulls written as NaN: borrowed when there is no validity bitmap.
     pub fn to_nan_marked(&self) -> Cow<'a, [f64]> {
         match self.validity {
             None => Cow::Borrowed(self.values),
-            Some(v) => Cow::Owned(
+            Some(_) => Cow::Owned(
                 self.values
                     .iter()
                     .enumerate()
-                    .map(|(i, &x)| if v.is_set(i) { x } else { f64::NAN })
+                    .map(|(i, &x)| self.value_or_nan(i, x))
                     .collect(),
             ),
         }
@@ -70,6 +99,27 @@ impl<'a> Column<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_join_into_one_series() {
+        let (a, b) = ([1.0, 2.0], [3.0, 4.0, 5.0]);
+        let bytes = [0b0000_0101u8]; // b: valid, missing, valid
+        let one = Column::join_nan_marked([Ok(Column::new(&a))]).unwrap();
+        assert!(matches!(one, Cow::Borrowed(_)));
+        let chunks = [
+            Ok(Column::new(&a)),
+            Ok(Column::with_validity(
+                &b,
+                Some(Validity::new(&bytes, 0, 3).unwrap()),
+            )),
+        ];
+        let all = Column::join_nan_marked(chunks).unwrap();
+        assert_eq!(all.len(), 5);
+        assert_eq!(all[..3], [1.0, 2.0, 3.0]);
+        assert!(all[3].is_nan());
+        assert_eq!(all[4], 5.0);
+        assert!(Column::join_nan_marked([]).unwrap().is_empty());
+    }
 
     #[test]
     fn nulls_become_nan_and_offsets_count() {

@@ -67,7 +67,7 @@ impl<'py> Source<'py> {
         match self {
             Self::Numpy(arr) => numpy_values(arr, name),
             Self::Arrow(chunks) => {
-                let mut columns = chunks.iter().map(|c| {
+                let columns = chunks.iter().map(|c| {
                     let a = c.as_primitive::<Float64Type>();
                     let validity = a
                         .nulls()
@@ -76,19 +76,9 @@ impl<'py> Source<'py> {
                             Validity::new(bits.values(), bits.offset(), a.len())
                         })
                         .transpose()?;
-                    Ok(Column::with_validity(a.values(), validity).to_nan_marked())
+                    Ok(Column::with_validity(a.values(), validity))
                 });
-                if chunks.len() == 1 {
-                    return columns
-                        .next()
-                        .unwrap_or(Ok(Cow::Borrowed(&[])))
-                        .map(Values::Series);
-                }
-                let mut all = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
-                for c in columns {
-                    all.extend_from_slice(&c?);
-                }
-                Ok(Values::Series(Cow::Owned(all)))
+                Column::join_nan_marked(columns).map(Values::Series)
             }
         }
     }

@@ -145,7 +145,8 @@ fn merge_range(
     }
 }
 
-/// Merges one pair of sorted runs (`width` items on the left), in `pieces` parallel parts.
+/// Merges one pair of sorted runs (`width` items on the left; a lone left run is copied), in
+/// `pieces` parallel parts split along the merge path.
 fn merge_pair(
     key: &[u64],
     pay: &[u64],
@@ -154,10 +155,19 @@ fn merge_pair(
     out_pay: &mut [u64],
     pieces: usize,
 ) {
+    if key.len() <= width {
+        out_key.copy_from_slice(key);
+        out_pay.copy_from_slice(pay);
+        return;
+    }
     let (lk, rk) = key.split_at(width);
     let (lp, rp) = pay.split_at(width);
     let (left, right) = (Run { key: lk, pay: lp }, Run { key: rk, pay: rp });
-    let piece = key.len().div_ceil(pieces).max(1);
+    if pieces <= 1 {
+        merge_range(left, right, (0, 0), (lk.len(), rk.len()), out_key, out_pay);
+        return;
+    }
+    let piece = key.len().div_ceil(pieces);
     out_key
         .par_chunks_mut(piece)
         .zip(out_pay.par_chunks_mut(piece))
@@ -175,15 +185,7 @@ fn merge_level(from: Run<'_>, to: (&mut [u64], &mut [u64]), width: usize) {
     let pairs = from.key.chunks(2 * width).zip(from.pay.chunks(2 * width));
     for ((k, p), (ok, op)) in pairs.zip(to.0.chunks_mut(2 * width).zip(to.1.chunks_mut(2 * width)))
     {
-        if k.len() > width {
-            let (lk, rk) = k.split_at(width);
-            let (lp, rp) = p.split_at(width);
-            let (left, right) = (Run { key: lk, pay: lp }, Run { key: rk, pay: rp });
-            merge_range(left, right, (0, 0), (lk.len(), rk.len()), ok, op);
-        } else {
-            ok.copy_from_slice(k);
-            op.copy_from_slice(p);
-        }
+        merge_pair(k, p, width, ok, op, 1);
     }
 }
 
@@ -265,28 +267,16 @@ fn earlier_counts(x: &[f64]) -> Result<Vec<u64>, KernelError> {
     let threads = parallelism();
     let mut width = BLOCK;
     while width < n {
-        let pairs = n.div_ceil(2 * width);
-        let pieces = if pairs >= 2 * threads {
-            1
-        } else {
-            (2 * threads)
-                .div_ceil(pairs)
-                .min((2 * width) / MIN_PIECE)
-                .max(1)
-        };
+        // Enough parts for every thread twice over, none shorter than MIN_PIECE.
+        let pieces = (2 * threads)
+            .div_ceil(n.div_ceil(2 * width))
+            .min((2 * width) / MIN_PIECE);
         next_key
             .par_chunks_mut(2 * width)
             .zip(next_pay.par_chunks_mut(2 * width))
             .zip(key.par_chunks(2 * width).zip(pay.par_chunks(2 * width)))
             .with_min_len(min_len())
-            .for_each(|((ok, op), (k, p))| {
-                if k.len() > width {
-                    merge_pair(k, p, width, ok, op, pieces);
-                } else {
-                    ok.copy_from_slice(k);
-                    op.copy_from_slice(p);
-                }
-            });
+            .for_each(|((ok, op), (k, p))| merge_pair(k, p, width, ok, op, pieces));
         std::mem::swap(&mut key, &mut next_key);
         std::mem::swap(&mut pay, &mut next_pay);
         width *= 2;

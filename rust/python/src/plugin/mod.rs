@@ -7,14 +7,20 @@
 mod rank;
 mod rolling;
 
+use std::borrow::Cow;
+
 use pyo3_polars::export::polars_arrow::bitmap::Bitmap;
 use pyo3_polars::export::polars_core::prelude::*;
 use sectorflow_core::{run_series, serial, Column as CoreColumn, Kernel, KernelError, Validity};
 
 use crate::errors::to_polars_err;
 
-/// Input `index` (named `name` in messages) as float64 values with NaN for null.
-fn float_values(inputs: &[Series], index: usize, name: &'static str) -> PolarsResult<Vec<f64>> {
+/// Input `index` (named `name` in messages) cast to float64.
+fn float_input(
+    inputs: &[Series],
+    index: usize,
+    name: &'static str,
+) -> PolarsResult<Float64Chunked> {
     let s = inputs.get(index).ok_or_else(|| {
         to_polars_err(KernelError::invalid(name, format!("missing input {name}")))
     })?;
@@ -24,20 +30,22 @@ fn float_values(inputs: &[Series], index: usize, name: &'static str) -> PolarsRe
             format!("{name} must be numeric, got {}; cast first", s.dtype()),
         )));
     }
-    let cast = s.cast(&DataType::Float64)?;
-    let ca = cast.f64()?;
-    let mut out = Vec::with_capacity(ca.len());
-    for arr in ca.downcast_iter() {
-        let validity = match arr.validity() {
-            None => None,
-            Some(bitmap) => {
+    Ok(s.cast(&DataType::Float64)?.f64()?.clone())
+}
+
+/// The values with NaN for null, borrowed from a single chunk without nulls.
+fn nan_marked(ca: &Float64Chunked) -> PolarsResult<Cow<'_, [f64]>> {
+    let columns = ca.downcast_iter().map(|arr| {
+        let validity = arr
+            .validity()
+            .map(|bitmap| {
                 let (bytes, offset, len) = bitmap.as_slice();
-                Some(Validity::new(bytes, offset, len).map_err(to_polars_err)?)
-            }
-        };
-        out.extend_from_slice(&CoreColumn::with_validity(arr.values(), validity).to_nan_marked());
-    }
-    Ok(out)
+                Validity::new(bytes, offset, len)
+            })
+            .transpose()?;
+        Ok(CoreColumn::with_validity(arr.values(), validity))
+    });
+    CoreColumn::join_nan_marked(columns).map_err(to_polars_err)
 }
 
 /// A float64 Series with null where the kernel wrote NaN.
@@ -52,12 +60,11 @@ fn float_series(name: PlSmallStr, out: Vec<f64>) -> Series {
 /// Runs `kernel` on the first input (and the second, for two-input kernels) on this thread only:
 /// Polars already runs the groups of `.over(...)` and `group_by` in parallel.
 fn apply(inputs: &[Series], kernel: &impl Kernel, two_inputs: bool) -> PolarsResult<Series> {
-    let name = inputs
-        .first()
-        .map_or_else(PlSmallStr::default, |s| s.name().clone());
-    let x = float_values(inputs, 0, "x")?;
-    let y = if two_inputs {
-        let y = float_values(inputs, 1, "y")?;
+    let x = float_input(inputs, 0, "x")?;
+    let y = two_inputs
+        .then(|| float_input(inputs, 1, "y"))
+        .transpose()?;
+    if let Some(y) = &y {
         if y.len() != x.len() {
             return Err(to_polars_err(KernelError::LengthMismatch {
                 name: "y",
@@ -65,10 +72,10 @@ fn apply(inputs: &[Series], kernel: &impl Kernel, two_inputs: bool) -> PolarsRes
                 got: y.len(),
             }));
         }
-        Some(y)
-    } else {
-        None
-    };
+    }
+    let name = x.name().clone();
+    let x = nan_marked(&x)?;
+    let y = y.as_ref().map(nan_marked).transpose()?;
     let mut out = vec![f64::NAN; x.len()];
     serial(|| run_series(&x, y.as_deref(), &mut out, kernel, false)).map_err(to_polars_err)?;
     Ok(float_series(name, out))
