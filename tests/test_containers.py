@@ -83,11 +83,15 @@ def test_pandas_frame_keeps_columns_and_runs_per_column(values: np.ndarray) -> N
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-def test_numpy_2d_runs_each_column(order: str, values: np.ndarray) -> None:
-    m = np.asarray(np.stack([values, values * 2.0, values + 1e4], axis=1), order=order)
+def test_numpy_2d_runs_each_column_and_keeps_memory_order(order: str, values: np.ndarray) -> None:
+    m = np.asarray(
+        np.stack([values, values * 2.0, values + 1e4] + [values * k for k in range(8)], axis=1),
+        order=order,
+    )
     out = sf.rolling_var(m, 6)
     assert out.shape == m.shape
-    for j in range(3):
+    assert out.flags.c_contiguous if order == "C" else out.flags.f_contiguous
+    for j in range(m.shape[1]):
         assert_array_equal(out[:, j], sf.rolling_var(np.ascontiguousarray(m[:, j]), 6))
 
 

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
 use crate::threads::{current_num_threads, install};
-use crate::window::{LANES, TileView};
+use crate::window::{ColumnTiles, LANES, TileOut, TileView};
 
 /// How a matrix is laid out in memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,21 +59,19 @@ pub trait Kernel: Sync {
     }
 
     /// Runs on a row-major tile of [`LANES`] series side by side (`x[i * LANES + k]`), writing
-    /// each lane's results one after another (`out[k * rows + i]`). By default each lane is copied
-    /// out and run through [`Kernel::series`].
+    /// row by row into `out`. By default each lane is copied out and run through
+    /// [`Kernel::series`].
     fn tile(
         &self,
         x: &TileView<'_>,
         y: Option<&TileView<'_>>,
-        out: &mut [f64],
+        out: &mut TileOut<'_>,
     ) -> Result<(), KernelError> {
-        for (k, o) in out
-            .chunks_exact_mut(x.rows().max(1))
-            .enumerate()
-            .take(LANES)
-        {
+        let mut lane_out = vec![f64::NAN; x.rows()];
+        for k in 0..LANES {
             let yk = y.map(|y| y.lane(k));
-            self.series(&x.lane(k), yk.as_deref(), o)?;
+            self.series(&x.lane(k), yk.as_deref(), &mut lane_out)?;
+            out.put_lane(k, &lane_out);
         }
         Ok(())
     }
@@ -103,10 +101,10 @@ fn gather_tile(m: &Matrix<'_>, j0: usize, tile: &mut Vec<f64>) {
     }
 }
 
-/// Runs `kernel` on every column; `out` is column-major (`rows * cols`).
+/// Runs `kernel` on every column; `out` has the layout of `x`.
 ///
-/// Row-major input runs in tiles of [`LANES`] adjacent columns, read a cache line per row;
-/// column-major input runs column by column on borrowed slices.
+/// Row-major input runs in tiles of [`LANES`] adjacent columns, read a cache line per row and
+/// written in place; column-major input runs column by column on borrowed slices.
 pub fn run_columns(
     x: &Matrix<'_>,
     y: Option<&Matrix<'_>>,
@@ -142,32 +140,33 @@ pub fn run_columns(
             let tiles = x.cols.div_ceil(LANES);
             let tasks = (current_num_threads() * 4).clamp(1, tiles);
             let per_task = tiles.div_ceil(tasks);
+            let out = ColumnTiles::new(out, rows, x.cols)?;
             install(|| {
-                out.par_chunks_mut(rows * LANES * per_task)
-                    .enumerate()
-                    .try_for_each(|(task, chunk)| {
-                        let (mut tx, mut ty) = (Vec::new(), Vec::new());
-                        let mut to = vec![f64::NAN; rows * LANES];
-                        for (t, o) in chunk.chunks_mut(rows * LANES).enumerate() {
-                            // Copying the tile first (a cache line per row, streamed) beats
-                            // reading it in place twice at the matrix's stride.
-                            let j0 = (task * per_task + t) * LANES;
-                            gather_tile(x, j0, &mut tx);
-                            if let Some(y) = y {
-                                gather_tile(y, j0, &mut ty);
-                            }
-                            let tyv = y.map(|_| TileView::contiguous(&ty)).transpose()?;
-                            let txv = TileView::contiguous(&tx)?;
-                            if o.len() == to.len() {
-                                kernel.tile(&txv, tyv.as_ref(), o)?;
-                            } else {
-                                // The last, narrower tile: its padding lanes go nowhere.
-                                kernel.tile(&txv, tyv.as_ref(), &mut to)?;
-                                o.copy_from_slice(&to[..o.len()]);
-                            }
+                (0..tasks).into_par_iter().try_for_each(|task| {
+                    let (mut tx, mut ty, mut to) = (Vec::new(), Vec::new(), Vec::new());
+                    for t in task * per_task..((task + 1) * per_task).min(tiles) {
+                        // Copying the tile first (a cache line per row, streamed) beats
+                        // reading it in place twice at the matrix's stride.
+                        let j0 = t * LANES;
+                        gather_tile(x, j0, &mut tx);
+                        if let Some(y) = y {
+                            gather_tile(y, j0, &mut ty);
                         }
-                        Ok(())
-                    })
+                        let tyv = y.map(|_| TileView::contiguous(&ty)).transpose()?;
+                        let txv = TileView::contiguous(&tx)?;
+                        // SAFETY: tasks cover disjoint ranges of tile indices, each taken once.
+                        if let Some(mut o) = unsafe { out.take(t) } {
+                            kernel.tile(&txv, tyv.as_ref(), &mut o)?;
+                        } else {
+                            // The last, narrower tile: its padding lanes go nowhere.
+                            to.resize(rows * LANES, f64::NAN);
+                            kernel.tile(&txv, tyv.as_ref(), &mut TileOut::contiguous(&mut to))?;
+                            // SAFETY: as above.
+                            unsafe { out.put_narrow(t, &to) };
+                        }
+                    }
+                    Ok(())
+                })
             })?
         }
     }
@@ -251,10 +250,16 @@ pub fn run_series(
                 fill(y, &mut ty);
             }
             let tyv = y.map(|_| TileView::contiguous(&ty)).transpose()?;
-            kernel.tile(&TileView::contiguous(&tx)?, tyv.as_ref(), &mut to)?;
+            kernel.tile(
+                &TileView::contiguous(&tx)?,
+                tyv.as_ref(),
+                &mut TileOut::contiguous(&mut to),
+            )?;
+            // Lane k, row w + r is the series at base + k * seg + r.
             for (k, dst) in o.chunks_mut(seg).enumerate() {
-                let start = k * rows + w;
-                dst.copy_from_slice(&to[start..start + dst.len()]);
+                for (r, v) in dst.iter_mut().enumerate() {
+                    *v = to[(w + r) * LANES + k];
+                }
             }
         }
         Ok(())
@@ -417,7 +422,7 @@ mod tests {
     }
 
     #[test]
-    fn row_and_column_major_agree() {
+    fn row_and_column_major_agree_and_keep_their_layout() {
         let c = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // 3 x 2 row-major
         let f = [1.0, 3.0, 5.0, 2.0, 4.0, 6.0]; // same matrix, column-major
         let mut a = [0.0; 6];
@@ -436,8 +441,39 @@ mod tests {
             &CumSum,
         )
         .unwrap();
-        assert_eq!(a, b);
-        assert_eq!(a, [1.0, 4.0, 9.0, 2.0, 6.0, 12.0]);
+        // Each result has its input's layout.
+        assert_eq!(a, [1.0, 2.0, 4.0, 6.0, 9.0, 12.0]);
+        assert_eq!(b, [1.0, 4.0, 9.0, 2.0, 6.0, 12.0]);
+    }
+
+    #[test]
+    fn row_major_tiles_fill_their_columns_in_place_including_a_narrow_last_tile() {
+        use crate::rolling::{Rolling, RollingSpec, UnaryStat};
+        let (rows, cols) = (40, 2 * LANES + 3);
+        let c: Vec<f64> = (0..rows * cols)
+            .map(|i| ((i * 7919) % 97) as f64 - 40.0)
+            .collect();
+        let kernel = Rolling {
+            stat: UnaryStat::Std,
+            spec: RollingSpec::new(6, Some(2), 1).unwrap(),
+        };
+        let mut out = vec![0.0; rows * cols];
+        run_columns(
+            &Matrix::new(&c, rows, cols, Layout::RowMajor).unwrap(),
+            None,
+            &mut out,
+            &kernel,
+        )
+        .unwrap();
+        for j in 0..cols {
+            let col: Vec<f64> = (0..rows).map(|i| c[i * cols + j]).collect();
+            let mut want = vec![0.0; rows];
+            kernel.series(&col, None, &mut want).unwrap();
+            for i in 0..rows {
+                let got = out[i * cols + j];
+                assert!(got.to_bits() == want[i].to_bits() || (got.is_nan() && want[i].is_nan()));
+            }
+        }
     }
 
     #[test]

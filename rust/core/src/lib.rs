@@ -27,4 +27,4 @@ pub use rolling::{
 };
 pub use threads::{current_num_threads, serial, set_num_threads};
 pub use view::{Column, Validity};
-pub use window::{LANES, TileView};
+pub use window::{LANES, TileOut, TileView};

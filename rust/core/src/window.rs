@@ -16,6 +16,8 @@
 // Lane loops index several struct-of-arrays fields by the same k; that is what vectorises.
 #![allow(clippy::needless_range_loop)]
 
+use std::marker::PhantomData;
+
 use crate::error::KernelError;
 
 /// How many series a tile holds side by side: one 64-byte cache line of f64 per row.
@@ -148,6 +150,126 @@ impl<'a> TileView<'a> {
         (0..self.rows)
             .map(|i| self.data[i * self.stride + self.offset + k])
             .collect()
+    }
+}
+
+/// Where a tile's results go: row `i` of the tile is `LANES` values at `i * stride` from the
+/// start, which is either a contiguous `rows x LANES` buffer or `LANES` adjacent columns of a
+/// row-major output matrix, written in place.
+#[derive(Debug)]
+pub struct TileOut<'a> {
+    ptr: *mut f64,
+    rows: usize,
+    stride: usize,
+    _out: PhantomData<&'a mut [f64]>,
+}
+
+// SAFETY: a TileOut is an exclusive borrow of the values it can reach (see `ColumnTiles::take`).
+unsafe impl Send for TileOut<'_> {}
+
+impl<'a> TileOut<'a> {
+    /// A contiguous row-major tile: `out[i * LANES + k]`.
+    pub fn contiguous(out: &'a mut [f64]) -> Self {
+        Self {
+            ptr: out.as_mut_ptr(),
+            rows: out.len() / LANES,
+            stride: LANES,
+            _out: PhantomData,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Stores row `i`'s results: one contiguous fixed-size store, which is what lets LLVM
+    /// vectorise the arithmetic producing them.
+    #[inline(always)]
+    pub(crate) fn put(&mut self, i: usize, values: &[f64; LANES]) {
+        if i < self.rows {
+            // SAFETY: row i < rows holds LANES writable values (see the constructors).
+            unsafe {
+                self.ptr
+                    .add(i * self.stride)
+                    .cast::<[f64; LANES]>()
+                    .write_unaligned(*values)
+            };
+        }
+    }
+
+    /// Stores lane `k` of every row from `values` (one lane's series).
+    pub fn put_lane(&mut self, k: usize, values: &[f64]) {
+        if k >= LANES {
+            return;
+        }
+        for (i, &v) in values.iter().enumerate().take(self.rows) {
+            // SAFETY: i < rows and k < LANES.
+            unsafe { self.ptr.add(i * self.stride + k).write(v) };
+        }
+    }
+}
+
+/// A row-major `rows x cols` output matrix cut into column tiles of [`LANES`] that parallel tasks
+/// fill in place.
+pub(crate) struct ColumnTiles<'a> {
+    ptr: *mut f64,
+    rows: usize,
+    cols: usize,
+    _out: PhantomData<&'a mut [f64]>,
+}
+
+// SAFETY: tiles are disjoint column ranges (see `take`); the pointer itself is never moved.
+unsafe impl Sync for ColumnTiles<'_> {}
+
+impl<'a> ColumnTiles<'a> {
+    pub(crate) fn new(out: &'a mut [f64], rows: usize, cols: usize) -> Result<Self, KernelError> {
+        if rows.checked_mul(cols) != Some(out.len()) {
+            return Err(KernelError::invalid(
+                "out",
+                format!("out must hold {rows} x {cols} values, got {}", out.len()),
+            ));
+        }
+        Ok(Self {
+            ptr: out.as_mut_ptr(),
+            rows,
+            cols,
+            _out: PhantomData,
+        })
+    }
+
+    /// Columns `t * LANES..(t + 1) * LANES` as a [`TileOut`]; `None` when fewer columns are left
+    /// (see [`ColumnTiles::put_narrow`]).
+    ///
+    /// # Safety
+    /// Each tile index may be taken (or put) at most once while `self` lives.
+    pub(crate) unsafe fn take(&self, t: usize) -> Option<TileOut<'a>> {
+        let j0 = t.checked_mul(LANES)?;
+        if j0.checked_add(LANES)? > self.cols {
+            return None;
+        }
+        // SAFETY: row i's columns j0..j0 + LANES lie inside the rows x cols buffer; tiles are
+        // disjoint column ranges and the caller takes each once.
+        Some(TileOut {
+            ptr: unsafe { self.ptr.add(j0) },
+            rows: self.rows,
+            stride: self.cols,
+            _out: PhantomData,
+        })
+    }
+
+    /// Copies the columns of tile `t` that exist from a contiguous `rows x LANES` tile.
+    ///
+    /// # Safety
+    /// As for [`ColumnTiles::take`].
+    pub(crate) unsafe fn put_narrow(&self, t: usize, tile: &[f64]) {
+        let j0 = (t * LANES).min(self.cols);
+        let width = (self.cols - j0).min(LANES);
+        for (i, row) in tile.chunks_exact(LANES).enumerate().take(self.rows) {
+            for (k, &v) in row.iter().enumerate().take(width) {
+                // SAFETY: i < rows, j0 + k < cols; the caller owns tile t's columns.
+                unsafe { self.ptr.add(i * self.cols + j0 + k).write(v) };
+            }
+        }
     }
 }
 

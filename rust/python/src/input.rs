@@ -121,8 +121,13 @@ pub(crate) fn series_out(py: Python<'_>, n: usize) -> Bound<'_, PyArray1<f64>> {
     PyArray1::zeros(py, n, false)
 }
 
-/// A new `rows x cols` float64 numpy array of zeros in Fortran order (one series per column,
-/// each contiguous), for a kernel to fill.
-pub(crate) fn matrix_out(py: Python<'_>, rows: usize, cols: usize) -> Bound<'_, PyArray2<f64>> {
-    PyArray2::zeros(py, [rows, cols], true)
+/// A new `rows x cols` float64 numpy array of zeros laid out like the input (C order for
+/// row-major, Fortran order for column-major), for a kernel to fill.
+pub(crate) fn matrix_out(
+    py: Python<'_>,
+    rows: usize,
+    cols: usize,
+    layout: Layout,
+) -> Bound<'_, PyArray2<f64>> {
+    PyArray2::zeros(py, [rows, cols], layout == Layout::ColMajor)
 }

@@ -7,7 +7,7 @@ mod moments;
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
 use crate::window::{
-    LANES, Mergeable, Paired, PairedTile, Rows, Single, Tile, TileView, select, sliding,
+    LANES, Mergeable, Paired, PairedTile, Rows, Single, Tile, TileOut, TileView, select, sliding,
 };
 use cov::CoState;
 use minmax::Extremum;
@@ -111,27 +111,48 @@ trait Driver<const N: usize> {
 }
 
 /// Rows and where the results go.
-struct On<'a, R> {
+struct On<'a, R, O> {
     rows: R,
     spec: &'a RollingSpec,
-    out: &'a mut [f64],
+    out: O,
 }
 
-impl<const N: usize, R: Rows<N>> Driver<N> for On<'_, R> {
+/// Where a row of `N` results is stored.
+trait RowsOut<const N: usize> {
+    fn put(&mut self, i: usize, values: &[f64; N]);
+}
+
+impl RowsOut<1> for &mut [f64] {
+    #[inline(always)]
+    fn put(&mut self, i: usize, values: &[f64; 1]) {
+        if let Some(v) = self.get_mut(i) {
+            *v = values[0];
+        }
+    }
+}
+
+impl RowsOut<LANES> for &mut TileOut<'_> {
+    #[inline(always)]
+    fn put(&mut self, i: usize, values: &[f64; LANES]) {
+        TileOut::put(self, i, values);
+    }
+}
+
+impl<const N: usize, R: Rows<N>, O: RowsOut<N>> Driver<N> for On<'_, R, O> {
     type Row = R::Row;
     #[inline(always)]
     fn run<S: Mergeable<N, Row = R::Row>>(&mut self, finish: impl Fn(f64, &S, usize) -> f64) {
-        let (source, out) = (&self.rows, &mut *self.out);
-        let rows = self.rows.len();
+        let (source, out) = (&self.rows, &mut self.out);
         let min_periods = self.spec.min_periods as f64;
-        // Lane k's results are out[k * rows..(k + 1) * rows]: column-major, one series after another.
         sliding::<N, S, R>(
             &self.rows,
             self.spec.window,
             #[inline(always)]
             |i, s| {
                 let current = source.current(i);
-                // Computed side by side (vectorised), then stored to the N output columns.
+                // Computed side by side and stored as one row: a contiguous fixed-size store is
+                // what lets LLVM vectorise the finishing arithmetic (scattered, bounds-checked
+                // stores kept it scalar, at twice the time).
                 let mut values = [0.0; N];
                 for (k, v) in values.iter_mut().enumerate() {
                     *v = select(
@@ -140,9 +161,7 @@ impl<const N: usize, R: Rows<N>> Driver<N> for On<'_, R> {
                         f64::NAN,
                     );
                 }
-                for (k, v) in values.into_iter().enumerate() {
-                    out[k * rows + i] = v;
-                }
+                out.put(i, &values);
             },
         );
     }
@@ -240,15 +259,15 @@ pub fn rolling_unary(
     Ok(())
 }
 
-/// [`rolling_unary`] on a row-major tile of [`LANES`] series (`x[i * LANES + k]`), writing each
-/// lane's results one after another (`out[k * rows + i]`); bit-identical per lane.
+/// [`rolling_unary`] on a row-major tile of [`LANES`] series (`x[i * LANES + k]`), writing row by
+/// row into a tile of the same shape; bit-identical per lane.
 pub fn rolling_unary_tile(
     stat: UnaryStat,
     x: &TileView<'_>,
     spec: &RollingSpec,
-    out: &mut [f64],
+    out: &mut TileOut<'_>,
 ) -> Result<(), KernelError> {
-    same_length("out", x.rows() * LANES, out.len())?;
+    same_length("out", x.rows(), out.rows())?;
     check_unary(stat, spec)?;
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -261,7 +280,7 @@ pub fn rolling_unary_tile(
 }
 
 #[inline(always)]
-fn unary_tile(stat: UnaryStat, x: &TileView<'_>, spec: &RollingSpec, out: &mut [f64]) {
+fn unary_tile(stat: UnaryStat, x: &TileView<'_>, spec: &RollingSpec, out: &mut TileOut<'_>) {
     let mut d = On {
         rows: Tile(*x),
         spec,
@@ -276,7 +295,7 @@ fn binary_tile(
     a: &TileView<'_>,
     b: &TileView<'_>,
     spec: &RollingSpec,
-    out: &mut [f64],
+    out: &mut TileOut<'_>,
 ) {
     let mut d = On {
         rows: PairedTile(*a, *b),
@@ -290,17 +309,36 @@ fn binary_tile(
 /// enabled and Rust never contracts `a * b + c`, so the results are bit-identical to the baseline.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{BinaryStat, RollingSpec, TileView, UnaryStat};
+    use super::{BinaryStat, RollingSpec, TileOut, TileView, UnaryStat};
 
-    #[target_feature(enable = "avx2")]
-    pub(super) fn unary_tile(
-        stat: UnaryStat,
-        x: &TileView<'_>,
-        spec: &RollingSpec,
-        out: &mut [f64],
-    ) {
-        super::unary_tile(stat, x, spec, out);
+    /// One function per statistic: compiled as a single giant function, LLVM's SLP vectoriser
+    /// gave up and emitted scalar code.
+    macro_rules! per_stat {
+        ($($name:ident => $stat:ident),* $(,)?) => {
+            #[target_feature(enable = "avx2")]
+            pub(super) fn unary_tile(
+                stat: UnaryStat,
+                x: &TileView<'_>,
+                spec: &RollingSpec,
+                out: &mut TileOut<'_>,
+            ) {
+                match stat {
+                    $(UnaryStat::$stat => $name(x, spec, out),)*
+                }
+            }
+            $(
+                #[target_feature(enable = "avx2")]
+                #[inline(never)]
+                fn $name(x: &TileView<'_>, spec: &RollingSpec, out: &mut TileOut<'_>) {
+                    super::unary_tile(UnaryStat::$stat, x, spec, out);
+                }
+            )*
+        };
     }
+    per_stat!(
+        sum => Sum, mean => Mean, var => Var, std => Std, zscore => Zscore, skew => Skew,
+        kurt => Kurt, min => Min, max => Max,
+    );
 
     #[target_feature(enable = "avx2")]
     pub(super) fn binary_tile(
@@ -308,7 +346,7 @@ mod avx2 {
         a: &TileView<'_>,
         b: &TileView<'_>,
         spec: &RollingSpec,
-        out: &mut [f64],
+        out: &mut TileOut<'_>,
     ) {
         super::binary_tile(stat, a, b, spec, out);
     }
@@ -340,10 +378,10 @@ pub fn rolling_binary_tile(
     a: &TileView<'_>,
     b: &TileView<'_>,
     spec: &RollingSpec,
-    out: &mut [f64],
+    out: &mut TileOut<'_>,
 ) -> Result<(), KernelError> {
     same_length("y", a.rows(), b.rows())?;
-    same_length("out", a.rows() * LANES, out.len())?;
+    same_length("out", a.rows(), out.rows())?;
     spec.check_ddof()?;
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -373,7 +411,7 @@ impl Kernel for Rolling {
         &self,
         x: &TileView<'_>,
         _: Option<&TileView<'_>>,
-        out: &mut [f64],
+        out: &mut TileOut<'_>,
     ) -> Result<(), KernelError> {
         rolling_unary_tile(self.stat, x, &self.spec, out)
     }
@@ -397,7 +435,7 @@ impl Kernel for RollingPair {
         &self,
         a: &TileView<'_>,
         b: Option<&TileView<'_>>,
-        out: &mut [f64],
+        out: &mut TileOut<'_>,
     ) -> Result<(), KernelError> {
         rolling_binary_tile(self.stat, a, b.ok_or_else(missing_y)?, &self.spec, out)
     }
@@ -547,14 +585,19 @@ mod tests {
             UnaryStat::Max,
         ] {
             let mut out = vec![0.0; tile.len()];
-            rolling_unary_tile(stat, &TileView::contiguous(&tile).unwrap(), &spec, &mut out)
-                .unwrap();
+            rolling_unary_tile(
+                stat,
+                &TileView::contiguous(&tile).unwrap(),
+                &spec,
+                &mut TileOut::contiguous(&mut out),
+            )
+            .unwrap();
             for k in 0..LANES {
                 let col: Vec<f64> = (0..rows).map(|i| tile[i * LANES + k]).collect();
                 let mut want = vec![0.0; rows];
                 rolling_unary(stat, &col, &spec, &mut want).unwrap();
                 for i in 0..rows {
-                    let got = out[k * rows + i];
+                    let got = out[i * LANES + k];
                     assert!(
                         got.to_bits() == want[i].to_bits() || (got.is_nan() && want[i].is_nan())
                     );

@@ -146,7 +146,7 @@ pub(crate) fn run<'py>(
                 }
             };
             let xm = Matrix::new(&data, rows, cols, layout).map_err(to_py_err)?;
-            let result = matrix_out(py, rows, cols);
+            let result = matrix_out(py, rows, cols, layout);
             let mut guard = result.readwrite();
             let out = guard
                 .as_slice_mut()
