@@ -96,3 +96,17 @@ def cs_rank(
 ) -> _Out: ...
 def cs_zscore(x: Any, *, ddof: int = 1, by: _Codes = None) -> _Out: ...
 def cs_demean(x: Any, *, by: _Codes = None) -> _Out: ...
+def rrg(
+    prices: np.ndarray,
+    benchmarks: np.ndarray,
+    bench_of: np.ndarray,
+    *,
+    method: str,
+    window: int,
+    momentum_lag: int,
+    ddof: int | None,
+    ma: str,
+    normalize: str,
+    lookback: int,
+    excess_mode: str,
+) -> dict[str, Any]: ...

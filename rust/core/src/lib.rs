@@ -9,6 +9,7 @@ mod grouped;
 mod pct_change;
 mod rank;
 mod rolling;
+mod rrg;
 mod threads;
 mod view;
 mod window;
@@ -24,6 +25,10 @@ pub use rank::{
 pub use rolling::{
     BinaryStat, Rolling, RollingPair, RollingSpec, UnaryStat, rolling_binary, rolling_binary_tile,
     rolling_unary, rolling_unary_tile,
+};
+pub use rrg::{
+    ExcessMode, IMPROVING, LAGGING, LEADING, RrgAverage, RrgMethod, RrgNormalize, RrgOut, RrgSpec,
+    WEAKENING, rrg,
 };
 pub use threads::{current_num_threads, serial, set_num_threads};
 pub use view::{Column, Validity};

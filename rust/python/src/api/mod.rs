@@ -2,6 +2,7 @@
 
 mod rank;
 mod rolling;
+mod rrg;
 
 use std::borrow::Cow;
 
@@ -16,6 +17,7 @@ use crate::input::{matrix_out, series_out, Source, Values};
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rolling::register(m)?;
     rank::register(m)?;
+    rrg::register(m)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     Ok(())

@@ -1,0 +1,352 @@
+"""Relative Rotation Graphs: RS-Ratio against RS-Momentum for every sector at once.
+
+The transform itself is one call of the compiled core over all series (``_native.rrg``); this
+module only reshapes: long or wide input to one price matrix on the benchmark's calendar (weekly
+bars when asked), and the result back to a long polars DataFrame.
+
+Formulas (``w = window``, ``k = momentum_lag``, ``MA``/``STD`` over ``w`` rows, ``STD`` with
+``ddof``; ``P`` the series' close, ``B`` its benchmark's close):
+
+``method="jdk"`` (default; the common open definition, JdK's own is proprietary)::
+
+    RS          = 100 * P / B
+    rs_ratio    = 100 + (RS - MA_w(RS)) / STD_w(RS)
+    ROC         = 100 * (rs_ratio_t / rs_ratio_{t-k} - 1)
+    rs_momentum = 100 + (ROC - MA_w(ROC)) / STD_w(ROC)
+
+  ``ma="ema"`` measures against ``EMA_w`` (pandas ``ewm(span=w, min_periods=w).mean()``) instead
+  of the simple mean; ``STD_w`` stays the rolling standard deviation.
+  ``normalize="ma_ratio"`` (the EMA-ratio variant)::
+
+    rs_ratio    = 100 * EMA_w(RS) / SMA_w(EMA_w(RS))
+    ROC         = (rs_ratio_t - rs_ratio_{t-k}) / rs_ratio_{t-k}
+    rs_momentum = 100 + 100 * EMA_w(ROC)
+
+``method="rrg_lite"`` (BennyThadikaran/RRG-Lite): ``rs_ratio`` as jdk (ddof 1); its momentum is a
+z-score of a ROC against a *fixed* base, a positive affine map of ``rs_ratio``, so
+``rs_momentum = 100 + (rs_ratio - MA_w(rs_ratio)) / STD_w(rs_ratio)``.
+
+``method="rrgpy"`` (An0n1mity/RRGPy): as rrg_lite with ``ddof=0`` and the momentum offset 101.
+
+``method="haitong"`` (centre (0, 0); ``L = lookback`` bars)::
+
+    rs_ratio    = (P_t / P_{t-L}) / (B_t / B_{t-L}) - 1      excess_mode="ratio"
+                = P_t / P_{t-L} - B_t / B_{t-L}              excess_mode="diff"
+                = ln(P_t / P_{t-L}) - ln(B_t / B_{t-L})      excess_mode="log"
+    rs_momentum = rs_ratio_t - rs_ratio_{t-k}
+
+Derived per point, with ``c`` the centre: ``quadrant`` Leading (x >= c, y >= c), Weakening
+(x >= c, y < c), Lagging (x < c, y < c), Improving (x < c, y >= c); ``distance = hypot(x - c,
+y - c)``; ``heading`` = direction of travel from the previous bar's point, degrees in [0, 360)
+counter-clockwise from the +x axis (0-90 = north-east); ``velocity`` = length of that step.
+A window of zero variance gives NaN (null), never inf.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from sectorflow import _native
+
+QUADRANTS = ("Leading", "Weakening", "Lagging", "Improving")
+_QUADRANT = pl.Enum(list(QUADRANTS))
+_WEEKDAYS = {"MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6, "SUN": 7}
+_CLOSE = "__close"
+_BENCH = "__bench"
+_BKEY = "__bkey"
+
+
+def _to_polars(df: Any, name: str) -> pl.DataFrame:
+    if isinstance(df, pl.LazyFrame):
+        return df.collect()
+    if isinstance(df, pl.DataFrame):
+        return df
+    module = type(df).__module__.split(".", 1)[0]
+    if module == "pandas":
+        import pandas as pd
+
+        if isinstance(df, pd.Series):
+            df = df.to_frame(name=df.name if df.name is not None else "close")
+        if isinstance(df.index, pd.DatetimeIndex) or df.index.name is not None:
+            index_name = df.index.name or "date"
+            df = df.rename_axis(index_name).reset_index()
+        return pl.from_pandas(df)
+    msg = f"{name} must be a polars or pandas DataFrame (or a pandas Series), got {type(df).__name__}"
+    raise TypeError(msg)
+
+
+def _require(df: pl.DataFrame, columns: list[str], name: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        msg = f"{name} has no column {missing[0]!r} (columns: {df.columns})"
+        raise ValueError(msg)
+
+
+def _long_prices(prices: Any, date: str, key: str, close: str) -> pl.DataFrame:
+    """``date, key, close`` from a long table or a wide one (a column per series)."""
+    df = _to_polars(prices, "prices")
+    _require(df, [date], "prices")
+    if key in df.columns and close in df.columns:
+        long = df
+    else:
+        values = [c for c in df.columns if c != date]
+        if not values:
+            msg = f"prices has no {key!r}/{close!r} columns and no series columns"
+            raise ValueError(msg)
+        long = df.unpivot(index=date, on=values, variable_name=key, value_name=close)
+    return long.select(
+        pl.col(date).cast(pl.Date).alias("date"),
+        pl.col(key).cast(pl.String).alias("key"),
+        pl.col(close).cast(pl.Float64).alias(_CLOSE),
+    )
+
+
+def _benchmark(benchmark: Any, date: str, close: str, benchmark_key: str | None) -> pl.DataFrame:
+    """``date, __bkey, __bench`` (``__bkey`` is "" for a single benchmark)."""
+    df = _to_polars(benchmark, "benchmark")
+    _require(df, [date], "benchmark")
+    if close not in df.columns:
+        values = [c for c in df.columns if c not in (date, benchmark_key)]
+        if len(values) != 1 or benchmark_key is not None:
+            msg = f"benchmark has no column {close!r} (columns: {df.columns})"
+            raise ValueError(msg)
+        close = values[0]
+    if benchmark_key is not None:
+        _require(df, [benchmark_key], "benchmark")
+        bkey = pl.col(benchmark_key).cast(pl.String)
+    else:
+        bkey = pl.lit("")
+    return df.select(
+        pl.col(date).cast(pl.Date).alias("date"),
+        bkey.alias(_BKEY),
+        pl.col(close).cast(pl.Float64).alias(_BENCH),
+    )
+
+
+def _bar_key(freq: str | None) -> pl.Expr:
+    """The weekly bar a date belongs to: the date of the bar's anchor day (e.g. its Friday)."""
+    if freq is None:
+        return pl.col("date")
+    m = re.fullmatch(r"W-(MON|TUE|WED|THU|FRI|SAT|SUN)", freq.upper())
+    if m is None:
+        msg = f"freq must be None or 'W-<DAY>' such as 'W-FRI', got {freq!r}"
+        raise ValueError(msg)
+    anchor = _WEEKDAYS[m.group(1)]
+    ahead = (anchor - pl.col("date").dt.weekday()) % 7
+    return pl.col("date") + pl.duration(days=ahead)
+
+
+def _last_per_bar(df: pl.DataFrame, by: list[str], value: str) -> pl.DataFrame:
+    """The last available value of each bar, labelled with its last trading date."""
+    return (
+        df.drop_nulls(value)
+        .filter(pl.col(value).is_not_nan())
+        .sort("date")
+        .group_by([*by, "bar"], maintain_order=True)
+        .agg(pl.col("date").last(), pl.col(value).last())
+    )
+
+
+def _panel(
+    prices: pl.DataFrame,
+    bench: pl.DataFrame,
+    freq: str | None,
+    *,
+    fill: bool,
+    by_bench: bool,
+    key_name: str,
+) -> tuple[np.ndarray, list[Any], list[str], np.ndarray, np.ndarray]:
+    """The price matrix on the benchmark's calendar: (dates, keys, prices, benchmarks, bench_of)."""
+    if prices.is_empty():
+        msg = "prices is empty"
+        raise ValueError(msg)
+    dup = prices.group_by(["key", "date"]).len().filter(pl.col("len") > 1)
+    if not dup.is_empty():
+        row = dup.row(0, named=True)
+        msg = f"prices has more than one row for {key_name}={row['key']!r} on {row['date']}"
+        raise ValueError(msg)
+    bar = _bar_key(freq).alias("bar")
+    bench = _last_per_bar(bench.with_columns(bar), [_BKEY], _BENCH)
+    prices = _last_per_bar(prices.with_columns(bar), ["key", _BKEY], _CLOSE)
+    first, last = prices.select(pl.col("bar").min().alias("a"), pl.col("bar").max().alias("b")).row(0)
+    calendar = (
+        bench.group_by("bar")
+        .agg(pl.col("date").max())
+        .filter(pl.col("bar").is_between(first, last))
+        .sort("bar")
+    )
+    if prices.join(calendar, on="bar", how="semi").is_empty():
+        msg = "benchmark has no dates in common with prices"
+        raise ValueError(msg)
+    keys = prices.get_column("key").unique().sort().to_list()
+    wide = calendar.join(
+        prices.pivot(on="key", index="bar", values=_CLOSE), on="bar", how="left"
+    ).sort("bar")
+    for k in keys:
+        if k not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(k))
+    if fill:
+        wide = wide.with_columns(pl.col(keys).fill_nan(None).forward_fill())
+    if by_bench:
+        bkeys = bench.get_column(_BKEY).unique().sort().to_list()
+    else:
+        bkeys = [""]
+    bwide = calendar.join(
+        bench.pivot(on=_BKEY, index="bar", values=_BENCH), on="bar", how="left"
+    ).sort("bar")
+    matrix = np.asfortranarray(wide.select(keys).to_numpy().astype(np.float64))
+    bmatrix = np.asfortranarray(
+        bwide.select([pl.col(b) if b in bwide.columns else pl.lit(None) for b in bkeys])
+        .to_numpy()
+        .astype(np.float64)
+    )
+    if by_bench:
+        pairs = prices.select("key", _BKEY).unique(subset="key", keep="first")
+        of = dict(zip(pairs.get_column("key"), pairs.get_column(_BKEY), strict=True))
+        position = {b: i for i, b in enumerate(bkeys)}
+        missing = [k for k in keys if of.get(k) not in position]
+        if missing:
+            msg = f"benchmark has no series for {key_name}={missing[0]!r}"
+            raise ValueError(msg)
+        bench_of = np.array([position[of[k]] for k in keys], dtype=np.int64)
+    else:
+        bench_of = np.zeros(len(keys), dtype=np.int64)
+    dates = wide.get_column("date").to_numpy()
+    return dates, keys, matrix, bmatrix, bench_of
+
+
+def rrg(
+    prices: Any,
+    benchmark: Any,
+    *,
+    method: str = "jdk",
+    freq: str | None = "W-FRI",
+    window: int = 14,
+    momentum_lag: int = 1,
+    ddof: int | None = None,
+    ma: str = "sma",
+    normalize: str = "zscore",
+    lookback: int = 26,
+    excess_mode: str = "ratio",
+    fill: bool = False,
+    date: str = "date",
+    key: str = "sector",
+    close: str = "close",
+    benchmark_key: str | None = None,
+) -> pl.DataFrame:
+    """Relative Rotation Graph of every series in ``prices`` against ``benchmark``.
+
+    Formulas for each ``method`` are in the module docstring (``help(sectorflow.rrg_module)``).
+
+    Parameters
+    ----------
+    prices
+        Long table ``date, <key>, close`` or a wide frame (one column per series; dates in a
+        ``date`` column or a pandas DatetimeIndex); polars or pandas.
+    benchmark
+        Table ``date, close``, a wide frame with one value column, or a pandas Series indexed by
+        date. With ``benchmark_key``, a long table of several benchmarks (e.g. sector indices):
+        each series is compared with the benchmark whose ``benchmark_key`` equals the series'
+        own value of that column (e.g. every stock against its sector).
+    method
+        ``"jdk"`` (default), ``"rrg_lite"``, ``"rrgpy"`` or ``"haitong"``.
+    freq
+        ``"W-FRI"`` (default): weekly bars, the last available close of each week ending Friday,
+        labelled with the benchmark's last trading date of that week; ``"W-<DAY>"`` for another
+        anchor; ``None`` uses the bars as given. Calendars are aligned on the benchmark.
+    window, momentum_lag, ddof, ma, normalize
+        ``w``, ``k``, the standard deviation's ddof (default 1; 0 for rrgpy), ``"sma"`` or
+        ``"ema"``, ``"zscore"`` or ``"ma_ratio"``.
+    lookback, excess_mode
+        Haitong's ``L`` (default 26 weekly bars) and ``"ratio"``, ``"diff"`` or ``"log"``.
+    fill
+        Forward-fill a series' missing bars; by default they stay missing.
+    date, key, close
+        Column names in the inputs; the output names the series column ``key``.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``date, <key>, rs_ratio, rs_momentum, quadrant, distance, heading, velocity``, one row
+        per series and bar of the benchmark's calendar, null where undefined (warm-up, missing
+        bars, zero-variance windows), sorted by date then key.
+
+    """
+    long = _long_prices(prices, date, key, close)
+    bench = _benchmark(benchmark, date, close, benchmark_key)
+    if benchmark_key is not None:
+        frame = _to_polars(prices, "prices")
+        _require(frame, [benchmark_key], "prices")
+        long = long.with_columns(frame.get_column(benchmark_key).cast(pl.String).alias(_BKEY))
+    else:
+        long = long.with_columns(pl.lit("").alias(_BKEY))
+    dates, keys, matrix, bmatrix, bench_of = _panel(
+        long, bench, freq, fill=fill, by_bench=benchmark_key is not None, key_name=key
+    )
+    out = _native.rrg(
+        matrix,
+        bmatrix,
+        bench_of,
+        method=method,
+        window=window,
+        momentum_lag=momentum_lag,
+        ddof=ddof,
+        ma=ma,
+        normalize=normalize,
+        lookback=lookback,
+        excess_mode=excess_mode,
+    )
+    rows = len(dates)
+    quadrant = (
+        pl.Series(out["quadrant"])
+        .replace_strict(dict(enumerate(QUADRANTS)), default=None, return_dtype=pl.String)
+        .cast(_QUADRANT)
+    )
+    result = pl.DataFrame(
+        {
+            "date": np.tile(dates, len(keys)),
+            key: np.repeat(np.array(keys, dtype=object), rows),
+            "rs_ratio": out["rs_ratio"],
+            "rs_momentum": out["rs_momentum"],
+            "quadrant": quadrant,
+            **{c: out[c] for c in ("distance", "heading", "velocity")},
+        }
+    )
+    return result.with_columns(pl.selectors.float().fill_nan(None)).sort(["date", key])
+
+
+def _key_of(result: pl.DataFrame) -> str:
+    known = {"date", "rs_ratio", "rs_momentum", "quadrant", "distance", "heading", "velocity"}
+    rest = [c for c in result.columns if c not in known]
+    if len(rest) != 1:
+        msg = f"result must be a frame returned by sectorflow.rrg, got columns {result.columns}"
+        raise ValueError(msg)
+    return rest[0]
+
+
+def rrg_tail(result: pl.DataFrame, n: int = 8, *, asof: Any = None) -> pl.DataFrame:
+    """The last ``n`` defined points of each series (up to ``asof``), oldest first."""
+    if n < 1:
+        msg = f"n must be >= 1, got {n}"
+        raise ValueError(msg)
+    key = _key_of(result)
+    points = result.drop_nulls(["rs_ratio", "rs_momentum"])
+    if asof is not None:
+        points = points.filter(pl.col("date") <= pl.lit(asof).cast(pl.Date))
+    return points.sort([key, "date"]).group_by(key, maintain_order=True).tail(n)
+
+
+def rrg_transitions(result: pl.DataFrame) -> pl.DataFrame:
+    """Every change of quadrant: ``<key>, date, from, to`` (consecutive defined points)."""
+    key = _key_of(result)
+    return (
+        result.drop_nulls("quadrant")
+        .sort([key, "date"])
+        .with_columns(pl.col("quadrant").shift(1).over(key).alias("from"))
+        .filter(pl.col("from").is_not_null() & (pl.col("from") != pl.col("quadrant")))
+        .select(key, "date", "from", pl.col("quadrant").alias("to"))
+    )

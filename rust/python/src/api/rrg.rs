@@ -1,0 +1,112 @@
+//! The fused Relative Rotation Graph transform.
+
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use sectorflow_core::{rrg as rrg_core, KernelError, RrgOut, RrgSpec};
+
+use super::guarded;
+use crate::errors::to_py_err;
+
+/// A Fortran-ordered (column-major) float64 matrix as a slice.
+fn columns<'a>(a: &'a PyReadonlyArray2<'_, f64>, name: &'static str) -> PyResult<&'a [f64]> {
+    if !a.is_fortran_contiguous() {
+        return Err(to_py_err(KernelError::invalid(
+            name,
+            format!("{name} must be a Fortran-ordered float64 matrix"),
+        )));
+    }
+    a.as_slice()
+        .map_err(|e| to_py_err(KernelError::invalid(name, e.to_string())))
+}
+
+/// RS-Ratio, RS-Momentum, distance, heading, velocity and quadrant code of every column of
+/// `prices` (dates x series, Fortran order) against column `bench_of[j]` of `benchmarks`.
+#[pyfunction]
+#[pyo3(signature = (prices, benchmarks, bench_of, *, method, window, momentum_lag, ddof, ma, normalize, lookback, excess_mode))]
+#[allow(clippy::too_many_arguments)]
+fn rrg<'py>(
+    py: Python<'py>,
+    prices: PyReadonlyArray2<'py, f64>,
+    benchmarks: PyReadonlyArray2<'py, f64>,
+    bench_of: PyReadonlyArray1<'py, i64>,
+    method: &str,
+    window: i64,
+    momentum_lag: i64,
+    ddof: Option<i64>,
+    ma: &str,
+    normalize: &str,
+    lookback: i64,
+    excess_mode: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let spec = RrgSpec::parse(
+        method,
+        window,
+        momentum_lag,
+        ddof,
+        ma,
+        normalize,
+        lookback,
+        excess_mode,
+    )
+    .map_err(to_py_err)?;
+    let rows = prices.shape()[0];
+    if benchmarks.shape()[0] != rows {
+        return Err(to_py_err(KernelError::invalid(
+            "benchmark",
+            format!(
+                "benchmark must have {rows} rows like prices, got {}",
+                benchmarks.shape()[0]
+            ),
+        )));
+    }
+    let p = columns(&prices, "prices")?;
+    let b = columns(&benchmarks, "benchmark")?;
+    let bench_of: Vec<usize> = bench_of
+        .as_array()
+        .iter()
+        .map(|&c| usize::try_from(c).unwrap_or(usize::MAX))
+        .collect();
+    let n = p.len();
+    let (mut x, mut y, mut d, mut h, mut v) = (
+        vec![0.0; n],
+        vec![0.0; n],
+        vec![0.0; n],
+        vec![0.0; n],
+        vec![0.0; n],
+    );
+    let mut q = vec![0i8; n];
+    py.detach(|| {
+        guarded(|| {
+            rrg_core(
+                p,
+                rows,
+                b,
+                &bench_of,
+                &spec,
+                RrgOut {
+                    rs_ratio: &mut x,
+                    rs_momentum: &mut y,
+                    distance: &mut d,
+                    heading: &mut h,
+                    velocity: &mut v,
+                    quadrant: &mut q,
+                },
+            )
+        })
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("rs_ratio", PyArray1::from_vec(py, x))?;
+    out.set_item("rs_momentum", PyArray1::from_vec(py, y))?;
+    out.set_item("distance", PyArray1::from_vec(py, d))?;
+    out.set_item("heading", PyArray1::from_vec(py, h))?;
+    out.set_item("velocity", PyArray1::from_vec(py, v))?;
+    out.set_item("quadrant", PyArray1::from_vec(py, q))?;
+    out.set_item("centre", spec.centre())?;
+    Ok(out)
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(rrg, m)?)?;
+    Ok(())
+}
