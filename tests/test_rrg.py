@@ -16,6 +16,7 @@ import sectorflow as sf
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SHENWAN = DATA / "cn_sw2021_l1_and_broad_indices_daily.csv"
 ETFS = DATA / "us_sector_etfs_daily.csv"
+Frames = tuple[pl.DataFrame, pl.DataFrame]
 needs_data = pytest.mark.skipif(not SHENWAN.exists(), reason="../shared/data is absent")
 
 
@@ -67,7 +68,7 @@ def compare(ours: pd.DataFrame, ref: pd.DataFrame, rtol: float = 1e-9) -> None:
 
 
 @needs_data
-def test_jdk_equals_the_pandas_formula_on_us_sector_etfs(etfs) -> None:
+def test_jdk_equals_the_pandas_formula_on_us_sector_etfs(etfs: Frames) -> None:
     sectors, bench = etfs
     w, k = 14, 1
     result = sf.rrg(sectors, bench, window=w, momentum_lag=k)
@@ -82,7 +83,7 @@ def test_jdk_equals_the_pandas_formula_on_us_sector_etfs(etfs) -> None:
 
 
 @needs_data
-def test_weekly_bars_are_labelled_with_the_last_trading_day(etfs) -> None:
+def test_weekly_bars_are_labelled_with_the_last_trading_day(etfs: Frames) -> None:
     sectors, bench = etfs
     result = sf.rrg(sectors, bench)
     dates = result.get_column("date").unique()
@@ -94,7 +95,7 @@ def test_weekly_bars_are_labelled_with_the_last_trading_day(etfs) -> None:
 
 @needs_data
 @pytest.mark.parametrize("mode", ["ratio", "diff", "log"])
-def test_haitong_equals_the_pandas_formula_on_shenwan(shenwan, mode: str) -> None:
+def test_haitong_equals_the_pandas_formula_on_shenwan(shenwan: Frames, mode: str) -> None:
     sectors, bench = shenwan
     lookback = 26
     result = sf.rrg(sectors, bench, method="haitong", excess_mode=mode, lookback=lookback)
@@ -118,7 +119,7 @@ def test_haitong_equals_the_pandas_formula_on_shenwan(shenwan, mode: str) -> Non
 
 
 @needs_data
-def test_rrg_lite_equals_its_fixed_base_roc(etfs) -> None:
+def test_rrg_lite_equals_its_fixed_base_roc(etfs: Frames) -> None:
     """RRG-Lite's code: ROC against the value PERIOD bars before the last, then a z-score."""
     sectors, bench = etfs
     w, period = 14, 52
@@ -136,7 +137,7 @@ def test_rrg_lite_equals_its_fixed_base_roc(etfs) -> None:
 
 
 @needs_data
-def test_rrgpy_uses_population_std_and_offset_101(etfs) -> None:
+def test_rrgpy_uses_population_std_and_offset_101(etfs: Frames) -> None:
     sectors, bench = etfs
     w = 14
     result = sf.rrg(sectors, bench, method="rrgpy", window=w)
@@ -148,7 +149,7 @@ def test_rrgpy_uses_population_std_and_offset_101(etfs) -> None:
 
 
 @needs_data
-def test_ema_centre_and_ma_ratio_variants(etfs) -> None:
+def test_ema_centre_and_ma_ratio_variants(etfs: Frames) -> None:
     sectors, bench = etfs
     w, k = 10, 2
     p = weekly(sectors)
@@ -167,7 +168,9 @@ def test_ema_centre_and_ma_ratio_variants(etfs) -> None:
 
 
 def hand_made(n: int = 40) -> tuple[pl.DataFrame, pl.DataFrame]:
-    days = pl.date_range(dt.date(2024, 1, 1), dt.date(2024, 1, 1) + dt.timedelta(days=n - 1), eager=True)
+    days = pl.date_range(
+        dt.date(2024, 1, 1), dt.date(2024, 1, 1) + dt.timedelta(days=n - 1), eager=True
+    )
     rng = np.random.default_rng(7)
     bench = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     a = bench * np.exp(np.cumsum(rng.normal(0.001, 0.01, n)))
@@ -247,9 +250,7 @@ def test_wide_pandas_and_polars_inputs_equal_long_input() -> None:
 def test_each_stock_against_its_own_sector() -> None:
     market = sf.datasets.synthetic_market(n_symbols=40, n_days=300, seed=3)
     index = market.group_by("date", "sector").agg(pl.col("close").mean()).sort("date")
-    r = sf.rrg(
-        market, index, freq=None, window=10, key="symbol", benchmark_key="sector"
-    )
+    r = sf.rrg(market, index, freq=None, window=10, key="symbol", benchmark_key="sector")
     assert r.columns[:2] == ["date", "symbol"]
     symbol, sector = market.select("symbol", "sector").row(0)
     alone = sf.rrg(
@@ -312,3 +313,41 @@ def test_bad_tables_are_refused_clearly() -> None:
         sf.rrg(prices, later, freq=None)
     with pytest.raises(TypeError, match="prices must be a polars or pandas"):
         sf.rrg([1, 2], bench)
+
+
+SW_ENGLISH = {
+    "农林牧渔": "Agriculture", "基础化工": "Chemicals", "钢铁": "Steel", "有色金属": "Nonferrous",
+    "电子": "Electronics", "家用电器": "Appliances", "食品饮料": "Food&Bev", "纺织服饰": "Textiles",
+    "轻工制造": "Light Ind", "医药生物": "Pharma", "公用事业": "Utilities", "交通运输": "Transport",
+    "房地产": "Real Estate", "商贸零售": "Retail", "社会服务": "Services", "综合": "Conglomerate",
+    "建筑材料": "Bldg Mat", "建筑装饰": "Construction", "电力设备": "Power Equip", "国防军工": "Defense",
+    "计算机": "Computers", "传媒": "Media", "通信": "Telecom", "银行": "Banks",
+    "非银金融": "Non-bank Fin", "汽车": "Autos", "机械设备": "Machinery", "煤炭": "Coal",
+    "石油石化": "Oil&Petchem", "环保": "Environment", "美容护理": "Beauty",
+}  # fmt: skip
+
+
+@needs_data
+def test_chart_of_the_shenwan_rrg_is_written(shenwan: Frames, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    import sectorflow.plot
+
+    sectors, bench = shenwan
+    sectors = sectors.with_columns(pl.col("sector").replace_strict(SW_ENGLISH))
+    result = sf.rrg(sectors, bench)
+    path = tmp_path / "rrg.png"
+    fig = sectorflow.plot.rrg(result, tail=8, path=path)
+    assert path.stat().st_size > 50_000
+    ax = fig.axes[0]
+    texts = {t.get_text() for t in ax.texts}
+    assert set(QUADRANT_NAMES) <= texts
+    labels = [a for a in ax.texts if a.get_text().strip() in SW_ENGLISH.values()]
+    assert len(labels) == 31
+    # label boxes do not overlap each other
+    fig.canvas.draw()
+    boxes = [a.get_window_extent() for a in labels]
+    overlaps = sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert overlaps == 0
+
+
+QUADRANT_NAMES = ("Leading", "Weakening", "Lagging", "Improving")

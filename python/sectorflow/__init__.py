@@ -5,7 +5,6 @@ from sectorflow._containers import GroupKeys
 from sectorflow._native import get_num_threads, set_num_threads
 from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
 from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
-from sectorflow.rrg import rrg, rrg_tail, rrg_transitions
 from sectorflow.rolling import (
     ewm_mean,
     pct_change,
@@ -22,6 +21,7 @@ from sectorflow.rolling import (
     rolling_var,
     rolling_zscore,
 )
+from sectorflow.rrg import rrg, rrg_tail, rrg_transitions
 
 __all__ = [
     "GroupKeys",

@@ -75,7 +75,9 @@ def _to_polars(df: Any, name: str) -> pl.DataFrame:
             index_name = df.index.name or "date"
             df = df.rename_axis(index_name).reset_index()
         return pl.from_pandas(df)
-    msg = f"{name} must be a polars or pandas DataFrame (or a pandas Series), got {type(df).__name__}"
+    msg = (
+        f"{name} must be a polars or pandas DataFrame (or a pandas Series), got {type(df).__name__}"
+    )
     raise TypeError(msg)
 
 
@@ -172,7 +174,9 @@ def _panel(
     bar = _bar_key(freq).alias("bar")
     bench = _last_per_bar(bench.with_columns(bar), [_BKEY], _BENCH)
     prices = _last_per_bar(prices.with_columns(bar), ["key", _BKEY], _CLOSE)
-    first, last = prices.select(pl.col("bar").min().alias("a"), pl.col("bar").max().alias("b")).row(0)
+    first, last = prices.select(pl.col("bar").min().alias("a"), pl.col("bar").max().alias("b")).row(
+        0
+    )
     calendar = (
         bench.group_by("bar")
         .agg(pl.col("date").max())
@@ -191,10 +195,7 @@ def _panel(
             wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(k))
     if fill:
         wide = wide.with_columns(pl.col(keys).fill_nan(None).forward_fill())
-    if by_bench:
-        bkeys = bench.get_column(_BKEY).unique().sort().to_list()
-    else:
-        bkeys = [""]
+    bkeys = bench.get_column(_BKEY).unique().sort().to_list() if by_bench else [""]
     bwide = calendar.join(
         bench.pivot(on=_BKEY, index="bar", values=_BENCH), on="bar", how="left"
     ).sort("bar")
@@ -265,6 +266,8 @@ def rrg(
         Haitong's ``L`` (default 26 weekly bars) and ``"ratio"``, ``"diff"`` or ``"log"``.
     fill
         Forward-fill a series' missing bars; by default they stay missing.
+    benchmark_key
+        Column of both tables that pairs each series with its benchmark (see ``benchmark``).
     date, key, close
         Column names in the inputs; the output names the series column ``key``.
 

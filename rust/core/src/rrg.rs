@@ -198,7 +198,7 @@ pub fn rrg(
 ) -> Result<(), KernelError> {
     let cols = bench_of.len();
     same_length("prices", rows.saturating_mul(cols), prices.len())?;
-    if rows > 0 && benchmarks.len() % rows != 0 {
+    if rows > 0 && !benchmarks.len().is_multiple_of(rows) {
         return Err(KernelError::invalid(
             "benchmark",
             format!(
@@ -440,11 +440,10 @@ fn geometry(
 mod tests {
     use super::*;
 
-    fn run(
-        p: &[f64],
-        b: &[f64],
-        spec: &RrgSpec,
-    ) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<i8>) {
+    /// rs_ratio, rs_momentum, distance, heading, velocity, quadrant.
+    type Columns = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<i8>);
+
+    fn run(p: &[f64], b: &[f64], spec: &RrgSpec) -> Columns {
         let n = p.len();
         let (mut x, mut y, mut d, mut h, mut v) = (
             vec![0.0; n],

@@ -1,6 +1,6 @@
 //! The fused Relative Rotation Graph transform.
 
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sectorflow_core::{rrg as rrg_core, KernelError, RrgOut, RrgSpec};
