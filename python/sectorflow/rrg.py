@@ -153,6 +153,25 @@ def _last_per_bar(df: pl.DataFrame, by: list[str], value: str) -> pl.DataFrame:
     )
 
 
+def _matrix(
+    df: pl.DataFrame, column: str, keys: list[str], value: str, calendar: pl.DataFrame
+) -> np.ndarray:
+    """``value`` scattered into a Fortran-ordered (bars x keys) matrix, NaN where absent."""
+    rows = calendar.select("bar").with_row_index("__r")
+    cols = pl.DataFrame({column: keys}, schema={column: pl.String}).with_row_index("__c")
+    cells = df.join(rows, on="bar").join(cols, on=column)
+    out = np.full((calendar.height, len(keys)), np.nan, order="F")
+    out[cells["__r"].to_numpy(), cells["__c"].to_numpy()] = cells[value].to_numpy()
+    return out
+
+
+def _forward_fill(m: np.ndarray) -> np.ndarray:
+    """Each column's last present value carried forward over its missing rows."""
+    seen = np.where(np.isnan(m), 0, np.arange(m.shape[0])[:, None])
+    np.maximum.accumulate(seen, axis=0, out=seen)
+    return np.asfortranarray(m[seen, np.arange(m.shape[1])])
+
+
 def _panel(
     prices: pl.DataFrame,
     bench: pl.DataFrame,
@@ -187,24 +206,11 @@ def _panel(
         msg = "benchmark has no dates in common with prices"
         raise ValueError(msg)
     keys = prices.get_column("key").unique().sort().to_list()
-    wide = calendar.join(
-        prices.pivot(on="key", index="bar", values=_CLOSE), on="bar", how="left"
-    ).sort("bar")
-    for k in keys:
-        if k not in wide.columns:
-            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(k))
+    matrix = _matrix(prices, "key", keys, _CLOSE, calendar)
     if fill:
-        wide = wide.with_columns(pl.col(keys).fill_nan(None).forward_fill())
+        matrix = _forward_fill(matrix)
     bkeys = bench.get_column(_BKEY).unique().sort().to_list() if by_bench else [""]
-    bwide = calendar.join(
-        bench.pivot(on=_BKEY, index="bar", values=_BENCH), on="bar", how="left"
-    ).sort("bar")
-    matrix = np.asfortranarray(wide.select(keys).to_numpy().astype(np.float64))
-    bmatrix = np.asfortranarray(
-        bwide.select([pl.col(b) if b in bwide.columns else pl.lit(None) for b in bkeys])
-        .to_numpy()
-        .astype(np.float64)
-    )
+    bmatrix = _matrix(bench, _BKEY, bkeys, _BENCH, calendar)
     if by_bench:
         pairs = prices.select("key", _BKEY).unique(subset="key", keep="first")
         of = dict(zip(pairs.get_column("key"), pairs.get_column(_BKEY), strict=True))
@@ -216,7 +222,7 @@ def _panel(
         bench_of = np.array([position[of[k]] for k in keys], dtype=np.int64)
     else:
         bench_of = np.zeros(len(keys), dtype=np.int64)
-    dates = wide.get_column("date").to_numpy()
+    dates = calendar.get_column("date").to_numpy()
     return dates, keys, matrix, bmatrix, bench_of
 
 
@@ -312,7 +318,7 @@ def rrg(
     result = pl.DataFrame(
         {
             "date": np.tile(dates, len(keys)),
-            key: np.repeat(np.array(keys, dtype=object), rows),
+            key: pl.Series(keys, dtype=pl.String).gather(np.repeat(np.arange(len(keys)), rows)),
             "rs_ratio": out["rs_ratio"],
             "rs_momentum": out["rs_momentum"],
             "quadrant": quadrant,
