@@ -12,6 +12,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import sectorflow as sf
+from sectorflow.rotation import QUADRANTS
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SHENWAN = DATA / "cn_sw2021_l1_and_broad_indices_daily.csv"
@@ -340,7 +341,7 @@ def test_chart_of_the_shenwan_rrg_is_written(shenwan: Frames, tmp_path: Path) ->
     assert path.stat().st_size > 50_000
     ax = fig.axes[0]
     texts = {t.get_text() for t in ax.texts}
-    assert set(QUADRANT_NAMES) <= texts
+    assert set(QUADRANTS) <= texts
     labels = [a for a in ax.texts if a.get_text().strip() in SW_ENGLISH.values()]
     assert len(labels) == 31
     # label boxes do not overlap each other
@@ -348,6 +349,3 @@ def test_chart_of_the_shenwan_rrg_is_written(shenwan: Frames, tmp_path: Path) ->
     boxes = [a.get_window_extent() for a in labels]
     overlaps = sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert overlaps == 0
-
-
-QUADRANT_NAMES = ("Leading", "Weakening", "Lagging", "Improving")

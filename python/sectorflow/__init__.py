@@ -21,7 +21,7 @@ from sectorflow.rolling import (
     rolling_var,
     rolling_zscore,
 )
-from sectorflow.rrg import rrg, rrg_tail, rrg_transitions
+from sectorflow.rotation import rrg, rrg_tail, rrg_transitions
 
 __all__ = [
     "GroupKeys",

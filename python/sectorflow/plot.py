@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sectorflow.rrg import QUADRANTS, _key_of, rrg_tail
+from sectorflow.rotation import QUADRANTS, _key_of, rrg_tail
 
 if TYPE_CHECKING:
     import polars as pl

@@ -27,8 +27,8 @@ pub use rolling::{
     rolling_unary, rolling_unary_tile,
 };
 pub use rrg::{
-    ExcessMode, IMPROVING, LAGGING, LEADING, RrgAverage, RrgMethod, RrgNormalize, RrgOut, RrgSpec,
-    WEAKENING, rrg,
+    ExcessMode, IMPROVING, LAGGING, LEADING, RrgAverage, RrgColumns, RrgMethod, RrgNormalize,
+    RrgOut, RrgSpec, WEAKENING, rrg,
 };
 pub use threads::{current_num_threads, serial, set_num_threads};
 pub use view::{Column, Validity};

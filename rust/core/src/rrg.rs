@@ -186,6 +186,41 @@ pub struct RrgOut<'a> {
     pub quadrant: &'a mut [i8],
 }
 
+/// Owned output columns of `n` values each, for callers that allocate them here.
+pub struct RrgColumns {
+    pub rs_ratio: Vec<f64>,
+    pub rs_momentum: Vec<f64>,
+    pub distance: Vec<f64>,
+    pub heading: Vec<f64>,
+    pub velocity: Vec<f64>,
+    pub quadrant: Vec<i8>,
+}
+
+impl RrgColumns {
+    pub fn new(n: usize) -> Self {
+        Self {
+            rs_ratio: vec![f64::NAN; n],
+            rs_momentum: vec![f64::NAN; n],
+            distance: vec![f64::NAN; n],
+            heading: vec![f64::NAN; n],
+            velocity: vec![f64::NAN; n],
+            quadrant: vec![-1; n],
+        }
+    }
+
+    /// The columns as [`rrg`]'s output.
+    pub fn out(&mut self) -> RrgOut<'_> {
+        RrgOut {
+            rs_ratio: &mut self.rs_ratio,
+            rs_momentum: &mut self.rs_momentum,
+            distance: &mut self.distance,
+            heading: &mut self.heading,
+            velocity: &mut self.velocity,
+            quadrant: &mut self.quadrant,
+        }
+    }
+}
+
 /// The RRG of every column of `prices` (`rows x cols`, column-major) against column
 /// `bench_of[j]` of `benchmarks` (`rows x bench_cols`, column-major).
 pub fn rrg(
@@ -266,7 +301,8 @@ fn finite(x: f64) -> f64 {
     if x.is_finite() { x } else { f64::NAN }
 }
 
-fn shift_ratio(x: &[f64], lag: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+/// `f(x_t, x_{t-lag})`, NaN where not finite or before `lag` rows.
+fn lagged(x: &[f64], lag: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
     (0..x.len())
         .map(|t| {
             t.checked_sub(lag)
@@ -337,7 +373,7 @@ fn series(
     let k = spec.momentum_lag;
     let (ratio, momentum) = match spec.method {
         RrgMethod::Haitong => {
-            let growth = |s: &[f64]| shift_ratio(s, spec.lookback, |a, b| a / b);
+            let growth = |s: &[f64]| lagged(s, spec.lookback, |a, b| a / b);
             let (gp, gb) = (growth(p), growth(b));
             let ratio: Vec<f64> = gp
                 .iter()
@@ -350,7 +386,7 @@ fn series(
                     })
                 })
                 .collect();
-            let momentum = shift_ratio(&ratio, k, |a, b| a - b);
+            let momentum = lagged(&ratio, k, |a, b| a - b);
             (ratio, momentum)
         }
         method => {
@@ -368,7 +404,7 @@ fn series(
                         .zip(&long)
                         .map(|(&s, &l)| finite(100.0 * s / l))
                         .collect();
-                    let roc = shift_ratio(&ratio, k, |a, b| (a - b) / b);
+                    let roc = lagged(&ratio, k, |a, b| (a - b) / b);
                     let momentum = ema(&roc, spec.window)?
                         .into_iter()
                         .map(|v| 100.0 + 100.0 * v)
@@ -377,7 +413,7 @@ fn series(
                 }
                 (RrgMethod::Jdk, RrgNormalize::Zscore) => {
                     let ratio = normalised(&rs, spec, 100.0)?;
-                    let roc = shift_ratio(&ratio, k, |a, b| 100.0 * (a / b - 1.0));
+                    let roc = lagged(&ratio, k, |a, b| 100.0 * (a / b - 1.0));
                     let momentum = normalised(&roc, spec, 100.0)?;
                     (ratio, momentum)
                 }
@@ -440,36 +476,10 @@ fn geometry(
 mod tests {
     use super::*;
 
-    /// rs_ratio, rs_momentum, distance, heading, velocity, quadrant.
-    type Columns = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<i8>);
-
-    fn run(p: &[f64], b: &[f64], spec: &RrgSpec) -> Columns {
-        let n = p.len();
-        let (mut x, mut y, mut d, mut h, mut v) = (
-            vec![0.0; n],
-            vec![0.0; n],
-            vec![0.0; n],
-            vec![0.0; n],
-            vec![0.0; n],
-        );
-        let mut q = vec![0i8; n];
-        rrg(
-            p,
-            n,
-            b,
-            &[0],
-            spec,
-            RrgOut {
-                rs_ratio: &mut x,
-                rs_momentum: &mut y,
-                distance: &mut d,
-                heading: &mut h,
-                velocity: &mut v,
-                quadrant: &mut q,
-            },
-        )
-        .unwrap();
-        (x, y, d, h, v, q)
+    fn run(p: &[f64], b: &[f64], spec: &RrgSpec) -> RrgColumns {
+        let mut cols = RrgColumns::new(p.len());
+        rrg(p, p.len(), b, &[0], spec, cols.out()).unwrap();
+        cols
     }
 
     fn spec(method: &str) -> RrgSpec {
@@ -480,7 +490,13 @@ mod tests {
     fn flat_relative_strength_gives_nan_never_inf() {
         let b: Vec<f64> = (0..20).map(|i| 100.0 + i as f64).collect();
         let p: Vec<f64> = b.iter().map(|v| 2.0 * v).collect();
-        let (x, y, d, _, _, q) = run(&p, &b, &spec("jdk"));
+        let RrgColumns {
+            rs_ratio: x,
+            rs_momentum: y,
+            distance: d,
+            quadrant: q,
+            ..
+        } = run(&p, &b, &spec("jdk"));
         assert!(x.iter().chain(&y).chain(&d).all(|v| v.is_nan()));
         assert!(q.iter().all(|&c| c == -1));
     }
@@ -489,7 +505,11 @@ mod tests {
     fn haitong_ratio_and_step() {
         let b = [100.0, 100.0, 110.0, 121.0, 121.0];
         let p = [50.0, 50.0, 60.0, 66.0, 60.0];
-        let (x, y, ..) = run(&p, &b, &spec("haitong"));
+        let RrgColumns {
+            rs_ratio: x,
+            rs_momentum: y,
+            ..
+        } = run(&p, &b, &spec("haitong"));
         assert!(x[0].is_nan() && x[1].is_nan());
         assert!((x[2] - (1.2 / 1.1 - 1.0)).abs() < 1e-15);
         assert!((x[3] - ((66.0 / 50.0) / (121.0 / 100.0) - 1.0)).abs() < 1e-15);

@@ -311,34 +311,15 @@ fn binary_tile(
 mod avx2 {
     use super::{BinaryStat, RollingSpec, TileOut, TileView, UnaryStat};
 
-    /// One function per statistic: compiled as a single giant function, LLVM's SLP vectoriser
-    /// gave up and emitted scalar code.
-    macro_rules! per_stat {
-        ($($name:ident => $stat:ident),* $(,)?) => {
-            #[target_feature(enable = "avx2")]
-            pub(super) fn unary_tile(
-                stat: UnaryStat,
-                x: &TileView<'_>,
-                spec: &RollingSpec,
-                out: &mut TileOut<'_>,
-            ) {
-                match stat {
-                    $(UnaryStat::$stat => $name(x, spec, out),)*
-                }
-            }
-            $(
-                #[target_feature(enable = "avx2")]
-                #[inline(never)]
-                fn $name(x: &TileView<'_>, spec: &RollingSpec, out: &mut TileOut<'_>) {
-                    super::unary_tile(UnaryStat::$stat, x, spec, out);
-                }
-            )*
-        };
+    #[target_feature(enable = "avx2")]
+    pub(super) fn unary_tile(
+        stat: UnaryStat,
+        x: &TileView<'_>,
+        spec: &RollingSpec,
+        out: &mut TileOut<'_>,
+    ) {
+        super::unary_tile(stat, x, spec, out);
     }
-    per_stat!(
-        sum => Sum, mean => Mean, var => Var, std => Std, zscore => Zscore, skew => Skew,
-        kurt => Kurt, min => Min, max => Max,
-    );
 
     #[target_feature(enable = "avx2")]
     pub(super) fn binary_tile(

@@ -3,7 +3,7 @@
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sectorflow_core::{rrg as rrg_core, KernelError, RrgOut, RrgSpec};
+use sectorflow_core::{rrg as rrg_core, KernelError, RrgColumns, RrgSpec};
 
 use super::guarded;
 use crate::errors::to_py_err;
@@ -67,42 +67,15 @@ fn rrg<'py>(
         .iter()
         .map(|&c| usize::try_from(c).unwrap_or(usize::MAX))
         .collect();
-    let n = p.len();
-    let (mut x, mut y, mut d, mut h, mut v) = (
-        vec![0.0; n],
-        vec![0.0; n],
-        vec![0.0; n],
-        vec![0.0; n],
-        vec![0.0; n],
-    );
-    let mut q = vec![0i8; n];
-    py.detach(|| {
-        guarded(|| {
-            rrg_core(
-                p,
-                rows,
-                b,
-                &bench_of,
-                &spec,
-                RrgOut {
-                    rs_ratio: &mut x,
-                    rs_momentum: &mut y,
-                    distance: &mut d,
-                    heading: &mut h,
-                    velocity: &mut v,
-                    quadrant: &mut q,
-                },
-            )
-        })
-    })?;
+    let mut cols = RrgColumns::new(p.len());
+    py.detach(|| guarded(|| rrg_core(p, rows, b, &bench_of, &spec, cols.out())))?;
     let out = PyDict::new(py);
-    out.set_item("rs_ratio", PyArray1::from_vec(py, x))?;
-    out.set_item("rs_momentum", PyArray1::from_vec(py, y))?;
-    out.set_item("distance", PyArray1::from_vec(py, d))?;
-    out.set_item("heading", PyArray1::from_vec(py, h))?;
-    out.set_item("velocity", PyArray1::from_vec(py, v))?;
-    out.set_item("quadrant", PyArray1::from_vec(py, q))?;
-    out.set_item("centre", spec.centre())?;
+    out.set_item("rs_ratio", PyArray1::from_vec(py, cols.rs_ratio))?;
+    out.set_item("rs_momentum", PyArray1::from_vec(py, cols.rs_momentum))?;
+    out.set_item("distance", PyArray1::from_vec(py, cols.distance))?;
+    out.set_item("heading", PyArray1::from_vec(py, cols.heading))?;
+    out.set_item("velocity", PyArray1::from_vec(py, cols.velocity))?;
+    out.set_item("quadrant", PyArray1::from_vec(py, cols.quadrant))?;
     Ok(out)
 }
 

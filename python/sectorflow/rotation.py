@@ -88,13 +88,23 @@ def _require(df: pl.DataFrame, columns: list[str], name: str) -> None:
         raise ValueError(msg)
 
 
-def _long_prices(prices: Any, date: str, key: str, close: str) -> pl.DataFrame:
-    """``date, key, close`` from a long table or a wide one (a column per series)."""
+def _long_prices(
+    prices: Any, date: str, key: str, close: str, benchmark_key: str | None
+) -> pl.DataFrame:
+    """``date, key, close, __bkey`` from a long table or a wide one (a column per series)."""
     df = _to_polars(prices, "prices")
     _require(df, [date], "prices")
+    if benchmark_key is not None:
+        _require(df, [benchmark_key], "prices")
+        bkey = pl.col(benchmark_key).cast(pl.String)
+    else:
+        bkey = pl.lit("")
     if key in df.columns and close in df.columns:
         long = df
     else:
+        if benchmark_key is not None:
+            msg = f"benchmark_key needs long-format prices with {key!r} and {close!r} columns"
+            raise ValueError(msg)
         values = [c for c in df.columns if c != date]
         if not values:
             msg = f"prices has no {key!r}/{close!r} columns and no series columns"
@@ -104,6 +114,7 @@ def _long_prices(prices: Any, date: str, key: str, close: str) -> pl.DataFrame:
         pl.col(date).cast(pl.Date).alias("date"),
         pl.col(key).cast(pl.String).alias("key"),
         pl.col(close).cast(pl.Float64).alias(_CLOSE),
+        bkey.alias(_BKEY),
     )
 
 
@@ -247,7 +258,7 @@ def rrg(
 ) -> pl.DataFrame:
     """Relative Rotation Graph of every series in ``prices`` against ``benchmark``.
 
-    Formulas for each ``method`` are in the module docstring (``help(sectorflow.rrg_module)``).
+    Formulas for each ``method`` are in this module's docstring (``help(sectorflow.rotation)``).
 
     Parameters
     ----------
@@ -285,14 +296,8 @@ def rrg(
         bars, zero-variance windows), sorted by date then key.
 
     """
-    long = _long_prices(prices, date, key, close)
+    long = _long_prices(prices, date, key, close, benchmark_key)
     bench = _benchmark(benchmark, date, close, benchmark_key)
-    if benchmark_key is not None:
-        frame = _to_polars(prices, "prices")
-        _require(frame, [benchmark_key], "prices")
-        long = long.with_columns(frame.get_column(benchmark_key).cast(pl.String).alias(_BKEY))
-    else:
-        long = long.with_columns(pl.lit("").alias(_BKEY))
     dates, keys, matrix, bmatrix, bench_of = _panel(
         long, bench, freq, fill=fill, by_bench=benchmark_key is not None, key_name=key
     )
