@@ -105,7 +105,10 @@ impl<const N: usize> VarState<N> {
     /// Sample variance of lane `k` with `ddof`; NaN when `n <= ddof`.
     #[inline(always)]
     pub(crate) fn var(&self, k: usize, ddof: f64) -> f64 {
-        select(self.n[k] > ddof, self.m2(k) / (self.n[k] - ddof), f64::NAN)
+        // n·m2 = n·S2 - S1², so one division serves both normalisations.
+        let n = self.n[k];
+        let nm2 = (n * self.s2[k] - self.s1[k] * self.s1[k]).max(0.0);
+        select(n > ddof, nm2 / (n * (n - ddof)), f64::NAN)
     }
 
     /// `x - mean` of lane `k`, computed relative to the shift so a price-level mean loses nothing.
