@@ -51,6 +51,7 @@ import numpy as np
 import polars as pl
 
 from sectorflow import _native
+from sectorflow._frames import require, to_polars
 
 QUADRANTS = ("Leading", "Weakening", "Lagging", "Improving")
 _QUADRANT = pl.Enum(list(QUADRANTS))
@@ -60,42 +61,14 @@ _BENCH = "__bench"
 _BKEY = "__bkey"
 
 
-def _to_polars(df: Any, name: str) -> pl.DataFrame:
-    if isinstance(df, pl.LazyFrame):
-        return df.collect()
-    if isinstance(df, pl.DataFrame):
-        return df
-    module = type(df).__module__.split(".", 1)[0]
-    if module == "pandas":
-        import pandas as pd
-
-        if isinstance(df, pd.Series):
-            df = df.to_frame(name=df.name if df.name is not None else "close")
-        if isinstance(df.index, pd.DatetimeIndex) or df.index.name is not None:
-            index_name = df.index.name or "date"
-            df = df.rename_axis(index_name).reset_index()
-        return pl.from_pandas(df)
-    msg = (
-        f"{name} must be a polars or pandas DataFrame (or a pandas Series), got {type(df).__name__}"
-    )
-    raise TypeError(msg)
-
-
-def _require(df: pl.DataFrame, columns: list[str], name: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        msg = f"{name} has no column {missing[0]!r} (columns: {df.columns})"
-        raise ValueError(msg)
-
-
 def _long_prices(
     prices: Any, date: str, key: str, close: str, benchmark_key: str | None
 ) -> pl.DataFrame:
     """``date, key, close, __bkey`` from a long table or a wide one (a column per series)."""
-    df = _to_polars(prices, "prices")
-    _require(df, [date], "prices")
+    df = to_polars(prices, "prices")
+    require(df, [date], "prices")
     if benchmark_key is not None:
-        _require(df, [benchmark_key], "prices")
+        require(df, [benchmark_key], "prices")
         bkey = pl.col(benchmark_key).cast(pl.String)
     else:
         bkey = pl.lit("")
@@ -120,8 +93,8 @@ def _long_prices(
 
 def _benchmark(benchmark: Any, date: str, close: str, benchmark_key: str | None) -> pl.DataFrame:
     """``date, __bkey, __bench`` (``__bkey`` is "" for a single benchmark)."""
-    df = _to_polars(benchmark, "benchmark")
-    _require(df, [date], "benchmark")
+    df = to_polars(benchmark, "benchmark")
+    require(df, [date], "benchmark")
     if close not in df.columns:
         values = [c for c in df.columns if c not in (date, benchmark_key)]
         if len(values) != 1 or benchmark_key is not None:
@@ -129,7 +102,7 @@ def _benchmark(benchmark: Any, date: str, close: str, benchmark_key: str | None)
             raise ValueError(msg)
         close = values[0]
     if benchmark_key is not None:
-        _require(df, [benchmark_key], "benchmark")
+        require(df, [benchmark_key], "benchmark")
         bkey = pl.col(benchmark_key).cast(pl.String)
     else:
         bkey = pl.lit("")

@@ -10,6 +10,7 @@ mod pct_change;
 mod rank;
 mod rolling;
 mod rrg;
+mod sector;
 mod threads;
 mod view;
 mod window;
@@ -30,6 +31,7 @@ pub use rrg::{
     ExcessMode, IMPROVING, LAGGING, LEADING, RrgAverage, RrgColumns, RrgMethod, RrgNormalize,
     RrgOut, RrgSpec, WEAKENING, rrg,
 };
+pub use sector::{BarsError, SectorAccumulator, SectorTotals, StockBars, sector_totals};
 pub use threads::{current_num_threads, serial, set_num_threads};
 pub use view::{Column, Validity};
 pub use window::{LANES, TileOut, TileView};

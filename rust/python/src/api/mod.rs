@@ -3,6 +3,7 @@
 mod rank;
 mod rolling;
 mod rrg;
+mod sector;
 
 use std::borrow::Cow;
 
@@ -18,6 +19,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rolling::register(m)?;
     rank::register(m)?;
     rrg::register(m)?;
+    sector::register(m)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     Ok(())

@@ -1,0 +1,102 @@
+"""The one place where the table-level functions turn user tables into polars and check them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+
+def to_polars(df: Any, name: str) -> pl.DataFrame:
+    """A polars DataFrame from a polars DataFrame/LazyFrame or a pandas DataFrame/Series.
+
+    A pandas index that carries dates (a DatetimeIndex or any named index) becomes a column
+    (``date`` when unnamed); an unnamed Series becomes ``close``.
+    """
+    if isinstance(df, pl.LazyFrame):
+        return df.collect()
+    if isinstance(df, pl.DataFrame):
+        return df
+    module = type(df).__module__.split(".", 1)[0]
+    if module == "pandas":
+        import pandas as pd
+
+        if isinstance(df, pd.Series):
+            df = df.to_frame(name=df.name if df.name is not None else "close")
+        if isinstance(df.index, pd.DatetimeIndex) or df.index.name is not None:
+            index_name = df.index.name or "date"
+            df = df.rename_axis(index_name).reset_index()
+        return pl.from_pandas(df)
+    msg = (
+        f"{name} must be a polars or pandas DataFrame (or a pandas Series), got {type(df).__name__}"
+    )
+    raise TypeError(msg)
+
+
+def require(df: pl.DataFrame, columns: list[str], name: str) -> None:
+    """Raises naming the first of ``columns`` that ``df`` lacks."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        msg = f"{name} has no column {missing[0]!r} (columns: {df.columns})"
+        raise ValueError(msg)
+
+
+def date_column(df: pl.DataFrame, column: str, name: str) -> pl.Expr:
+    """``column`` as a polars Date (datetimes are truncated to their day)."""
+    dtype = df.schema[column]
+    if dtype == pl.Date:
+        return pl.col(column)
+    if isinstance(dtype, pl.Datetime):
+        return pl.col(column).dt.date()
+    if dtype == pl.String:
+        return pl.col(column).str.to_date()
+    msg = f"{name} column {column!r} must hold dates, got {dtype}"
+    raise TypeError(msg)
+
+
+def float_column(df: pl.DataFrame, column: str, name: str) -> pl.Expr:
+    """``column`` as Float64; a non-numeric column is refused by name."""
+    dtype = df.schema[column]
+    if not (dtype.is_numeric() or dtype == pl.Null):
+        msg = f"{name} column {column!r} must be numeric, got {dtype}"
+        raise TypeError(msg)
+    return pl.col(column).cast(pl.Float64)
+
+
+def refuse_rows(
+    df: pl.DataFrame, checks: list[tuple[pl.Expr, str]], name: str, show: list[str]
+) -> None:
+    """Raises the message of the first check ``(bad, message)`` that holds on some row, naming
+    the first such row by its ``show`` columns. All checks run in one pass over ``df``."""
+    if not checks or df.is_empty():
+        return
+    found = df.select(
+        *(bad.fill_null(value=False).any().alias(f"c{i}") for i, (bad, _) in enumerate(checks))
+    ).row(0)
+    for hit, (bad, message) in zip(found, checks, strict=True):
+        if hit:
+            first = df.filter(bad).select(show).row(0, named=True)
+            where = ", ".join(f"{c}={v!r}" for c, v in first.items())
+            msg = f"{name}: {message} (first at {where})"
+            raise ValueError(msg)
+
+
+def single_series(obj: Any, name: str, date: str, close: str) -> pl.DataFrame:
+    """``date, close`` (Date, Float64) from a table ``date, close``, a table with one value
+    column besides ``date``, or a pandas Series indexed by date."""
+    df = to_polars(obj, name)
+    require(df, [date], name)
+    if close not in df.columns:
+        values = [c for c in df.columns if c != date]
+        if len(values) != 1:
+            msg = f"{name} has no column {close!r} (columns: {df.columns})"
+            raise ValueError(msg)
+        close = values[0]
+    out = df.select(
+        date_column(df, date, name).alias(date), float_column(df, close, name).alias("close")
+    )
+    dup = out.filter(pl.col(date).is_duplicated())
+    if dup.height:
+        msg = f"{name} has more than one row for {date}={dup.item(0, date)}"
+        raise ValueError(msg)
+    return out.sort(date)

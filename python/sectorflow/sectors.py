@@ -1,0 +1,360 @@
+"""From stock bars to sector series: aggregates, turnover share, turnover rate, concentration.
+
+Stock bars are a long table ``date, symbol, sector, close, volume, amount, float_mcap`` (one row
+per symbol and trading day; a suspended stock has a flat bar or no row). Sector tables are long
+``date, sector, ...``. Every function takes polars or pandas and returns a polars DataFrame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from sectorflow import _native
+from sectorflow._frames import date_column, float_column, refuse_rows, require, to_polars
+from sectorflow.polars import SectorflowExpr
+
+__all__ = ["sector_aggregate", "top_concentration", "turnover_rate", "turnover_share"]
+
+Weighting = Literal["float_mcap", "mcap", "equal"]
+_WEIGHTS = ("float_mcap", "mcap", "equal")
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def _stock_bars(
+    stocks: Any, date: str, symbol: str, sector: str, extra: Sequence[str] = ()
+) -> pl.DataFrame:
+    """The checked bars: ``date`` (Date), ``symbol``/``sector`` (String) and Float64 values."""
+    df = to_polars(stocks, "stocks")
+    values = ["close", "volume", "amount", "float_mcap", *extra]
+    require(df, [date, symbol, sector, *values], "stocks")
+    if df.is_empty():
+        msg = "stocks is empty"
+        raise ValueError(msg)
+    df = df.select(
+        date_column(df, date, "stocks").alias(date),
+        pl.col(symbol).cast(pl.String),
+        pl.col(sector).cast(pl.String),
+        *(float_column(df, c, "stocks") for c in values),
+    )
+    checks = [(pl.col(c).is_null(), f"{c} is missing") for c in (date, symbol, sector)]
+    checks += [
+        (pl.col(c) <= 0, "close must be positive")
+        if c == "close"
+        else (pl.col(c) < 0, f"{c} is negative")
+        for c in values
+    ]
+    refuse_rows(df, checks, "stocks", [date, symbol])
+    return df
+
+
+def _aligned_parts(df: pl.DataFrame) -> list[pl.DataFrame]:
+    """``df`` cut at its chunk boundaries, so each part's columns convert to numpy without a
+    copy; one rechunked part when the columns are chunked differently or into tiny pieces."""
+    chunks = {tuple(len(c) for c in s.get_chunks()) for s in df.iter_columns()}
+    if len(chunks) != 1:
+        return [df.rechunk()]
+    (lengths,) = chunks
+    if len(lengths) > max(1, df.height // 10_000):
+        return [df.rechunk()]
+    parts, offset = [], 0
+    for n in lengths:
+        parts.append(df.slice(offset, n))
+        offset += n
+    return parts
+
+
+def _out_of_order(df: pl.DataFrame, report: tuple[int, int, bool], date: str, symbol: str) -> None:
+    row, previous, duplicate = report
+    sym, day = df.item(row, symbol), df.item(row, date)
+    if duplicate:
+        msg = f"stocks has more than one row for {symbol}={sym!r} on {date}={day}"
+    else:
+        before = df.item(previous, date)
+        msg = (
+            f"stocks is not sorted by {date} within each {symbol}: {symbol}={sym!r} has "
+            f"{date}={day} (row {row}) after {date}={before} (row {previous}); sort by "
+            f"[{symbol}, {date}] or [{date}, {symbol}] first"
+        )
+    raise ValueError(msg)
+
+
+def _groups(
+    names: list[str], sectors: Mapping[str, Sequence[str]] | None
+) -> tuple[list[str], list[list[int]]]:
+    """Group names (sectors, then composites) and, per sector code, the groups it counts in."""
+    groups_of = [[i] for i in range(len(names))]
+    groups = list(names)
+    position = {n: i for i, n in enumerate(names)}
+    for composite, members in (sectors or {}).items():
+        if composite in position:
+            msg = f"sectors: composite {composite!r} has the name of a sector in stocks"
+            raise ValueError(msg)
+        if isinstance(members, str) or not members:
+            msg = f"sectors[{composite!r}] must be a non-empty list of sector names"
+            raise ValueError(msg)
+        g = len(groups)
+        groups.append(str(composite))
+        for member in dict.fromkeys(members):
+            if member not in position:
+                msg = f"sectors[{composite!r}] names {member!r}, which is not a sector in stocks"
+                raise ValueError(msg)
+            groups_of[position[member]].append(g)
+    return groups, groups_of
+
+
+def sector_aggregate(
+    stocks: Any,
+    *,
+    weight: Weighting = "float_mcap",
+    sectors: Mapping[str, Sequence[str]] | None = None,
+    base: float = 1000.0,
+    date: str = "date",
+    symbol: str = "symbol",
+    sector: str = "sector",
+) -> pl.DataFrame:
+    """Sector series from stock bars, in one pass of the compiled core.
+
+    For sector ``S`` on day ``t``, over the members with a bar that day (``p(i)`` is stock ``i``'s
+    previous bar, which may be several days back after a suspension without rows)::
+
+        r_i,t    = close_i,t / close_i,p(i) - 1
+        return_t = sum_i w_i,p(i) * r_i,t / sum_i w_i,p(i)   (members with a previous bar)
+        close_t  = close_t-1 * (1 + return_t),  close = base on the sector's first day
+        breadth  = #(r_i,t > 0) / #(members with a previous bar)
+
+    with weights ``w`` = the previous bar's ``float_mcap`` (default), ``mcap`` (a column of
+    total market cap) or 1 (``"equal"``: the plain mean of member returns). ``amount``,
+    ``volume`` and ``float_mcap`` are sums over members, ``members`` counts them. A flat
+    suspended bar returns 0 and keeps its weight, as in a published index; a missing one leaves
+    the sector for that day. The market is every stock, computed the same way.
+
+    Parameters
+    ----------
+    stocks
+        ``date, symbol, sector, close, volume, amount, float_mcap`` (and ``mcap`` for
+        ``weight="mcap"``), polars or pandas. Rows in any order in which each symbol's dates
+        increase (sorted by date, or by symbol then date). A missing close is a missing bar.
+    weight
+        ``"float_mcap"``, ``"mcap"`` or ``"equal"``.
+    sectors
+        Composites to add, each a list of member sectors, e.g.
+        ``{"TMT": ["电子", "计算机", "通信", "传媒"]}``; computed from the member stocks.
+    base
+        Level of each index on its first day (1000, as Shenwan and CSI indices).
+    date, symbol, sector
+        Column names.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``date, <sector>, return, close, amount, volume, float_mcap, members, breadth,
+        composite, market_return, market_close, market_amount, market_volume,
+        market_float_mcap``, one row per sector (and composite) and day with members, sorted by
+        date and sector. ``return`` and ``breadth`` are null on a sector's first day.
+
+    Raises
+    ------
+    ValueError
+        A missing column, duplicate ``(date, symbol)`` rows, a symbol's dates out of order,
+        negative volume/amount/caps, a non-positive close, or an unknown sector in ``sectors``.
+
+    """
+    if weight not in _WEIGHTS:
+        msg = f"weight must be one of {_WEIGHTS}, got {weight!r}"
+        raise ValueError(msg)
+    df = _stock_bars(stocks, date, symbol, sector, ["mcap"] if weight == "mcap" else [])
+    names = df.get_column(sector).unique().sort().to_list()
+    groups, groups_of = _groups(names, sectors)
+    weights = [] if weight == "equal" else [pl.col(weight).alias("weight")]
+    bars = df.select(
+        pl.col(date).to_physical().cast(pl.Int32).alias("day"),
+        pl.col(symbol).cast(pl.Categorical).to_physical().alias("symbol"),
+        pl.col(sector).cast(pl.Enum(names)).to_physical().cast(pl.UInt32).alias("sector"),
+        "close",
+        "volume",
+        "amount",
+        "float_mcap",
+        *weights,
+    )
+    first, last = bars.select(pl.col("day").min().alias("a"), pl.col("day").max().alias("b")).row(0)
+    acc = _native.SectorAccumulator(
+        groups_of=groups_of, groups=len(groups), first_day=first, last_day=last
+    )
+    offset = 0
+    for part in _aligned_parts(bars):
+        arrays = [part.get_column(c).to_numpy() for c in part.columns]
+        report = acc.feed(*arrays[:7], arrays[7] if weights else None)
+        if report is not None:
+            _out_of_order(df, report, date, symbol)
+        offset += part.height
+    out = acc.finish(float(base))
+    return _cells_frame(out, groups, len(names), date, sector)
+
+
+def _cells_frame(
+    out: dict[str, Any], groups: list[str], n_sectors: int, date: str, sector: str
+) -> pl.DataFrame:
+    """The non-empty cells of the core's totals as ``date, sector, ...`` with market columns."""
+    total = out["groups"]
+    cells = np.flatnonzero(out["members"])
+    day, group = np.divmod(cells, total)
+    with_return = out["with_return"][cells]
+    frame = pl.DataFrame(
+        {
+            date: (_EPOCH + out["first_day"] + day).astype("datetime64[D]"),
+            "group": group,
+            "return": out["return"][cells],
+            "close": out["level"][cells],
+            "amount": out["amount"][cells],
+            "volume": out["volume"][cells],
+            "float_mcap": out["float_mcap"][cells],
+            "members": out["members"][cells],
+            "breadth": out["risers"][cells] / np.where(with_return > 0, with_return, np.nan),
+        }
+    ).with_columns(pl.col(date).cast(pl.Date), pl.selectors.float().fill_nan(None))
+    metrics = [c for c in frame.columns if c not in (date, "group")]
+    market = frame.filter(pl.col("group") == total - 1).select(
+        date, *(pl.col(c).alias(f"market_{c}") for c in metrics if c not in ("members", "breadth"))
+    )
+    return (
+        frame.filter(pl.col("group") < total - 1)
+        .join(market, on=date, how="left")
+        .select(
+            date,
+            pl.col("group")
+            .replace_strict(dict(enumerate(groups)), return_dtype=pl.String)
+            .alias(sector),
+            *metrics,
+            (pl.col("group") >= n_sectors).alias("composite"),
+            pl.selectors.starts_with("market_"),
+        )
+        .sort(date, sector)
+    )
+
+
+def _sector_table(df: Any, name: str, date: str, key: str, columns: list[str]) -> pl.DataFrame:
+    """A sector table with ``columns``; stock bars (a ``symbol`` column) are aggregated first."""
+    frame = to_polars(df, name)
+    if "symbol" in frame.columns and key not in ("symbol",) and "market_amount" not in frame.columns:
+        frame = sector_aggregate(frame, date=date, sector=key)
+    require(frame, [date, key, *columns], name)
+    return frame.sort(key, date)
+
+
+def turnover_share(
+    sectors: Any,
+    *,
+    window: int = 20,
+    method: Literal["ratio_of_sums", "mean_of_ratios"] = "ratio_of_sums",
+    cap_adjusted: bool = False,
+    date: str = "date",
+    key: str = "sector",
+) -> pl.DataFrame:
+    """Each sector's share of market turnover, smoothed over ``window`` days.
+
+    ``method="ratio_of_sums"`` (default)::
+
+        turnover_share_t = sum_{window} amount / sum_{window} market_amount
+
+    ``"mean_of_ratios"`` averages the daily shares instead. ``cap_adjusted=True`` adds the
+    float-cap share and the share divided by it (the 兴证/Haitong "cap-adjusted" ratio; 1 means
+    the sector trades in proportion to its size)::
+
+        float_cap_share    = float_mcap / market_float_mcap
+        cap_adjusted_share = turnover_share / float_cap_share
+
+    ``sectors`` is a table from :func:`sector_aggregate` (stock bars are aggregated first).
+    Windows count a sector's rows; the first ``window - 1`` are null. Returns ``date, <key>,
+    turnover_share`` (and ``float_cap_share, cap_adjusted_share``), sorted by key and date.
+    """
+    _check_window(window, "window")
+    if method not in ("ratio_of_sums", "mean_of_ratios"):
+        msg = f"method must be 'ratio_of_sums' or 'mean_of_ratios', got {method!r}"
+        raise ValueError(msg)
+    needed = ["amount", "market_amount"] + (["float_mcap", "market_float_mcap"] * cap_adjusted)
+    df = _sector_table(sectors, "sectors", date, key, needed)
+    amount, market = pl.col("amount"), pl.col("market_amount")
+    if method == "ratio_of_sums":
+        share = SectorflowExpr(amount).rolling_sum(window).over(key) / SectorflowExpr(
+            market
+        ).rolling_sum(window).over(key)
+    else:
+        share = SectorflowExpr(amount / market).rolling_mean(window).over(key)
+    out = df.select(date, key, share.alias("turnover_share"))
+    if cap_adjusted:
+        cap_share = (pl.col("float_mcap") / pl.col("market_float_mcap")).alias("float_cap_share")
+        out = out.with_columns(df.select(cap_share)).with_columns(
+            (pl.col("turnover_share") / pl.col("float_cap_share")).alias("cap_adjusted_share")
+        )
+    return out.with_columns(pl.selectors.float().fill_nan(None))
+
+
+def turnover_rate(
+    df: Any, *, window: int = 1, date: str = "date", key: str = "sector"
+) -> pl.DataFrame:
+    """Turnover rate: ``sum_{window} amount / sum_{window} float_mcap`` per ``key``.
+
+    Works on sector tables (``key="sector"``) and on stock bars (``key="symbol"``). Returns
+    ``date, <key>, turnover_rate``, sorted by key and date.
+    """
+    _check_window(window, "window")
+    frame = to_polars(df, "df")
+    require(frame, [date, key, "amount", "float_mcap"], "df")
+    frame = frame.sort(key, date)
+    rate = SectorflowExpr(pl.col("amount")).rolling_sum(window).over(key) / SectorflowExpr(
+        pl.col("float_mcap")
+    ).rolling_sum(window).over(key)
+    return frame.select(date, key, rate.alias("turnover_rate")).with_columns(
+        pl.col("turnover_rate").fill_nan(None)
+    )
+
+
+def top_concentration(
+    stocks: Any,
+    top: float = 0.2,
+    *,
+    date: str = "date",
+    symbol: str = "symbol",
+    sector: str = "sector",
+) -> pl.DataFrame:
+    """Share of a sector's amount traded by its most traded ``top`` fraction of members.
+
+    Per sector and day, with ``n`` members that have an amount and ``k = ceil(top * n)``::
+
+        top_concentration = (sum of the k largest amounts) / (sum of all amounts)
+
+    (兴证策略: "通信 70%, 电子 68%" of amount done by the top 20% of stocks.) Null when the
+    sector traded nothing. Returns ``date, <sector>, top_concentration, members``, sorted.
+    """
+    if not (isinstance(top, float | int) and 0.0 < top <= 1.0):
+        msg = f"top must be in (0, 1], got {top!r}"
+        raise ValueError(msg)
+    df = _stock_bars(stocks, date, symbol, sector)
+    refuse_rows(
+        df,
+        [(pl.struct(date, symbol).is_duplicated(), "more than one row for a symbol on a date")],
+        "stocks",
+        [date, symbol],
+    )
+    traded = df.filter(pl.col("amount").is_not_null())
+    k = (pl.len() * top).ceil().cast(pl.UInt32)
+    return (
+        traded.group_by(date, sector)
+        .agg(
+            (pl.col("amount").top_k(k).sum() / pl.col("amount").sum()).alias("top_concentration"),
+            pl.len().cast(pl.UInt32).alias("members"),
+        )
+        .with_columns(pl.col("top_concentration").fill_nan(None))
+        .sort(date, sector)
+    )
+
+
+def _check_window(window: int, name: str) -> None:
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
+        msg = f"{name} must be an integer >= 1, got {window!r}"
+        raise ValueError(msg)
+
