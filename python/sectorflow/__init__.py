@@ -4,6 +4,8 @@ from sectorflow import datasets, polars
 from sectorflow._containers import GroupKeys
 from sectorflow._native import get_num_threads, set_num_threads
 from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
+from sectorflow.dashboard import sector_dashboard
+from sectorflow.drawdown import drawdown, drawdown_episodes
 from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
 from sectorflow.rolling import (
     ewm_mean,
@@ -22,16 +24,23 @@ from sectorflow.rolling import (
     rolling_zscore,
 )
 from sectorflow.rotation import rrg, rrg_tail, rrg_transitions
+from sectorflow.scoring import crowding, excess_return, historical_percentile
+from sectorflow.sectors import sector_aggregate, top_concentration, turnover_rate, turnover_share
 
 __all__ = [
     "GroupKeys",
+    "crowding",
     "cs_demean",
     "cs_rank",
     "cs_zscore",
     "datasets",
+    "drawdown",
+    "drawdown_episodes",
     "ewm_mean",
+    "excess_return",
     "expanding_rank",
     "get_num_threads",
+    "historical_percentile",
     "pct_change",
     "polars",
     "rolling_beta",
@@ -52,5 +61,10 @@ __all__ = [
     "rrg",
     "rrg_tail",
     "rrg_transitions",
+    "sector_aggregate",
+    "sector_dashboard",
     "set_num_threads",
+    "top_concentration",
+    "turnover_rate",
+    "turnover_share",
 ]

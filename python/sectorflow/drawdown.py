@@ -1,0 +1,168 @@
+"""Drawdowns: the underwater curve and the table of drawdown episodes ("a 35-day, 13.7% fall").
+
+Definitions follow pyfolio (``pyfolio.timeseries``)::
+
+    drawdown_t = close_t / max_{s<=t} close_s - 1            (<= 0; the underwater curve)
+
+An episode runs from a peak (a bar at its running high) through the bars below it; its trough
+is the lowest point (the first, on ties) and its recovery the first later bar back at the old
+high (a new high or equal). An episode without recovery is open: the current drawdown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from sectorflow._frames import date_column, float_column, require, to_polars
+
+__all__ = ["drawdown", "drawdown_episodes"]
+
+_KEY = "__key"
+
+
+def _closes(series: Any, date: str, key: str | None, close: str) -> tuple[pl.DataFrame, list[str]]:
+    """``date, [key], close`` sorted, without missing closes; the key list for ``over``."""
+    df = to_polars(series, "series")
+    require(df, [date], "series")
+    if key is None:
+        if close not in df.columns:
+            values = [c for c in df.columns if c != date]
+            if len(values) != 1:
+                msg = f"series has no column {close!r} (columns: {df.columns})"
+                raise ValueError(msg)
+            df = df.rename({values[0]: close})
+        keys: list[str] = []
+    else:
+        require(df, [key, close], "series")
+        keys = [key]
+    out = (
+        df.select(
+            date_column(df, date, "series").alias(date),
+            *keys,
+            float_column(df, close, "series").alias(close),
+        )
+        .filter(pl.col(close).is_not_null() & pl.col(close).is_finite())
+        .sort([*keys, date])
+    )
+    dup = out.filter(pl.struct(date, *keys).is_duplicated())
+    if dup.height:
+        where = ", ".join(f"{c}={v!r}" for c, v in dup.select(*keys, date).row(0, named=True).items())
+        msg = f"series has more than one row for {where}"
+        raise ValueError(msg)
+    if out.filter(pl.col(close) <= 0).height:
+        msg = f"series column {close!r} must be positive (a price or NAV level)"
+        raise ValueError(msg)
+    return out, keys
+
+
+def drawdown(
+    series: Any, *, date: str = "date", key: str | None = None, close: str = "close"
+) -> pl.DataFrame:
+    """The underwater curve ``close_t / max_{s<=t} close_s - 1`` (0 at highs, negative below).
+
+    ``series``: a table ``date, close`` (or one value column), a pandas Series indexed by date,
+    or with ``key`` a long table of several series (e.g. ``key="sector"``). Missing closes are
+    dropped. Returns ``date, [key], close, drawdown`` sorted by key and date.
+    """
+    df, keys = _closes(series, date, key, close)
+    peak = pl.col(close).cum_max()
+    peak = peak.over(keys) if keys else peak
+    return df.with_columns((pl.col(close) / peak - 1.0).alias("drawdown"))
+
+
+def _percentile_among_past(column: str) -> pl.Expr:
+    """Average-tie rank of the open episode's value among the closed ones and itself, / (n + 1)."""
+    now = pl.col(column).filter(pl.col("open")).first()
+    past = pl.col(column).filter(~pl.col("open"))
+    n = past.len()
+    rank = (past < now).sum() + ((past == now).sum() + 1) / 2
+    return pl.when(n > 0).then(rank / (n + 1)).otherwise(None).alias(f"{column}_percentile")
+
+
+def drawdown_episodes(
+    series: Any,
+    *,
+    min_depth: float = 0.1,
+    date: str = "date",
+    key: str | None = None,
+    close: str = "close",
+) -> pl.DataFrame:
+    """Drawdown episodes at least ``min_depth`` deep, and the open one, per series.
+
+    Columns (``bars`` count rows, i.e. trading days; ``calendar_days`` count days)::
+
+        peak, trough, recovery       dates; recovery is null while the episode is open
+        depth                        1 - trough / peak close (0.137 for a 13.7% fall)
+        bars_to_trough               bars from peak to trough
+        bars_to_recovery             bars from trough to recovery (null while open)
+        bars, calendar_days          peak to recovery, or to the last bar while open
+        open                         the current, unrecovered drawdown
+        depth_now                    1 - close now / peak close (open episode only)
+        depth_percentile             rank of the open episode's depth and bars (so far) among
+        bars_percentile              the closed episodes of at least min_depth and itself
+                                     (pandas average rank, pct); null without past episodes
+
+    The open episode is listed whatever its depth, so the current state ("35 days, 13.7%") is
+    always there. Returns one row per episode, sorted by key and peak.
+    """
+    if not (isinstance(min_depth, int | float) and 0.0 <= min_depth < 1.0):
+        msg = f"min_depth must be in [0, 1), got {min_depth!r}"
+        raise ValueError(msg)
+    dd = drawdown(series, date=date, key=key, close=close)
+    keys = [key] if key is not None else []
+    if not keys:
+        dd = dd.with_columns(pl.lit(0).alias(_KEY))
+    by = keys or [_KEY]
+    rows = dd.with_columns(
+        pl.int_range(pl.len()).over(by).alias("__bar"),
+        (pl.col("drawdown") == 0).cum_sum().over(by).alias("__episode"),
+    )
+    last = rows.group_by(by).agg(
+        pl.col(date).last().alias("__last"), pl.col("drawdown").last().alias("__dd_now")
+    )
+    episodes = rows.group_by([*by, "__episode"]).agg(
+        pl.col(date).first().alias("peak"),
+        pl.col("__bar").first().alias("__peak_bar"),
+        pl.col(date).sort_by("drawdown").first().alias("trough"),
+        pl.col("__bar").sort_by("drawdown").first().alias("__trough_bar"),
+        (-pl.col("drawdown").min()).alias("depth"),
+        pl.col("__bar").last().alias("__last_bar"),
+    )
+    following = episodes.select(
+        *by,
+        (pl.col("__episode") - 1).alias("__episode"),
+        pl.col("peak").alias("recovery"),
+        pl.col("__peak_bar").alias("__recovery_bar"),
+    )
+    episodes = (
+        episodes.filter(pl.col("depth") > 0)
+        .join(following, on=[*by, "__episode"], how="left")
+        .join(last, on=by, how="left")
+        .with_columns(pl.col("recovery").is_null().alias("open"))
+    )
+    end = pl.coalesce("recovery", "__last")
+    end_bar = pl.coalesce("__recovery_bar", pl.col("__last_bar"))
+    episodes = episodes.filter(pl.col("open") | (pl.col("depth") >= min_depth)).select(
+        *by,
+        "peak",
+        "trough",
+        "recovery",
+        "depth",
+        (pl.col("__trough_bar") - pl.col("__peak_bar")).alias("bars_to_trough"),
+        (pl.col("__recovery_bar") - pl.col("__trough_bar")).alias("bars_to_recovery"),
+        (end_bar - pl.col("__peak_bar")).alias("bars"),
+        (end - pl.col("peak")).dt.total_days().alias("calendar_days"),
+        "open",
+        pl.when(pl.col("open")).then(-pl.col("__dd_now")).alias("depth_now"),
+    )
+    stats = episodes.group_by(by).agg(
+        _percentile_among_past("depth"), _percentile_among_past("bars")
+    )
+    episodes = episodes.join(stats, on=by, how="left").with_columns(
+        pl.when(pl.col("open")).then(pl.col(c)).alias(c)
+        for c in ("depth_percentile", "bars_percentile")
+    )
+    episodes = episodes.sort([*by, "peak"])
+    return episodes.drop(_KEY) if not keys else episodes
