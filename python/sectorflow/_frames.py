@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 
@@ -66,8 +68,10 @@ def float_column(df: pl.DataFrame, column: str, name: str) -> pl.Expr:
 def refuse_rows(
     df: pl.DataFrame, checks: list[tuple[pl.Expr, str]], name: str, show: list[str]
 ) -> None:
-    """Raises the message of the first check ``(bad, message)`` that holds on some row, naming
-    the first such row by its ``show`` columns. All checks run in one pass over ``df``."""
+    """Raises the message of the first check ``(bad, message)`` that holds on some row.
+
+    The first such row is named by its ``show`` columns. All checks run in one pass over ``df``.
+    """
     if not checks or df.is_empty():
         return
     found = df.select(
@@ -82,8 +86,11 @@ def refuse_rows(
 
 
 def single_series(obj: Any, name: str, date: str, close: str) -> pl.DataFrame:
-    """``date, close`` (Date, Float64) from a table ``date, close``, a table with one value
-    column besides ``date``, or a pandas Series indexed by date."""
+    """``date, close`` (Date, Float64) from one series.
+
+    The series is a table ``date, close``, a table with one value column besides ``date``, or a
+    pandas Series indexed by date.
+    """
     df = to_polars(obj, name)
     require(df, [date], name)
     if close not in df.columns:
@@ -100,3 +107,22 @@ def single_series(obj: Any, name: str, date: str, close: str) -> pl.DataFrame:
         msg = f"{name} has more than one row for {date}={dup.item(0, date)}"
         raise ValueError(msg)
     return out.sort(date)
+
+
+def as_date(value: Any, name: str) -> dt.date:
+    """A ``datetime.date`` from a date, datetime, Timestamp, datetime64 or ISO string."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            pass
+    elif hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime().date()
+    elif isinstance(value, np.datetime64):
+        return value.astype("datetime64[D]").item()
+    msg = f"{name} must be a date (or an ISO string such as '2019-01-01'), got {value!r}"
+    raise ValueError(msg)

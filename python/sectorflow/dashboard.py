@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from sectorflow._frames import to_polars
+from sectorflow._frames import as_date, to_polars
 from sectorflow.drawdown import drawdown
 from sectorflow.rotation import rrg
 from sectorflow.scoring import crowding, excess_return, historical_percentile
@@ -78,7 +78,7 @@ def sector_dashboard(
     under = drawdown(frame, date=date, key=key).select(date, key, "drawdown")
     table = table.join(under, on=[date, key], how="left")
     if asof is not None:
-        table = table.filter(pl.col(date) <= pl.lit(asof).cast(pl.Date))
+        table = table.filter(pl.col(date) <= as_date(asof, "asof"))
     table = table.sort(key, date).group_by(key, maintain_order=True).last()
     if table.is_empty():
         msg = f"data has no rows on or before asof={asof!r}"
@@ -98,8 +98,11 @@ def sector_dashboard(
 
 
 def _benchmark_table(frame: pl.DataFrame, benchmark: Any, date: str, key: str) -> Any:
-    """The benchmark as a ``date, close`` table (``"market"`` and ``"equal_weight"`` built from
-    ``frame``; composites do not count in the equal weight)."""
+    """The benchmark as a ``date, close`` table.
+
+    ``"market"`` and ``"equal_weight"`` are built from ``frame``; composites do not count in the
+    equal weight.
+    """
     if not isinstance(benchmark, str):
         return benchmark
     if benchmark == "market":
@@ -111,5 +114,7 @@ def _benchmark_table(frame: pl.DataFrame, benchmark: Any, date: str, key: str) -
         msg = f"benchmark must be a table, a Series, 'market' or 'equal_weight', got {benchmark!r}"
         raise ValueError(msg)
     base = frame.filter(~pl.col("composite")) if "composite" in frame.columns else frame
-    bench = excess_return(base.select(date, key, "close"), "equal_weight", window=1, date=date, key=key)
+    bench = excess_return(
+        base.select(date, key, "close"), "equal_weight", window=1, date=date, key=key
+    )
     return bench.group_by(date).agg(pl.col("benchmark").first().alias("close")).sort(date)

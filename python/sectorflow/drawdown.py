@@ -48,7 +48,9 @@ def _closes(series: Any, date: str, key: str | None, close: str) -> tuple[pl.Dat
     )
     dup = out.filter(pl.struct(date, *keys).is_duplicated())
     if dup.height:
-        where = ", ".join(f"{c}={v!r}" for c, v in dup.select(*keys, date).row(0, named=True).items())
+        where = ", ".join(
+            f"{c}={v!r}" for c, v in dup.select(*keys, date).row(0, named=True).items()
+        )
         msg = f"series has more than one row for {where}"
         raise ValueError(msg)
     if out.filter(pl.col(close) <= 0).height:
@@ -77,7 +79,7 @@ def _percentile_among_past(column: str) -> pl.Expr:
     now = pl.col(column).filter(pl.col("open")).first()
     past = pl.col(column).filter(~pl.col("open"))
     n = past.len()
-    rank = (past < now).sum() + ((past == now).sum() + 1) / 2
+    rank = (past < now).sum() + ((past == now).sum() + 2) / 2
     return pl.when(n > 0).then(rank / (n + 1)).otherwise(None).alias(f"{column}_percentile")
 
 

@@ -51,7 +51,7 @@ import numpy as np
 import polars as pl
 
 from sectorflow import _native
-from sectorflow._frames import require, to_polars
+from sectorflow._frames import as_date, require, to_polars
 
 QUADRANTS = ("Leading", "Weakening", "Lagging", "Improving")
 _QUADRANT = pl.Enum(list(QUADRANTS))
@@ -323,7 +323,7 @@ def rrg_tail(result: pl.DataFrame, n: int = 8, *, asof: Any = None) -> pl.DataFr
     key = _key_of(result)
     points = result.drop_nulls(["rs_ratio", "rs_momentum"])
     if asof is not None:
-        points = points.filter(pl.col("date") <= pl.lit(asof).cast(pl.Date))
+        points = points.filter(pl.col("date") <= as_date(asof, "asof"))
     return points.sort([key, "date"]).group_by(key, maintain_order=True).tail(n)
 
 

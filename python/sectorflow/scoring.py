@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from sectorflow._frames import date_column, float_column, require, single_series, to_polars
+from sectorflow._frames import as_date, date_column, float_column, require, single_series, to_polars
 from sectorflow.polars import SectorflowExpr
 from sectorflow.sectors import _check_window, _sector_table
 
@@ -66,8 +66,11 @@ def _equal_weight(df: pl.DataFrame, date: str, key: str, close: str) -> pl.DataF
 def _with_benchmark(
     df: pl.DataFrame, benchmark: Any, date: str, key: str, close: str
 ) -> pl.DataFrame:
-    """``df`` with the benchmark's close as ``benchmark`` on each row's date, forward-filled over
-    dates the benchmark lacks (its holidays); null before the benchmark starts."""
+    """``df`` with the benchmark's close as ``benchmark`` on each row's date.
+
+    The benchmark is forward-filled over dates it lacks (its holidays) within its own range, and
+    null outside it.
+    """
     if isinstance(benchmark, str):
         if benchmark == "equal_weight":
             bench = _equal_weight(df, date, key, close)
@@ -75,13 +78,18 @@ def _with_benchmark(
             require(df, ["market_close"], "sectors")
             bench = df.group_by(date).agg(pl.col("market_close").first().alias("close"))
         else:
-            msg = f"benchmark must be a table, a Series, 'equal_weight' or 'market', got {benchmark!r}"
+            msg = (
+                "benchmark must be a table, a Series, 'equal_weight' or 'market', "
+                f"got {benchmark!r}"
+            )
             raise ValueError(msg)
     else:
         bench = single_series(benchmark, "benchmark", date, "close")
+    last = bench.get_column(date).max()
     calendar = pl.concat([df.select(date), bench.select(date)]).unique().sort(date)
     bench = calendar.join(bench, on=date, how="left").select(
-        date, pl.col("close").forward_fill().alias("benchmark")
+        date,
+        pl.when(pl.col(date) <= last).then(pl.col("close").forward_fill()).alias("benchmark"),
     )
     out = df.join(bench, on=date, how="left")
     if out.get_column("benchmark").is_null().all():
@@ -196,17 +204,13 @@ def historical_percentile(
     rank = rank.over(keys) if keys else rank
     if since is None:
         return frame.with_columns(rank.alias(out_name))
-    start = pl.lit(since).cast(pl.Date)
+    start = as_date(since, "since")
     part = (
         frame.with_row_index("__row")
         .filter(date_column(frame, date, "df") >= start)
         .select("__row", rank.alias(out_name))
     )
-    return (
-        frame.with_row_index("__row")
-        .join(part, on="__row", how="left")
-        .drop("__row")
-    )
+    return frame.with_row_index("__row").join(part, on="__row", how="left").drop("__row")
 
 
 #: Built-in crowding factors: name -> (inputs, default signed weight). ``n`` is ``smooth``.
@@ -223,9 +227,13 @@ CROWDING_FACTORS: dict[str, tuple[tuple[str, ...], float]] = {
 def _factor(name: str, n: int, key: str) -> pl.Expr:
     c = pl.col
     if name == "turnover_share":
-        f = _sf(c("amount")).rolling_sum(n).over(key) / _sf(c("market_amount")).rolling_sum(n).over(key)
+        f = _sf(c("amount")).rolling_sum(n).over(key) / _sf(c("market_amount")).rolling_sum(n).over(
+            key
+        )
     elif name == "turnover_rate":
-        f = _sf(c("amount")).rolling_sum(n).over(key) / _sf(c("float_mcap")).rolling_sum(n).over(key)
+        f = _sf(c("amount")).rolling_sum(n).over(key) / _sf(c("float_mcap")).rolling_sum(n).over(
+            key
+        )
     elif name == "volatility":
         f = _sf(_sf(c("close")).pct_change(1).over(key)).rolling_std(n).over(key)
     elif name == "bias":

@@ -52,8 +52,10 @@ def _stock_bars(
 
 
 def _aligned_parts(df: pl.DataFrame) -> list[pl.DataFrame]:
-    """``df`` cut at its chunk boundaries, so each part's columns convert to numpy without a
-    copy; one rechunked part when the columns are chunked differently or into tiny pieces."""
+    """``df`` cut at its chunk boundaries, so its columns convert to numpy without a copy.
+
+    One rechunked part when the columns are chunked differently or into tiny pieces.
+    """
     chunks = {tuple(len(c) for c in s.get_chunks()) for s in df.iter_columns()}
     if len(chunks) != 1:
         return [df.rechunk()]
@@ -239,7 +241,7 @@ def _cells_frame(
 def _sector_table(df: Any, name: str, date: str, key: str, columns: list[str]) -> pl.DataFrame:
     """A sector table with ``columns``; stock bars (a ``symbol`` column) are aggregated first."""
     frame = to_polars(df, name)
-    if "symbol" in frame.columns and key not in ("symbol",) and "market_amount" not in frame.columns:
+    if "symbol" in frame.columns and key != "symbol" and "market_amount" not in frame.columns:
         frame = sector_aggregate(frame, date=date, sector=key)
     require(frame, [date, key, *columns], name)
     return frame.sort(key, date)
@@ -357,4 +359,3 @@ def _check_window(window: int, name: str) -> None:
     if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
         msg = f"{name} must be an integer >= 1, got {window!r}"
         raise ValueError(msg)
-

@@ -325,7 +325,10 @@ mod tests {
         let out = sector_totals(&t.bars(), &[vec![0, 2], vec![1, 2]], 3, 1000.0).unwrap();
         assert_eq!((out.first_day, out.days, out.groups), (10, 4, 4));
         // Day 11, sector 0: (100·0.1 + 300·(-0.05)) / 400.
-        assert_eq!(out.ret[4], (100.0 * (11.0 / 10.0 - 1.0) + 300.0 * (19.0 / 20.0 - 1.0)) / 400.0);
+        assert_eq!(
+            out.ret[4],
+            (100.0 * (11.0 / 10.0 - 1.0) + 300.0 * (19.0 / 20.0 - 1.0)) / 400.0
+        );
         assert_eq!(out.level[4], 1000.0 * (1.0 + out.ret[4]));
         assert!(out.ret[0].is_nan() && out.level[0] == 1000.0);
         // Day 12 has no bars; day 13: symbol 1 is missing, sector 0 is symbol 0 alone.
@@ -333,7 +336,10 @@ mod tests {
         assert!(out.level[8].is_nan());
         assert_eq!(out.ret[12], 12.1 / 11.0 - 1.0);
         assert_eq!(out.level[12], out.level[4] * (12.1 / 11.0));
-        assert_eq!((out.members[12], out.with_return[12], out.risers[12]), (1, 1, 1));
+        assert_eq!(
+            (out.members[12], out.with_return[12], out.risers[12]),
+            (1, 1, 1)
+        );
         // The composite and the market hold all three symbols.
         for g in [2, 3] {
             assert_eq!(out.members[4 + g], 3);

@@ -27,7 +27,12 @@ struct SectorAccumulator {
 impl SectorAccumulator {
     #[new]
     #[pyo3(signature = (*, groups_of, groups, first_day, last_day))]
-    fn new(groups_of: Vec<Vec<usize>>, groups: usize, first_day: i32, last_day: i32) -> PyResult<Self> {
+    fn new(
+        groups_of: Vec<Vec<usize>>,
+        groups: usize,
+        first_day: i32,
+        last_day: i32,
+    ) -> PyResult<Self> {
         let inner = Core::new(groups_of, groups, first_day, last_day).map_err(to_py_err)?;
         Ok(Self { inner: Some(inner) })
     }
