@@ -10,7 +10,7 @@ import polars as pl
 from sectorflow._frames import as_date, to_polars
 from sectorflow.drawdown import drawdown
 from sectorflow.rotation import rrg
-from sectorflow.scoring import crowding, excess_return, historical_percentile
+from sectorflow.scoring import benchmark_table, crowding, excess_return, historical_percentile
 from sectorflow.sectors import Weighting, sector_aggregate, turnover_share
 
 __all__ = ["sector_dashboard"]
@@ -54,7 +54,7 @@ def sector_dashboard(
     frame = to_polars(data, "data")
     if "symbol" in frame.columns:
         frame = sector_aggregate(frame, weight=weight, sectors=sectors, date=date, sector=key)
-    benchmark = _benchmark_table(frame, benchmark, date, key)
+    benchmark = benchmark_table(frame, benchmark, date, key)
     excess = excess_return(frame, benchmark, window=window, date=date, key=key)
     excess = historical_percentile(
         excess, "excess_return", window=percentile_window, since=since, date=date, key=key
@@ -95,26 +95,3 @@ def sector_dashboard(
     )
     table = table.join(rot, on=key, how="left")
     return table.sort("excess_return", descending=True, nulls_last=True)
-
-
-def _benchmark_table(frame: pl.DataFrame, benchmark: Any, date: str, key: str) -> Any:
-    """The benchmark as a ``date, close`` table.
-
-    ``"market"`` and ``"equal_weight"`` are built from ``frame``; composites do not count in the
-    equal weight.
-    """
-    if not isinstance(benchmark, str):
-        return benchmark
-    if benchmark == "market":
-        if "market_close" not in frame.columns:
-            msg = "benchmark='market' needs stock bars (or a sector_aggregate table); pass an index"
-            raise ValueError(msg)
-        return frame.group_by(date).agg(pl.col("market_close").first().alias("close")).sort(date)
-    if benchmark != "equal_weight":
-        msg = f"benchmark must be a table, a Series, 'market' or 'equal_weight', got {benchmark!r}"
-        raise ValueError(msg)
-    base = frame.filter(~pl.col("composite")) if "composite" in frame.columns else frame
-    bench = excess_return(
-        base.select(date, key, "close"), "equal_weight", window=1, date=date, key=key
-    )
-    return bench.group_by(date).agg(pl.col("benchmark").first().alias("close")).sort(date)

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from sectorflow._frames import date_column, float_column, require, to_polars
+from sectorflow._frames import date_column, float_column, require, single_series, to_polars
 
 __all__ = ["drawdown", "drawdown_episodes"]
 
@@ -24,35 +24,24 @@ _KEY = "__key"
 
 def _closes(series: Any, date: str, key: str | None, close: str) -> tuple[pl.DataFrame, list[str]]:
     """``date, [key], close`` sorted, without missing closes; the key list for ``over``."""
-    df = to_polars(series, "series")
-    require(df, [date], "series")
     if key is None:
-        if close not in df.columns:
-            values = [c for c in df.columns if c != date]
-            if len(values) != 1:
-                msg = f"series has no column {close!r} (columns: {df.columns})"
-                raise ValueError(msg)
-            df = df.rename({values[0]: close})
+        out = single_series(series, "series", date, close).rename({"close": close})
         keys: list[str] = []
     else:
-        require(df, [key, close], "series")
+        df = to_polars(series, "series")
+        require(df, [date, key, close], "series")
         keys = [key]
-    out = (
-        df.select(
+        out = df.select(
             date_column(df, date, "series").alias(date),
-            *keys,
+            key,
             float_column(df, close, "series").alias(close),
-        )
-        .filter(pl.col(close).is_not_null() & pl.col(close).is_finite())
-        .sort([*keys, date])
-    )
-    dup = out.filter(pl.struct(date, *keys).is_duplicated())
-    if dup.height:
-        where = ", ".join(
-            f"{c}={v!r}" for c, v in dup.select(*keys, date).row(0, named=True).items()
-        )
-        msg = f"series has more than one row for {where}"
-        raise ValueError(msg)
+        ).sort(key, date)
+        dup = out.filter(pl.struct(date, key).is_duplicated())
+        if dup.height:
+            row = dup.row(0, named=True)
+            msg = f"series has more than one row for {key}={row[key]!r}, {date}={row[date]!r}"
+            raise ValueError(msg)
+    out = out.filter(pl.col(close).is_not_null() & pl.col(close).is_finite())
     if out.filter(pl.col(close) <= 0).height:
         msg = f"series column {close!r} must be positive (a price or NAV level)"
         raise ValueError(msg)

@@ -14,7 +14,7 @@ import polars as pl
 
 from sectorflow._frames import as_date, date_column, float_column, require, single_series, to_polars
 from sectorflow.polars import SectorflowExpr
-from sectorflow.sectors import _check_window, _sector_table
+from sectorflow.sectors import _check_window, _sector_table, ratio_of_sums
 
 if TYPE_CHECKING:
     from sectorflow.typing import RankMethod
@@ -63,28 +63,40 @@ def _equal_weight(df: pl.DataFrame, date: str, key: str, close: str) -> pl.DataF
     )
 
 
-def _with_benchmark(
-    df: pl.DataFrame, benchmark: Any, date: str, key: str, close: str
+def benchmark_table(
+    frame: pl.DataFrame, benchmark: Any, date: str, key: str, close: str = "close"
 ) -> pl.DataFrame:
-    """``df`` with the benchmark's close as ``benchmark`` on each row's date.
+    """The benchmark as a ``date, close`` table.
+
+    ``benchmark`` is a table or Series of an index, ``"market"`` (the ``market_close`` column of
+    a :func:`sector_aggregate` table ``frame``) or ``"equal_weight"`` (of the series of
+    ``frame``; composites do not count).
+    """
+    if not isinstance(benchmark, str):
+        return single_series(benchmark, "benchmark", date, "close")
+    if benchmark == "market":
+        if "market_close" not in frame.columns:
+            msg = "benchmark='market' needs stock bars (or a sector_aggregate table); pass an index"
+            raise ValueError(msg)
+        return (
+            frame.select(date_column(frame, date, "sectors").alias(date), "market_close")
+            .group_by(date)
+            .agg(pl.col("market_close").first().alias("close"))
+            .sort(date)
+        )
+    if benchmark == "equal_weight":
+        base = frame.filter(~pl.col("composite")) if "composite" in frame.columns else frame
+        return _equal_weight(_long_closes(base, "sectors", date, key, close), date, key, close)
+    msg = f"benchmark must be a table, a Series, 'equal_weight' or 'market', got {benchmark!r}"
+    raise ValueError(msg)
+
+
+def _with_benchmark(df: pl.DataFrame, bench: pl.DataFrame, date: str, key: str) -> pl.DataFrame:
+    """``df`` with the close of ``bench`` (``date, close``) as ``benchmark`` on each row's date.
 
     The benchmark is forward-filled over dates it lacks (its holidays) within its own range, and
     null outside it.
     """
-    if isinstance(benchmark, str):
-        if benchmark == "equal_weight":
-            bench = _equal_weight(df, date, key, close)
-        elif benchmark == "market":
-            require(df, ["market_close"], "sectors")
-            bench = df.group_by(date).agg(pl.col("market_close").first().alias("close"))
-        else:
-            msg = (
-                "benchmark must be a table, a Series, 'equal_weight' or 'market', "
-                f"got {benchmark!r}"
-            )
-            raise ValueError(msg)
-    else:
-        bench = single_series(benchmark, "benchmark", date, "close")
     last = bench.get_column(date).max()
     calendar = pl.concat([df.select(date), bench.select(date)]).unique().sort(date)
     bench = calendar.join(bench, on=date, how="left").select(
@@ -131,15 +143,7 @@ def excess_return(
         raise ValueError(msg)
     frame = to_polars(sectors, "sectors")
     df = _long_closes(frame, "sectors", date, key, close)
-    if isinstance(benchmark, str) and benchmark == "market":
-        require(frame, [key, "market_close"], "sectors")
-        market = frame.select(
-            date_column(frame, date, "sectors").alias(date),
-            pl.col(key).cast(pl.String),
-            "market_close",
-        )
-        df = df.join(market, on=[date, key], how="left")
-    df = _with_benchmark(df, benchmark, date, key, close)
+    df = _with_benchmark(df, benchmark_table(frame, benchmark, date, key, close), date, key)
     p, b = pl.col(close), pl.col("benchmark")
     if mode == "active_nav":
         active = _sf(p).pct_change(1).over(key) - _sf(b).pct_change(1).over(key)
@@ -196,21 +200,19 @@ def historical_percentile(
         raise ValueError(msg)
     out_name = name or f"{column}_pct"
     frame = frame.sort([*keys, date])
-    x = _sf(float_column(frame, column, "df"))
+    values = float_column(frame, column, "df")
+    if since is not None:
+        # Values before `since` become missing: skipped by the ranks, so no history before it
+        # counts, and null themselves.
+        start = as_date(since, "since")
+        values = pl.when(date_column(frame, date, "df") >= start).then(values)
+    x = _sf(values)
     if window is None:
         rank = x.expanding_rank(min_periods=min_periods, method=method)
     else:
         rank = x.rolling_rank(window, min_periods=min(min_periods, window), method=method)
     rank = rank.over(keys) if keys else rank
-    if since is None:
-        return frame.with_columns(rank.alias(out_name))
-    start = as_date(since, "since")
-    part = (
-        frame.with_row_index("__row")
-        .filter(date_column(frame, date, "df") >= start)
-        .select("__row", rank.alias(out_name))
-    )
-    return frame.with_row_index("__row").join(part, on="__row", how="left").drop("__row")
+    return frame.with_columns(rank.alias(out_name))
 
 
 #: Built-in crowding factors: name -> (inputs, default signed weight). ``n`` is ``smooth``.
@@ -227,13 +229,9 @@ CROWDING_FACTORS: dict[str, tuple[tuple[str, ...], float]] = {
 def _factor(name: str, n: int, key: str) -> pl.Expr:
     c = pl.col
     if name == "turnover_share":
-        f = _sf(c("amount")).rolling_sum(n).over(key) / _sf(c("market_amount")).rolling_sum(n).over(
-            key
-        )
+        f = ratio_of_sums(c("amount"), c("market_amount"), n, key)
     elif name == "turnover_rate":
-        f = _sf(c("amount")).rolling_sum(n).over(key) / _sf(c("float_mcap")).rolling_sum(n).over(
-            key
-        )
+        f = ratio_of_sums(c("amount"), c("float_mcap"), n, key)
     elif name == "volatility":
         f = _sf(_sf(c("close")).pct_change(1).over(key)).rolling_std(n).over(key)
     elif name == "bias":
@@ -287,10 +285,7 @@ def crowding(
     if not (0.0 <= low <= high <= 1.0):
         msg = f"need 0 <= low <= high <= 1, got low={low!r}, high={high!r}"
         raise ValueError(msg)
-    frame = to_polars(sectors, "sectors")
-    if "symbol" in frame.columns and "market_amount" not in frame.columns:
-        frame = _sector_table(frame, "sectors", date, key, [])
-    require(frame, [date, key], "sectors")
+    frame = _sector_table(sectors, "sectors", date, key, [])
     if factors is None:
         chosen = {
             f: w for f, (inputs, w) in CROWDING_FACTORS.items() if set(inputs) <= set(frame.columns)
@@ -312,7 +307,6 @@ def crowding(
             if not isinstance(w, int | float) or w == 0:
                 msg = f"factors[{f!r}] must be a non-zero weight, got {w!r}"
                 raise ValueError(msg)
-    frame = frame.sort(key, date)
     values = frame.select(date, key, *(_factor(f, smooth, key) for f in chosen))
     pcts = [
         _sf(pl.col(f))

@@ -186,13 +186,11 @@ def sector_aggregate(
     acc = _native.SectorAccumulator(
         groups_of=groups_of, groups=len(groups), first_day=first, last_day=last
     )
-    offset = 0
     for part in _aligned_parts(bars):
         arrays = [part.get_column(c).to_numpy() for c in part.columns]
         report = acc.feed(*arrays[:7], arrays[7] if weights else None)
         if report is not None:
             _out_of_order(df, report, date, symbol)
-        offset += part.height
     out = acc.finish(float(base))
     return _cells_frame(out, groups, len(names), date, sector)
 
@@ -247,6 +245,14 @@ def _sector_table(df: Any, name: str, date: str, key: str, columns: list[str]) -
     return frame.sort(key, date)
 
 
+def ratio_of_sums(num: pl.Expr, den: pl.Expr, window: int, key: str) -> pl.Expr:
+    """``sum_{window} num / sum_{window} den`` per ``key`` (rows in date order)."""
+    rolling_sum = SectorflowExpr.rolling_sum
+    return rolling_sum(SectorflowExpr(num), window).over(key) / rolling_sum(
+        SectorflowExpr(den), window
+    ).over(key)
+
+
 def turnover_share(
     sectors: Any,
     *,
@@ -281,9 +287,7 @@ def turnover_share(
     df = _sector_table(sectors, "sectors", date, key, needed)
     amount, market = pl.col("amount"), pl.col("market_amount")
     if method == "ratio_of_sums":
-        share = SectorflowExpr(amount).rolling_sum(window).over(key) / SectorflowExpr(
-            market
-        ).rolling_sum(window).over(key)
+        share = ratio_of_sums(amount, market, window, key)
     else:
         share = SectorflowExpr(amount / market).rolling_mean(window).over(key)
     out = df.select(date, key, share.alias("turnover_share"))
@@ -307,9 +311,7 @@ def turnover_rate(
     frame = to_polars(df, "df")
     require(frame, [date, key, "amount", "float_mcap"], "df")
     frame = frame.sort(key, date)
-    rate = SectorflowExpr(pl.col("amount")).rolling_sum(window).over(key) / SectorflowExpr(
-        pl.col("float_mcap")
-    ).rolling_sum(window).over(key)
+    rate = ratio_of_sums(pl.col("amount"), pl.col("float_mcap"), window, key)
     return frame.select(date, key, rate.alias("turnover_rate")).with_columns(
         pl.col("turnover_rate").fill_nan(None)
     )

@@ -1,11 +1,12 @@
 //! Stock bars to sector totals (the first step of the sector layer), fed in parts.
 
 use numpy::{PyArray1, PyReadonlyArray1};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sectorflow_core::{BarsError, KernelError, SectorAccumulator as Core, StockBars};
 
+use super::guarded;
 use crate::errors::to_py_err;
 
 fn slice<'a, T: numpy::Element>(
@@ -67,21 +68,23 @@ impl SectorAccumulator {
             float_mcap: slice(&float_mcap, "float_mcap")?,
             weight: weight.as_ref().map(|w| slice(w, "weight")).transpose()?,
         };
-        let result = py.detach(|| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.feed(&bars)))
-        });
-        match result {
-            Ok(Ok(())) => Ok(None),
-            Ok(Err(BarsError::OutOfOrder {
-                row,
-                previous,
-                duplicate,
-            })) => Ok(Some((row, previous, duplicate))),
-            Ok(Err(BarsError::Invalid(e))) => Err(to_py_err(e)),
-            Err(_) => Err(PyRuntimeError::new_err(
-                "sectorflow internal error (sector totals panicked); please report it",
-            )),
-        }
+        // An out-of-order row is an answer for the caller to name, not an error of ours.
+        let mut report = None;
+        py.detach(|| {
+            guarded(|| match inner.feed(&bars) {
+                Ok(()) => Ok(()),
+                Err(BarsError::OutOfOrder {
+                    row,
+                    previous,
+                    duplicate,
+                }) => {
+                    report = Some((row, previous, duplicate));
+                    Ok(())
+                }
+                Err(BarsError::Invalid(e)) => Err(e),
+            })
+        })?;
+        Ok(report)
     }
 
     /// The totals as flat arrays (cell `day_index * groups + group`, the market last), with
