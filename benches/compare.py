@@ -1,6 +1,7 @@
 """Ratio table: sectorflow against pandas, polars, bottleneck and numbagg, measured in one run.
 
 Usage: ``python benches/compare.py [--repeat 3] [--quick] [--json PATH]``
+       ``python benches/compare.py --sectors [--quick]``
 
 Data: (a) one price-level series of 5,000,000 values (a random walk), (b) a 2,500 x 2,000 panel
 (days x stocks, C order) and, for the expanding rank only, (c) 5,000,000 independent returns;
@@ -10,6 +11,10 @@ expressions, both ``.over("symbol")`` (rolling) or ``.over("date")`` (cross-sect
 sectorflow is timed single-threaded (``1T``) and with all threads (``nT``): panel columns run in
 parallel, and so do the block-aligned segments of a long series. The last column is the fastest
 peer's time over sectorflow's best time.
+
+``--sectors`` times the weekly sector dashboard instead: ``sf.sector_dashboard`` on a synthetic
+market of 5,000 symbols x 5,000 days (polars in) against ``benches/pandas_sectors.dashboard``,
+a straightforward pandas implementation of the same table (pandas in), in the same run.
 """
 
 from __future__ import annotations
@@ -238,10 +243,18 @@ def main() -> None:
         help="rank and quantile on the series at windows 20, 250 and 2000 (M values/s)",
     )
     parser.add_argument(
+        "--sectors",
+        action="store_true",
+        help="the sector dashboard on a 5,000 x 5,000 synthetic market against pandas",
+    )
+    parser.add_argument(
         "--no-plugin", action="store_true", help="skip the Polars expressions on the long table"
     )
     args = parser.parse_args()
 
+    if args.sectors:
+        print(sectors(args.quick, args.repeat))
+        return
     data = make_data(args.quick)
     if args.sweep:
         print(sweep(data["series"]["x"], args.repeat))
@@ -323,6 +336,34 @@ def sweep(x: np.ndarray, repeat: int) -> str:
             lines.append(f"| {name} | {w} | " + " | ".join(cells) + " |")
             print(lines[-1], flush=True)
     return "\n".join(lines)
+
+
+def sectors(quick: bool, repeat: int) -> str:
+    """The full sector dashboard from stock bars: sectorflow against a pandas implementation."""
+    import pandas_sectors
+
+    n_symbols, n_days = (500, 1_000) if quick else (5_000, 5_000)
+    start = time.perf_counter()
+    market = sf.datasets.synthetic_market(n_symbols=n_symbols, n_days=n_days, seed=1)
+    generated = time.perf_counter() - start
+    frame = market.to_pandas()
+    print(f"market: {market.height:,} rows generated in {generated:.1f} s", flush=True)
+    threads = sf.get_num_threads()
+    ours = timeit(lambda: sf.sector_dashboard(market), repeat)
+    print(f"sectorflow ({threads}T): {ours:.2f} s", flush=True)
+    # One pandas run: it takes about a minute and several GB at full size.
+    theirs = timeit(lambda: pandas_sectors.dashboard(frame), 1, warm=False)
+    print(f"pandas: {theirs:.2f} s", flush=True)
+    return "\n".join(
+        [
+            "| job | rows | sectorflow (s) | pandas (s) | pandas / ours |",
+            "|---|---:|---:|---:|---:|",
+            (
+                f"| sector_dashboard | {market.height:,} | {ours:.2f} | {theirs:.1f} | "
+                f"{theirs / ours:.0f}x |"
+            ),
+        ]
+    )
 
 
 def long_table(panel: np.ndarray) -> pl.DataFrame:

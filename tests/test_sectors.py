@@ -239,6 +239,45 @@ def test_shares_sum_to_one_and_equal_weight_is_the_member_mean(market: pl.DataFr
     assert_allclose(got_tech.to_numpy(float), tech.to_numpy(float), rtol=1e-12, equal_nan=True)
 
 
+def test_aggregate_is_the_same_for_any_row_order_chunking_and_name_length(
+    market: pl.DataFrame,
+) -> None:
+    """Symbols and sectors are coded in the core from Arrow strings: short names packed inline,
+    long ones (over 12 bytes) hashed, codes kept across chunks; none of it may change a total."""
+    ref = sf.sector_aggregate(market, sectors={"Tech": ["InfoTech", "Communication"]})
+    longer = {s: f"{s} sector, a long name 电子" for s in market.get_column("sector").unique()}
+    third = market.height // 3
+    variants = {
+        "symbol-major": market.sort("symbol", "date"),
+        "chunked": pl.concat(
+            [market.slice(0, third), market.slice(third, third), market.slice(2 * third)],
+            rechunk=False,
+        ),
+        "pandas": market.to_pandas(),
+        "long names": market.with_columns(
+            pl.col("sector").replace_strict(longer),
+            pl.col("symbol") + " listed on a long exchange name",
+        ),
+    }
+    for name, stocks in variants.items():
+        composite = [longer["InfoTech"], longer["Communication"]] if "long" in name else None
+        got = sf.sector_aggregate(
+            stocks, sectors={"Tech": composite or ["InfoTech", "Communication"]}
+        )
+        if "long" in name:
+            back = {v: k for k, v in longer.items()}
+            got = got.with_columns(pl.col("sector").replace(back)).sort("date", "sector")
+        assert got.height == ref.height, name
+        for column in ("return", "close", "amount", "members", "breadth", "market_close"):
+            assert_allclose(
+                got.get_column(column).to_numpy().astype(float),
+                ref.get_column(column).to_numpy().astype(float),
+                rtol=1e-12,
+                equal_nan=True,
+                err_msg=f"{name}: {column}",
+            )
+
+
 def test_suspensions_do_not_distort_sector_returns() -> None:
     dates = pd.bdate_range("2024-01-01", periods=5).date
     rows = []

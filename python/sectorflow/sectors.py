@@ -85,27 +85,29 @@ def _out_of_order(df: pl.DataFrame, report: tuple[int, int, bool], date: str, sy
 
 
 def _groups(
-    names: list[str], sectors: Mapping[str, Sequence[str]] | None
-) -> tuple[list[str], list[list[int]]]:
-    """Group names (sectors, then composites) and, per sector code, the groups it counts in."""
-    groups_of = [[i] for i in range(len(names))]
-    groups = list(names)
-    position = {n: i for i, n in enumerate(names)}
+    coded: list[str], sectors: Mapping[str, Sequence[str]] | None
+) -> tuple[list[str], list[list[int]], int]:
+    """Group names (sectors sorted, then composites), each group's sector codes, sector count.
+
+    ``coded`` lists the sector names by their code in the accumulator.
+    """
+    code = {n: i for i, n in enumerate(coded)}
+    names = sorted(coded)
+    groups, members_of = list(names), [[code[n]] for n in names]
     for composite, members in (sectors or {}).items():
-        if composite in position:
+        if composite in code:
             msg = f"sectors: composite {composite!r} has the name of a sector in stocks"
             raise ValueError(msg)
         if isinstance(members, str) or not members:
             msg = f"sectors[{composite!r}] must be a non-empty list of sector names"
             raise ValueError(msg)
-        g = len(groups)
-        groups.append(str(composite))
-        for member in dict.fromkeys(members):
-            if member not in position:
+        for member in members:
+            if member not in code:
                 msg = f"sectors[{composite!r}] names {member!r}, which is not a sector in stocks"
                 raise ValueError(msg)
-            groups_of[position[member]].append(g)
-    return groups, groups_of
+        groups.append(str(composite))
+        members_of.append([code[m] for m in dict.fromkeys(members)])
+    return groups, members_of, len(names)
 
 
 def sector_aggregate(
@@ -169,13 +171,14 @@ def sector_aggregate(
         msg = f"weight must be one of {_WEIGHTS}, got {weight!r}"
         raise ValueError(msg)
     df = _stock_bars(stocks, date, symbol, sector, ["mcap"] if weight == "mcap" else [])
-    names = df.get_column(sector).unique().sort().to_list()
-    groups, groups_of = _groups(names, sectors)
+    if sectors is not None and not isinstance(sectors, Mapping):
+        msg = f"sectors must map composite names to lists of sectors, got {type(sectors).__name__}"
+        raise TypeError(msg)
     weights = [] if weight == "equal" else [pl.col(weight).alias("weight")]
     bars = df.select(
-        pl.col(date).to_physical().cast(pl.Int32).alias("day"),
-        pl.col(symbol).cast(pl.Categorical).to_physical().alias("symbol"),
-        pl.col(sector).cast(pl.Enum(names)).to_physical().cast(pl.UInt32).alias("sector"),
+        pl.col(date).to_physical().alias("day"),
+        symbol,
+        sector,
         "close",
         "volume",
         "amount",
@@ -183,16 +186,19 @@ def sector_aggregate(
         *weights,
     )
     first, last = bars.select(pl.col("day").min().alias("a"), pl.col("day").max().alias("b")).row(0)
-    acc = _native.SectorAccumulator(
-        groups_of=groups_of, groups=len(groups), first_day=first, last_day=last
-    )
+    acc = _native.SectorAccumulator(first_day=first, last_day=last)
     for part in _aligned_parts(bars):
-        arrays = [part.get_column(c).to_numpy() for c in part.columns]
-        report = acc.feed(*arrays[:7], arrays[7] if weights else None)
+        # Symbols and sectors go as Arrow strings (coded in the core), numbers as numpy views.
+        columns = [
+            part.get_column(c) if c in (symbol, sector) else part.get_column(c).to_numpy()
+            for c in part.columns
+        ]
+        report = acc.feed(*columns[:7], columns[7] if weights else None)
         if report is not None:
             _out_of_order(df, report, date, symbol)
-    out = acc.finish(float(base))
-    return _cells_frame(out, groups, len(names), date, sector)
+    groups, members_of, n_sectors = _groups(acc.sectors(), sectors)
+    out = acc.finish(members_of, float(base))
+    return _cells_frame(out, groups, n_sectors, date, sector)
 
 
 def _cells_frame(

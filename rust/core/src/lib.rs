@@ -3,6 +3,7 @@
 //! Missing values follow pandas: NaN, null (Arrow validity) and ±inf are skipped and not counted.
 //! Every kernel writes NaN where its result is missing. No Python, no Polars here.
 
+mod codes;
 mod error;
 mod ewm;
 mod grouped;
@@ -15,6 +16,7 @@ mod threads;
 mod view;
 mod window;
 
+pub use codes::{Codes, INLINE, pack};
 pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};
 pub use grouped::{Groups, Kernel, Layout, Matrix, run_columns, run_groups, run_series};
@@ -32,6 +34,6 @@ pub use rrg::{
     RrgOut, RrgSpec, WEAKENING, rrg,
 };
 pub use sector::{BarsError, SectorAccumulator, SectorTotals, StockBars, sector_totals};
-pub use threads::{current_num_threads, serial, set_num_threads};
+pub use threads::{current_num_threads, join, serial, set_num_threads};
 pub use view::{Column, Validity};
 pub use window::{LANES, TileOut, TileView};

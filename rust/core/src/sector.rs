@@ -3,8 +3,9 @@
 //!
 //! Rows may come in any order in which each symbol's days strictly increase (date-major or
 //! symbol-major tables both qualify); the pass keeps each symbol's previous bar and reports the
-//! first row that breaks the order. A row counts in its sector's groups (the sector itself and any
-//! composite holding it) and in the market group, which is the last one.
+//! first row that breaks the order. Each row adds to one cell, (its day, its sector); groups
+//! (a sector, a composite of sectors, the market) are sums of sector cells, taken at the end:
+//! every total, including the numerator and denominator of the weighted return, is a sum.
 
 use crate::error::KernelError;
 
@@ -13,9 +14,10 @@ use crate::error::KernelError;
 pub struct StockBars<'a> {
     /// Days since 1970-01-01.
     pub day: &'a [i32],
-    /// Symbol codes (small integers: state is kept per code).
+    /// Symbol codes, dense in first-seen order (see [`crate::Codes`]): a new code is at most
+    /// one more than the largest seen so far.
     pub symbol: &'a [u32],
-    /// Sector codes, each below the number of sectors given to [`sector_totals`].
+    /// Sector codes, dense in first-seen order like `symbol`.
     pub sector: &'a [u32],
     pub close: &'a [f64],
     pub volume: &'a [f64],
@@ -25,7 +27,7 @@ pub struct StockBars<'a> {
     pub weight: Option<&'a [f64]>,
 }
 
-/// Why [`sector_totals`] refused the bars.
+/// Why the accumulator refused the bars.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BarsError {
     /// Row `row` has the same symbol as row `previous` and a day that is not later
@@ -44,7 +46,8 @@ impl From<KernelError> for BarsError {
     }
 }
 
-/// Totals per cell `day_index * groups + group`, `day_index = day - first_day`.
+/// Totals per cell `day_index * groups + group`, `day_index = day - first_day`; the market is
+/// the last group.
 #[derive(Debug, Clone, Default)]
 pub struct SectorTotals {
     pub first_day: i32,
@@ -65,22 +68,29 @@ pub struct SectorTotals {
     pub risers: Vec<u32>,
 }
 
-impl SectorTotals {
-    fn new(first_day: i32, days: usize, groups: usize) -> Self {
-        let cells = days * groups;
-        Self {
-            first_day,
-            days,
-            groups,
-            ret: vec![0.0; cells],
-            level: vec![f64::NAN; cells],
-            amount: vec![0.0; cells],
-            volume: vec![0.0; cells],
-            float_mcap: vec![0.0; cells],
-            members: vec![0; cells],
-            with_return: vec![0; cells],
-            risers: vec![0; cells],
-        }
+/// The sums of one (day, sector): one cache line per row touched.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cell {
+    weighted: f64,
+    weight: f64,
+    amount: f64,
+    volume: f64,
+    float_mcap: f64,
+    members: u32,
+    with_return: u32,
+    risers: u32,
+}
+
+impl Cell {
+    fn add(&mut self, other: &Self) {
+        self.weighted += other.weighted;
+        self.weight += other.weight;
+        self.amount += other.amount;
+        self.volume += other.volume;
+        self.float_mcap += other.float_mcap;
+        self.members += other.members;
+        self.with_return += other.with_return;
+        self.risers += other.risers;
     }
 }
 
@@ -97,45 +107,44 @@ struct Previous {
 /// a file), in order: each symbol's rows must come in increasing days across all parts.
 #[derive(Debug, Clone)]
 pub struct SectorAccumulator {
-    groups_of: Vec<Vec<usize>>,
-    /// The market's group (one past the sectors and composites).
-    market: usize,
-    totals: SectorTotals,
-    weights: Vec<f64>,
+    first_day: i32,
+    days: usize,
+    /// Per sector code, its cells by day index.
+    sectors: Vec<Vec<Cell>>,
+    /// Per symbol code, its previous bar.
     previous: Vec<Option<Previous>>,
     rows: usize,
 }
 
+/// Checks that `code` is known or the next new one; returns it as an index.
+fn dense(code: u32, seen: usize, name: &'static str, row: usize) -> Result<usize, KernelError> {
+    let c = code as usize;
+    if c > seen {
+        return Err(KernelError::invalid(
+            name,
+            format!("row {row}: {name} code {code} skips codes (codes must be dense, first-seen)"),
+        ));
+    }
+    Ok(c)
+}
+
 impl SectorAccumulator {
-    /// `groups_of[s]` lists the groups sector code `s` counts in (its own, then composites);
-    /// `groups` is one more than the largest of them, and group `groups` is the market. Every
-    /// bar's day must lie in `first_day..=last_day`.
-    pub fn new(
-        groups_of: Vec<Vec<usize>>,
-        groups: usize,
-        first_day: i32,
-        last_day: i32,
-    ) -> Result<Self, KernelError> {
-        if let Some(g) = groups_of.iter().flatten().find(|&&g| g >= groups) {
-            return Err(KernelError::invalid(
-                "sectors",
-                format!("group {g} is not below the number of groups {groups}"),
-            ));
-        }
+    /// Every bar's day must lie in `first_day..=last_day`.
+    pub fn new(first_day: i32, last_day: i32) -> Result<Self, KernelError> {
         let days = usize::try_from(i64::from(last_day) - i64::from(first_day) + 1)
             .map_err(|_| KernelError::invalid("date", "the last date precedes the first"))?;
-        let total = groups + 1;
-        let cells = days
-            .checked_mul(total)
-            .ok_or_else(|| KernelError::invalid("date", "too many dates x sectors"))?;
         Ok(Self {
-            groups_of,
-            market: groups,
-            totals: SectorTotals::new(first_day, days, total),
-            weights: vec![0.0; cells],
+            first_day,
+            days,
+            sectors: Vec::new(),
             previous: Vec::new(),
             rows: 0,
         })
+    }
+
+    /// The number of sector codes seen so far.
+    pub fn sectors(&self) -> usize {
+        self.sectors.len()
     }
 
     /// Adds `bars`; its rows are numbered after those of the earlier parts.
@@ -159,31 +168,26 @@ impl SectorAccumulator {
                 .into());
             }
         }
-        let t = &mut self.totals;
-        let total = t.groups;
         for i in 0..n {
             let close = bars.close[i];
             if !(close.is_finite() && close > 0.0) {
                 continue;
             }
             let row = self.rows + i;
-            let sym = bars.symbol[i] as usize;
-            let Some(own) = self.groups_of.get(bars.sector[i] as usize) else {
-                return Err(KernelError::invalid(
-                    "sector",
-                    format!("sector code {} out of range", bars.sector[i]),
-                )
-                .into());
-            };
+            let sym = dense(bars.symbol[i], self.previous.len(), "symbol", row)?;
+            let sector = dense(bars.sector[i], self.sectors.len(), "sector", row)?;
             let day = bars.day[i];
-            let d = usize::try_from(i64::from(day) - i64::from(t.first_day))
+            let d = usize::try_from(i64::from(day) - i64::from(self.first_day))
                 .ok()
-                .filter(|&d| d < t.days)
+                .filter(|&d| d < self.days)
                 .ok_or_else(|| {
                     KernelError::invalid("date", format!("row {row}: date outside the range given"))
                 })?;
-            if sym >= self.previous.len() {
-                self.previous.resize(sym + 1, None);
+            if sym == self.previous.len() {
+                self.previous.push(None);
+            }
+            if sector == self.sectors.len() {
+                self.sectors.push(vec![Cell::default(); self.days]);
             }
             let weight = bars.weight.map_or(1.0, |w| w[i]);
             let prior = self.previous[sym].replace(Previous {
@@ -192,8 +196,7 @@ impl SectorAccumulator {
                 close,
                 weight,
             });
-            let mut rose = None;
-            let mut weighted = None;
+            let cell = &mut self.sectors[sector][d];
             if let Some(p) = prior {
                 if day <= p.day {
                     return Err(BarsError::OutOfOrder {
@@ -203,50 +206,72 @@ impl SectorAccumulator {
                     });
                 }
                 let r = close / p.close - 1.0;
-                rose = Some(r > 0.0);
+                cell.with_return += 1;
+                cell.risers += u32::from(r > 0.0);
                 if p.weight.is_finite() && p.weight > 0.0 {
-                    weighted = Some((p.weight * r, p.weight));
+                    cell.weighted += p.weight * r;
+                    cell.weight += p.weight;
                 }
             }
-            let (amount, volume, cap) = (
-                finite_or_zero(bars.amount[i]),
-                finite_or_zero(bars.volume[i]),
-                finite_or_zero(bars.float_mcap[i]),
-            );
-            for &g in own.iter().chain(std::iter::once(&self.market)) {
-                let c = d * total + g;
-                t.members[c] += 1;
-                t.amount[c] += amount;
-                t.volume[c] += volume;
-                t.float_mcap[c] += cap;
-                if let Some(up) = rose {
-                    t.with_return[c] += 1;
-                    t.risers[c] += u32::from(up);
-                }
-                if let Some((wr, w)) = weighted {
-                    t.ret[c] += wr;
-                    self.weights[c] += w;
-                }
-            }
+            cell.members += 1;
+            cell.amount += finite_or_zero(bars.amount[i]);
+            cell.volume += finite_or_zero(bars.volume[i]);
+            cell.float_mcap += finite_or_zero(bars.float_mcap[i]);
         }
         self.rows += n;
         Ok(())
     }
 
-    /// Returns and index levels (starting at `base`) from the sums fed.
-    pub fn finish(self, base: f64) -> SectorTotals {
-        let mut t = self.totals;
-        let total = t.groups;
-        for g in 0..total {
+    /// Totals of each group in `groups` (a list of sector codes: one sector, or the members of
+    /// a composite) and, last, of the market (every sector); index levels start at `base`.
+    pub fn finish(self, groups: &[Vec<u32>], base: f64) -> Result<SectorTotals, KernelError> {
+        if let Some(&c) = groups
+            .iter()
+            .flatten()
+            .find(|&&c| c as usize >= self.sectors.len())
+        {
+            return Err(KernelError::invalid(
+                "sectors",
+                format!("sector code {c} was never fed"),
+            ));
+        }
+        let days = self.days;
+        let total = groups.len() + 1;
+        let cells = days
+            .checked_mul(total)
+            .ok_or_else(|| KernelError::invalid("date", "too many dates x sectors"))?;
+        let mut t = SectorTotals {
+            first_day: self.first_day,
+            days,
+            groups: total,
+            ret: vec![f64::NAN; cells],
+            level: vec![f64::NAN; cells],
+            amount: vec![0.0; cells],
+            volume: vec![0.0; cells],
+            float_mcap: vec![0.0; cells],
+            members: vec![0; cells],
+            with_return: vec![0; cells],
+            risers: vec![0; cells],
+        };
+        let market: Vec<u32> = (0..self.sectors.len() as u32).collect();
+        for (g, members) in groups.iter().chain(std::iter::once(&market)).enumerate() {
             let mut level = f64::NAN;
-            for d in 0..t.days {
+            for d in 0..days {
+                let mut sum = Cell::default();
+                for &s in members {
+                    sum.add(&self.sectors[s as usize][d]);
+                }
                 let c = d * total + g;
-                t.ret[c] = if self.weights[c] > 0.0 {
-                    t.ret[c] / self.weights[c]
-                } else {
-                    f64::NAN
-                };
-                if t.members[c] == 0 {
+                t.amount[c] = sum.amount;
+                t.volume[c] = sum.volume;
+                t.float_mcap[c] = sum.float_mcap;
+                t.members[c] = sum.members;
+                t.with_return[c] = sum.with_return;
+                t.risers[c] = sum.risers;
+                if sum.weight > 0.0 {
+                    t.ret[c] = sum.weighted / sum.weight;
+                }
+                if sum.members == 0 {
                     continue;
                 }
                 if level.is_nan() {
@@ -257,23 +282,25 @@ impl SectorAccumulator {
                 t.level[c] = level;
             }
         }
-        t
+        Ok(t)
     }
 }
 
 /// Sector totals of `bars` in one part; see [`SectorAccumulator`]. Index levels start at `base`.
 pub fn sector_totals(
     bars: &StockBars<'_>,
-    groups_of: &[Vec<usize>],
-    groups: usize,
+    groups: &[Vec<u32>],
     base: f64,
 ) -> Result<SectorTotals, BarsError> {
     let (Some(&lo), Some(&hi)) = (bars.day.iter().min(), bars.day.iter().max()) else {
-        return Ok(SectorTotals::new(0, 0, groups + 1));
+        return Ok(SectorTotals {
+            groups: groups.len() + 1,
+            ..SectorTotals::default()
+        });
     };
-    let mut acc = SectorAccumulator::new(groups_of.to_vec(), groups, lo, hi)?;
+    let mut acc = SectorAccumulator::new(lo, hi)?;
     acc.feed(bars)?;
-    Ok(acc.finish(base))
+    Ok(acc.finish(groups, base)?)
 }
 
 #[inline]
@@ -322,7 +349,7 @@ mod tests {
     #[test]
     fn weights_come_from_the_previous_bar() {
         let t = table();
-        let out = sector_totals(&t.bars(), &[vec![0, 2], vec![1, 2]], 3, 1000.0).unwrap();
+        let out = sector_totals(&t.bars(), &[vec![0], vec![1], vec![0, 1]], 1000.0).unwrap();
         assert_eq!((out.first_day, out.days, out.groups), (10, 4, 4));
         // Day 11, sector 0: (100·0.1 + 300·(-0.05)) / 400.
         assert_eq!(
@@ -352,7 +379,7 @@ mod tests {
     fn a_repeated_or_earlier_day_is_reported_with_its_rows() {
         let mut t = table();
         t.day[6] = 11;
-        let err = sector_totals(&t.bars(), &[vec![0], vec![1]], 2, 1.0).unwrap_err();
+        let err = sector_totals(&t.bars(), &[vec![0], vec![1]], 1.0).unwrap_err();
         assert_eq!(
             err,
             BarsError::OutOfOrder {
@@ -362,7 +389,7 @@ mod tests {
             }
         );
         t.day[6] = 9;
-        let err = sector_totals(&t.bars(), &[vec![0], vec![1]], 2, 1.0).unwrap_err();
+        let err = sector_totals(&t.bars(), &[vec![0], vec![1]], 1.0).unwrap_err();
         assert!(matches!(
             err,
             BarsError::OutOfOrder {
@@ -376,7 +403,7 @@ mod tests {
     fn missing_closes_are_absent_bars() {
         let mut t = table();
         t.close[3] = f64::NAN;
-        let out = sector_totals(&t.bars(), &[vec![0], vec![1]], 2, 1.0).unwrap();
+        let out = sector_totals(&t.bars(), &[vec![0], vec![1]], 1.0).unwrap();
         // Day 11 (cells 3..6): sector 0 is symbol 1 alone.
         assert_eq!(out.members[3], 1);
         assert_eq!(out.ret[3], 19.0 / 20.0 - 1.0);
@@ -387,9 +414,9 @@ mod tests {
     #[test]
     fn parts_fed_in_turn_equal_one_part() {
         let t = table();
-        let groups = [vec![0, 2], vec![1, 2]];
-        let whole = sector_totals(&t.bars(), &groups, 3, 1000.0).unwrap();
-        let mut acc = SectorAccumulator::new(groups.to_vec(), 3, 10, 13).unwrap();
+        let groups = [vec![0], vec![1], vec![0, 1]];
+        let whole = sector_totals(&t.bars(), &groups, 1000.0).unwrap();
+        let mut acc = SectorAccumulator::new(10, 13).unwrap();
         let b = t.bars();
         for (lo, hi) in [(0, 2), (2, 5), (5, 8)] {
             let part = StockBars {
@@ -404,7 +431,7 @@ mod tests {
             };
             acc.feed(&part).unwrap();
         }
-        let parts = acc.finish(1000.0);
+        let parts = acc.finish(&groups, 1000.0).unwrap();
         assert_eq!(format!("{parts:?}"), format!("{whole:?}"));
     }
 
@@ -412,7 +439,11 @@ mod tests {
     fn bad_codes_are_refused() {
         let mut t = table();
         t.sector[0] = 7;
-        assert!(sector_totals(&t.bars(), &[vec![0], vec![1]], 2, 1.0).is_err());
-        assert!(sector_totals(&t.bars(), &[vec![5]], 2, 1.0).is_err());
+        assert!(sector_totals(&t.bars(), &[vec![0], vec![1]], 1.0).is_err());
+        let t = table();
+        assert!(sector_totals(&t.bars(), &[vec![5]], 1.0).is_err());
+        let mut t = table();
+        t.symbol[1] = 9;
+        assert!(sector_totals(&t.bars(), &[vec![0]], 1.0).is_err());
     }
 }

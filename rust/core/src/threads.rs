@@ -86,6 +86,18 @@ pub fn serial<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `a` and `b`, on two threads of the pool when it has them (one after the other inside
+/// [`serial`] or on a one-thread pool).
+pub fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> Result<(A, B), KernelError> {
+    if parallelism() == 1 || current_num_threads() == 1 {
+        return Ok((a(), b()));
+    }
+    install(|| rayon::join(a, b))
+}
+
 /// The least number of items a parallel iterator hands to one task: all of them (no split, no
 /// pool) inside [`serial`].
 pub(crate) fn min_len() -> usize {

@@ -4,12 +4,12 @@ use std::borrow::Cow;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
-use arrow_array::{Array, ArrayRef};
+use arrow_array::{Array, ArrayRef, LargeStringArray, StringArray, StringViewArray};
 use arrow_schema::DataType;
 use numpy::{PyArray1, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyArray;
-use sectorflow_core::{Column, KernelError, Layout, Validity};
+use sectorflow_core::{pack, Codes, Column, KernelError, Layout, Validity, INLINE};
 
 use crate::errors::to_py_err;
 
@@ -130,4 +130,93 @@ pub(crate) fn matrix_out(
     layout: Layout,
 ) -> Bound<'_, PyArray2<f64>> {
     PyArray2::zeros(py, [rows, cols], layout == Layout::ColMajor)
+}
+
+/// The chunks of a string column: an object with `__arrow_c_array__` / `__arrow_c_stream__`
+/// holding Utf8, LargeUtf8 or Utf8View (a polars String Series exports Utf8View without a copy).
+pub(crate) fn string_chunks(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<Vec<ArrayRef>> {
+    let (chunks, field) = obj
+        .extract::<AnyArray>()?
+        .into_chunked_array()?
+        .into_inner();
+    match field.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(chunks),
+        other => Err(to_py_err(KernelError::dtype(
+            name,
+            format!("{name} must be strings, got Arrow type {other}; cast first"),
+        ))),
+    }
+}
+
+/// Dense codes of the strings in `chunks` (from [`string_chunks`]) through `codes`, which keeps
+/// them across calls. A null is refused, naming `name`.
+pub(crate) fn string_codes(
+    chunks: &[ArrayRef],
+    name: &'static str,
+    codes: &mut Codes,
+) -> Result<Vec<u32>, KernelError> {
+    let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    for chunk in chunks {
+        let strings = Strings::of(chunk);
+        for i in 0..strings.len() {
+            let Some((key, packed)) = strings.get(i) else {
+                let row = out.len();
+                return Err(KernelError::invalid(
+                    name,
+                    format!("{name} is missing (row {row})"),
+                ));
+            };
+            out.push(codes.code_packed(packed, key, None, name)?);
+        }
+    }
+    Ok(out)
+}
+
+/// One chunk of strings of any of the three Arrow string layouts.
+enum Strings<'a> {
+    Utf8(&'a StringArray),
+    Large(&'a LargeStringArray),
+    View(&'a StringViewArray),
+}
+
+impl<'a> Strings<'a> {
+    fn of(a: &'a ArrayRef) -> Self {
+        match a.data_type() {
+            DataType::Utf8 => Self::Utf8(a.as_string::<i32>()),
+            DataType::LargeUtf8 => Self::Large(a.as_string::<i64>()),
+            _ => Self::View(a.as_string_view()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Utf8(a) => a.len(),
+            Self::Large(a) => a.len(),
+            Self::View(a) => a.len(),
+        }
+    }
+
+    /// Row `i` and its packed key (see `sectorflow_core::pack`); a short view is its own key.
+    #[inline]
+    fn get(&self, i: usize) -> Option<(&'a str, Option<u128>)> {
+        let key = |s: &'a str| (s, pack(s));
+        match self {
+            Self::Utf8(a) => a.is_valid(i).then(|| key(a.value(i))),
+            Self::Large(a) => a.is_valid(i).then(|| key(a.value(i))),
+            Self::View(a) => a.is_valid(i).then(|| {
+                let view = a.views()[i];
+                let len = view as u32 as usize;
+                let packed = (len <= INLINE).then(|| {
+                    // Bytes past the string are zero in a well-formed view; make sure of it.
+                    let bits = 32 + 8 * len;
+                    if bits == 128 {
+                        view
+                    } else {
+                        view & ((1u128 << bits) - 1)
+                    }
+                });
+                (a.value(i), packed)
+            }),
+        }
+    }
 }

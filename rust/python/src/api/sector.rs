@@ -4,10 +4,11 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sectorflow_core::{BarsError, KernelError, SectorAccumulator as Core, StockBars};
+use sectorflow_core::{BarsError, Codes, KernelError, SectorAccumulator as Core, StockBars};
 
 use super::guarded;
 use crate::errors::to_py_err;
+use crate::input::{string_chunks, string_codes};
 
 fn slice<'a, T: numpy::Element>(
     a: &'a PyReadonlyArray1<'_, T>,
@@ -18,24 +19,31 @@ fn slice<'a, T: numpy::Element>(
 }
 
 /// Per (day, group) totals of long-format stock bars fed in parts (column chunks, file
-/// partitions); see `sectorflow_core::SectorAccumulator`.
+/// partitions); see `sectorflow_core::SectorAccumulator`. Symbols and sectors arrive as Arrow
+/// strings and are coded here, with codes kept across parts.
 #[pyclass(module = "sectorflow._native")]
 struct SectorAccumulator {
     inner: Option<Core>,
+    symbols: Codes,
+    sectors: Codes,
 }
 
 #[pymethods]
 impl SectorAccumulator {
     #[new]
-    #[pyo3(signature = (*, groups_of, groups, first_day, last_day))]
-    fn new(
-        groups_of: Vec<Vec<usize>>,
-        groups: usize,
-        first_day: i32,
-        last_day: i32,
-    ) -> PyResult<Self> {
-        let inner = Core::new(groups_of, groups, first_day, last_day).map_err(to_py_err)?;
-        Ok(Self { inner: Some(inner) })
+    #[pyo3(signature = (*, first_day, last_day))]
+    fn new(first_day: i32, last_day: i32) -> PyResult<Self> {
+        let inner = Core::new(first_day, last_day).map_err(to_py_err)?;
+        Ok(Self {
+            inner: Some(inner),
+            symbols: Codes::new(),
+            sectors: Codes::new(),
+        })
+    }
+
+    /// The sector names seen so far, indexed by their code.
+    fn sectors(&self) -> Vec<String> {
+        self.sectors.names().iter().map(|s| s.to_string()).collect()
     }
 
     /// Adds one part. Returns `None`, or `(row, previous_row, duplicate)` (rows counted over
@@ -46,8 +54,8 @@ impl SectorAccumulator {
         &mut self,
         py: Python<'_>,
         day: PyReadonlyArray1<'_, i32>,
-        symbol: PyReadonlyArray1<'_, u32>,
-        sector: PyReadonlyArray1<'_, u32>,
+        symbol: &Bound<'_, PyAny>,
+        sector: &Bound<'_, PyAny>,
         close: PyReadonlyArray1<'_, f64>,
         volume: PyReadonlyArray1<'_, f64>,
         amount: PyReadonlyArray1<'_, f64>,
@@ -58,43 +66,70 @@ impl SectorAccumulator {
             .inner
             .as_mut()
             .ok_or_else(|| PyValueError::new_err("this accumulator has already finished"))?;
-        let bars = StockBars {
-            day: slice(&day, "date")?,
-            symbol: slice(&symbol, "symbol")?,
-            sector: slice(&sector, "sector")?,
-            close: slice(&close, "close")?,
-            volume: slice(&volume, "volume")?,
-            amount: slice(&amount, "amount")?,
-            float_mcap: slice(&float_mcap, "float_mcap")?,
-            weight: weight.as_ref().map(|w| slice(w, "weight")).transpose()?,
-        };
+        let symbol = string_chunks(symbol, "symbol")?;
+        let sector = string_chunks(sector, "sector")?;
+        let (day, close) = (slice(&day, "date")?, slice(&close, "close")?);
+        let (volume, amount) = (slice(&volume, "volume")?, slice(&amount, "amount")?);
+        let float_mcap = slice(&float_mcap, "float_mcap")?;
+        let weight = weight.as_ref().map(|w| slice(w, "weight")).transpose()?;
+        let (symbols, sectors) = (&mut self.symbols, &mut self.sectors);
         // An out-of-order row is an answer for the caller to name, not an error of ours.
         let mut report = None;
         py.detach(|| {
-            guarded(|| match inner.feed(&bars) {
-                Ok(()) => Ok(()),
-                Err(BarsError::OutOfOrder {
-                    row,
-                    previous,
-                    duplicate,
-                }) => {
-                    report = Some((row, previous, duplicate));
-                    Ok(())
+            guarded(|| {
+                // Symbols and sectors are coded side by side, then the bars are added.
+                let (symbol, sector) = sectorflow_core::join(
+                    || string_codes(&symbol, "symbol", symbols),
+                    || string_codes(&sector, "sector", sectors),
+                )?;
+                let bars = StockBars {
+                    day,
+                    symbol: &symbol?,
+                    sector: &sector?,
+                    close,
+                    volume,
+                    amount,
+                    float_mcap,
+                    weight,
+                };
+                match inner.feed(&bars) {
+                    Ok(()) => Ok(()),
+                    Err(BarsError::OutOfOrder {
+                        row,
+                        previous,
+                        duplicate,
+                    }) => {
+                        report = Some((row, previous, duplicate));
+                        Ok(())
+                    }
+                    Err(BarsError::Invalid(e)) => Err(e),
                 }
-                Err(BarsError::Invalid(e)) => Err(e),
             })
         })?;
         Ok(report)
     }
 
-    /// The totals as flat arrays (cell `day_index * groups + group`, the market last), with
-    /// `first_day`, `days` and `groups`; index levels start at `base`.
-    fn finish<'py>(&mut self, py: Python<'py>, base: f64) -> PyResult<Bound<'py, PyDict>> {
+    /// The totals of `groups` (each a list of sector codes) and the market as flat arrays
+    /// (cell `day_index * groups + group`, the market last), with `first_day`, `days` and
+    /// `groups`; index levels start at `base`.
+    fn finish<'py>(
+        &mut self,
+        py: Python<'py>,
+        groups: Vec<Vec<u32>>,
+        base: f64,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let inner = self
             .inner
             .take()
             .ok_or_else(|| PyValueError::new_err("this accumulator has already finished"))?;
-        let t = py.detach(|| inner.finish(base));
+        let mut totals = None;
+        py.detach(|| {
+            guarded(|| {
+                totals = Some(inner.finish(&groups, base)?);
+                Ok(())
+            })
+        })?;
+        let t = totals.ok_or_else(|| PyValueError::new_err("no totals"))?;
         let out = PyDict::new(py);
         out.set_item("first_day", t.first_day)?;
         out.set_item("days", t.days)?;
