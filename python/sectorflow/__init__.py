@@ -3,6 +3,7 @@
 from sectorflow import datasets, polars
 from sectorflow._containers import GroupKeys
 from sectorflow._native import get_num_threads, set_num_threads
+from sectorflow.bars import daily_bars
 from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
 from sectorflow.dashboard import sector_dashboard
 from sectorflow.drawdown import drawdown, drawdown_episodes
@@ -33,6 +34,7 @@ __all__ = [
     "cs_demean",
     "cs_rank",
     "cs_zscore",
+    "daily_bars",
     "datasets",
     "drawdown",
     "drawdown_episodes",

@@ -126,3 +126,21 @@ def as_date(value: Any, name: str) -> dt.date:
         return value.astype("datetime64[D]").item()
     msg = f"{name} must be a date (or an ISO string such as '2019-01-01'), got {value!r}"
     raise ValueError(msg)
+
+
+def aligned_parts(df: pl.DataFrame) -> list[pl.DataFrame]:
+    """``df`` cut at its chunk boundaries, so its columns convert to numpy without a copy.
+
+    One rechunked part when the columns are chunked differently or into tiny pieces.
+    """
+    chunks = {tuple(len(c) for c in s.get_chunks()) for s in df.iter_columns()}
+    if len(chunks) != 1:
+        return [df.rechunk()]
+    (lengths,) = chunks
+    if len(lengths) > max(1, df.height // 10_000):
+        return [df.rechunk()]
+    parts, offset = [], 0
+    for n in lengths:
+        parts.append(df.slice(offset, n))
+        offset += n
+    return parts

@@ -14,7 +14,14 @@ import numpy as np
 import polars as pl
 
 from sectorflow import _native
-from sectorflow._frames import date_column, float_column, refuse_rows, require, to_polars
+from sectorflow._frames import (
+    aligned_parts,
+    date_column,
+    float_column,
+    refuse_rows,
+    require,
+    to_polars,
+)
 from sectorflow.polars import SectorflowExpr
 
 __all__ = ["sector_aggregate", "top_concentration", "turnover_rate", "turnover_share"]
@@ -49,24 +56,6 @@ def _stock_bars(
     ]
     refuse_rows(df, checks, "stocks", [date, symbol])
     return df
-
-
-def _aligned_parts(df: pl.DataFrame) -> list[pl.DataFrame]:
-    """``df`` cut at its chunk boundaries, so its columns convert to numpy without a copy.
-
-    One rechunked part when the columns are chunked differently or into tiny pieces.
-    """
-    chunks = {tuple(len(c) for c in s.get_chunks()) for s in df.iter_columns()}
-    if len(chunks) != 1:
-        return [df.rechunk()]
-    (lengths,) = chunks
-    if len(lengths) > max(1, df.height // 10_000):
-        return [df.rechunk()]
-    parts, offset = [], 0
-    for n in lengths:
-        parts.append(df.slice(offset, n))
-        offset += n
-    return parts
 
 
 def _out_of_order(df: pl.DataFrame, report: tuple[int, int, bool], date: str, symbol: str) -> None:
@@ -187,7 +176,7 @@ def sector_aggregate(
     )
     first, last = bars.select(pl.col("day").min().alias("a"), pl.col("day").max().alias("b")).row(0)
     acc = _native.SectorAccumulator(first_day=first, last_day=last)
-    for part in _aligned_parts(bars):
+    for part in aligned_parts(bars):
         # Symbols and sectors go as Arrow strings (coded in the core), numbers as numpy views.
         columns = [
             part.get_column(c) if c in (symbol, sector) else part.get_column(c).to_numpy()

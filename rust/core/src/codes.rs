@@ -231,7 +231,9 @@ mod tests {
         let mut state = 7u64;
         for step in 0..20_000 {
             // Runs, ascending sweeps and random jumps, as tables of each layout produce.
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             let i = match step % 3 {
                 0 => (step / 3) % keys.len(),
                 1 => (step / 30) % keys.len(),

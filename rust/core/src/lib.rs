@@ -4,6 +4,7 @@
 //! Every kernel writes NaN where its result is missing. No Python, no Polars here.
 
 mod codes;
+mod daily;
 mod error;
 mod ewm;
 mod grouped;
@@ -17,6 +18,7 @@ mod view;
 mod window;
 
 pub use codes::{Codes, INLINE, pack};
+pub use daily::{DailyAccumulator, DailyBars, IntradayBars};
 pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};
 pub use grouped::{Groups, Kernel, Layout, Matrix, run_columns, run_groups, run_series};

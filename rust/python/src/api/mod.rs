@@ -1,5 +1,6 @@
 //! `#[pyfunction]` faces: parse, run the core with the GIL released, wrap.
 
+mod daily;
 mod rank;
 mod rolling;
 mod rrg;
@@ -20,6 +21,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rank::register(m)?;
     rrg::register(m)?;
     sector::register(m)?;
+    daily::register(m)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     Ok(())

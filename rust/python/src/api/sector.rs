@@ -10,7 +10,7 @@ use super::guarded;
 use crate::errors::to_py_err;
 use crate::input::{string_chunks, string_codes};
 
-fn slice<'a, T: numpy::Element>(
+pub(super) fn slice<'a, T: numpy::Element>(
     a: &'a PyReadonlyArray1<'_, T>,
     name: &'static str,
 ) -> PyResult<&'a [T]> {
