@@ -7,6 +7,7 @@ per symbol and trading day; a suspended stock has a flat bar or no row). Sector 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -160,34 +161,94 @@ def sector_aggregate(
         msg = f"weight must be one of {_WEIGHTS}, got {weight!r}"
         raise ValueError(msg)
     df = _stock_bars(stocks, date, symbol, sector, ["mcap"] if weight == "mcap" else [])
-    if sectors is not None and not isinstance(sectors, Mapping):
-        msg = f"sectors must map composite names to lists of sectors, got {type(sectors).__name__}"
-        raise TypeError(msg)
-    weights = [] if weight == "equal" else [pl.col(weight).alias("weight")]
-    bars = df.select(
-        pl.col(date).to_physical().alias("day"),
-        symbol,
-        sector,
-        "close",
-        "volume",
-        "amount",
-        "float_mcap",
-        *weights,
+    first, last = df.select(pl.col(date).min().alias("a"), pl.col(date).max().alias("b")).row(0)
+    aggregation = SectorAggregation(
+        first, last, weight=weight, date=date, symbol=symbol, sector=sector
     )
-    first, last = bars.select(pl.col("day").min().alias("a"), pl.col("day").max().alias("b")).row(0)
-    acc = _native.SectorAccumulator(first_day=first, last_day=last)
-    for part in aligned_parts(bars):
-        # Symbols and sectors go as Arrow strings (coded in the core), numbers as numpy views.
-        columns = [
-            part.get_column(c) if c in (symbol, sector) else part.get_column(c).to_numpy()
-            for c in part.columns
-        ]
-        report = acc.feed(*columns[:7], columns[7] if weights else None)
-        if report is not None:
-            _out_of_order(df, report, date, symbol)
-    groups, members_of, n_sectors = _groups(acc.sectors(), sectors)
-    out = acc.finish(members_of, float(base))
-    return _cells_frame(out, groups, n_sectors, date, sector)
+    aggregation._feed(df)  # noqa: SLF001 (checked above)
+    return aggregation.finish(sectors, base=base)
+
+
+class SectorAggregation:
+    """:func:`sector_aggregate` over stock bars that arrive in parts (file partitions).
+
+    Each symbol's rows must come in increasing dates across all parts, e.g. parts that each
+    hold every row of some symbols. ``first`` and ``last`` bound the dates of every part.
+    """
+
+    def __init__(
+        self,
+        first: dt.date,
+        last: dt.date,
+        *,
+        weight: Weighting = "float_mcap",
+        date: str = "date",
+        symbol: str = "symbol",
+        sector: str = "sector",
+    ) -> None:
+        """Start an empty aggregation over the dates ``first..last``."""
+        epoch = dt.date(1970, 1, 1)
+        self._acc = _native.SectorAccumulator(
+            first_day=(first - epoch).days, last_day=(last - epoch).days
+        )
+        self._weight, self._date, self._symbol, self._sector = weight, date, symbol, sector
+
+    def add(self, stocks: Any) -> None:
+        """Feed one part of the stock bars (checked as :func:`sector_aggregate` checks them)."""
+        extra = ["mcap"] if self._weight == "mcap" else []
+        self._feed(_stock_bars(stocks, self._date, self._symbol, self._sector, extra))
+
+    def _feed(self, df: pl.DataFrame) -> None:
+        date, symbol, sector = self._date, self._symbol, self._sector
+        weights = [] if self._weight == "equal" else [pl.col(self._weight).alias("weight")]
+        bars = df.select(
+            pl.col(date).to_physical().alias("day"),
+            symbol,
+            sector,
+            "close",
+            "volume",
+            "amount",
+            "float_mcap",
+            *weights,
+        )
+        for part in aligned_parts(bars):
+            # Symbols and sectors go as Arrow strings (coded in the core), numbers as numpy.
+            columns = [
+                part.get_column(c) if c in (symbol, sector) else part.get_column(c).to_numpy()
+                for c in part.columns
+            ]
+            report = self._acc.feed(*columns[:7], columns[7] if weights else None)
+            if report is not None:
+                # Rows are counted over every part added; an earlier part's row is named so.
+                row, previous, duplicate = (
+                    report[0] - self._rows,
+                    report[1] - self._rows,
+                    report[2],
+                )
+                if previous < 0:
+                    msg = (
+                        f"stocks has {symbol}={df.item(row, symbol)!r} on {date}="
+                        f"{df.item(row, date)} (row {row} of this part), not after its rows "
+                        "in an earlier part: each symbol's rows must all be in one part or "
+                        "come in date order across parts"
+                    )
+                    raise ValueError(msg)
+                _out_of_order(df, (row, previous, duplicate), date, symbol)
+        self._rows += df.height
+
+    _rows = 0
+
+    def finish(
+        self, sectors: Mapping[str, Sequence[str]] | None = None, *, base: float = 1000.0
+    ) -> pl.DataFrame:
+        """The sector table of everything added (see :func:`sector_aggregate`)."""
+        if sectors is not None and not isinstance(sectors, Mapping):
+            kind = type(sectors).__name__
+            msg = f"sectors must map composite names to lists of sectors, got {kind}"
+            raise TypeError(msg)
+        groups, members_of, n_sectors = _groups(self._acc.sectors(), sectors)
+        out = self._acc.finish(members_of, float(base))
+        return _cells_frame(out, groups, n_sectors, self._date, self._sector)
 
 
 def _cells_frame(
