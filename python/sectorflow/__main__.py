@@ -1,25 +1,85 @@
-"""Command line: ``sectorflow demo`` (or ``python -m sectorflow demo``)."""
+"""Command line: ``sectorflow recompute``, ``sectorflow demo`` and ``sectorflow kernels``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+EPILOG = "Bad input exits with status 2 and a one-line message naming the file and column."
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sectorflow", description=__doc__, epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "recompute",
+        help="every indicator of a stock file: parquet files and report.html in --out",
+    )
+    run.add_argument("stocks", type=Path, help="parquet or CSV: date (or datetime), symbol, "
+                     "sector, close, volume, amount, float_mcap")  # fmt: skip
+    run.add_argument(
+        "--benchmark",
+        required=True,
+        help="a parquet/CSV file with date, close; or 'market' / 'equal_weight'",
+    )
+    run.add_argument("--out", required=True, type=Path, help="folder to write into")
+    run.add_argument("--sectors", type=Path, help='JSON file of composites: {"TMT": [...]}')
+    run.add_argument("--since", help="first date (YYYY-MM-DD)")
+    run.add_argument("--until", help="last date (YYYY-MM-DD)")
+    run.add_argument("--partitions", type=int, help="symbol partitions (default: 5M rows each)")
+    demo = sub.add_parser(
+        "demo", help="the Ken French 49 industries and a generated market: reports in a folder"
+    )
+    demo.add_argument("--out", type=Path, default=Path("sectorflow-demo"))
+    kernels = sub.add_parser(
+        "kernels", help="a synthetic market, every kernel timed next to pandas"
+    )
+    kernels.add_argument("--symbols", type=int, default=500)
+    kernels.add_argument("--days", type=int, default=2_000)
+    kernels.add_argument("--window", type=int, default=60)
+    kernels.add_argument("--seed", type=int, default=0)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sectorflow`` command."""
-    parser = argparse.ArgumentParser(prog="sectorflow", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="synthetic market; every kernel timed next to pandas")
-    demo.add_argument("--symbols", type=int, default=500)
-    demo.add_argument("--days", type=int, default=2_000)
-    demo.add_argument("--window", type=int, default=60)
-    demo.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from sectorflow import _demo
+    args = _parser().parse_args(argv)
+    from sectorflow.recompute import InputError
 
-        print(_demo.run(args.symbols, args.days, args.window, args.seed))  # noqa: T201
+    try:
+        if args.command == "recompute":
+            from sectorflow import recompute
+
+            run = recompute.recompute(
+                args.stocks,
+                args.benchmark,
+                args.out,
+                sectors=args.sectors,
+                since=args.since,
+                until=args.until,
+                partitions=args.partitions,
+            )
+            print(recompute.dashboard_text(run.scores.dashboard))  # noqa: T201
+            print(  # noqa: T201
+                f"{run.rows:,} rows in {run.partitions} partition(s): wrote {len(run.files)} "
+                f"outputs to {run.out} (report: {run.out / 'report.html'}) in "
+                f"{run.seconds:.1f} s, peak memory {run.peak_mb:,.0f} MB"
+            )
+        elif args.command == "demo":
+            from sectorflow import _demo
+
+            _demo.main(args.out)
+        else:
+            from sectorflow import _demo
+
+            print(_demo.run(args.symbols, args.days, args.window, args.seed))  # noqa: T201
+    except (InputError, ValueError, TypeError) as err:
+        print(f"sectorflow: error: {err}", file=sys.stderr)  # noqa: T201
+        return 2
+    except KeyboardInterrupt:
+        print("sectorflow: interrupted; nothing was left half-written", file=sys.stderr)  # noqa: T201
+        return 130
     return 0
 
 

@@ -1,0 +1,457 @@
+"""``sectorflow recompute``: every indicator of a stock file, partition by partition, to parquet.
+
+Stages: read the file's schema and date range; for each partition of symbols (all rows of some
+symbols, so memory is bounded by a partition) aggregate minute bars to days in the core, compute
+the per-symbol indicators and feed the sector aggregation; then score the sector table (excess
+returns and their percentiles, turnover share, crowding, drawdowns, RRG, the dashboard) and
+write the report. Files are written under a temporary folder inside ``out`` and renamed into
+place when everything is complete, so an interrupted run leaves nothing that looks finished.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import resource
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import polars as pl
+
+import sectorflow as sf
+from sectorflow.bars import daily_bars
+from sectorflow.scoring import benchmark_table
+from sectorflow.sectors import SectorAggregation
+
+__all__ = ["InputError", "Progress", "recompute", "score_sectors", "stock_indicators"]
+
+STOCK_COLUMNS = ("symbol", "sector", "close", "volume", "amount", "float_mcap")
+NUMERIC = ("close", "volume", "amount", "float_mcap")
+#: Rows per partition when the caller does not choose the number of partitions.
+ROWS_PER_PARTITION = 5_000_000
+
+
+class InputError(ValueError):
+    """Bad input, named by file (and column): the command line exits with status 2."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        """``path: message``."""
+        super().__init__(f"{path}: {message}")
+
+
+class Progress:
+    """One progress bar per stage on a terminal stream (a line per stage elsewhere)."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        """Write to ``stream`` (stderr by default)."""
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.tty = self.stream.isatty()
+
+    @contextmanager
+    def stage(self, name: str, total: int = 1) -> Iterator[Any]:
+        """A stage of ``total`` steps; the yielded function advances it by one."""
+        start, done = time.perf_counter(), 0
+
+        def draw(final: bool = False) -> None:  # noqa: FBT001, FBT002
+            filled = self.width * done // max(total, 1)
+            bar = "#" * filled + "." * (self.width - filled)
+            line = f"{name:<22} [{bar}] {done}/{total}"
+            if final:
+                line += f"  {time.perf_counter() - start:.2f} s"
+            if self.tty:
+                self.stream.write("\r" + line + ("\n" if final else ""))
+            elif final:
+                self.stream.write(line + "\n")
+            self.stream.flush()
+
+        def advance() -> None:
+            nonlocal done
+            done += 1
+            draw()
+
+        draw()
+        yield advance
+        done = total
+        draw(final=True)
+
+
+def scan(path: Path) -> pl.LazyFrame:
+    """A lazy frame over a parquet or CSV file, its schema read (errors name the file)."""
+    if not path.exists():
+        raise InputError(path, "no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            lf = pl.scan_parquet(path)
+        elif suffix in (".csv", ".txt"):
+            lf = pl.scan_csv(path, try_parse_dates=True)
+        else:
+            raise InputError(path, f"unknown file type {suffix!r}: use .parquet or .csv")
+        lf.collect_schema()
+    except InputError:
+        raise
+    except (OSError, pl.exceptions.PolarsError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(path, f"cannot read it ({first})") from err
+    return lf
+
+
+def _time_column(schema: pl.Schema, path: Path) -> tuple[str, bool]:
+    """The time column and whether it holds intraday bars."""
+    if "datetime" in schema:
+        return "datetime", True
+    if "date" in schema:
+        dtype = schema["date"]
+        if isinstance(dtype, pl.Datetime):
+            return "date", True
+        if dtype != pl.Date:
+            raise InputError(path, f"column 'date' must hold dates, got {dtype}")
+        return "date", False
+    raise InputError(path, f"missing column 'date' (or 'datetime') (columns: {list(schema)})")
+
+
+def _check_schema(schema: pl.Schema, path: Path) -> None:
+    for column in STOCK_COLUMNS:
+        if column not in schema:
+            raise InputError(path, f"missing column {column!r} (columns: {list(schema)})")
+    for column in NUMERIC:
+        if not (schema[column].is_numeric() or schema[column] == pl.Null):
+            raise InputError(path, f"column {column!r} must be numeric, got {schema[column]}")
+
+
+def stock_indicators(stocks: pl.DataFrame) -> pl.DataFrame:
+    """Per-symbol indicators of daily bars sorted by symbol and date::
+
+    return_1d, return_20d, return_60d      close / close n bars back - 1
+    volatility_20d                         20-day std of daily returns * sqrt(252)
+    turnover_rate_20d                      sum_20 amount / sum_20 float_mcap
+    return_20d_pct                         rolling_rank(return_20d, 250, min_periods=60)
+    drawdown_250d                          close / 250-day high - 1
+    """
+    keys = sf.GroupKeys(stocks.get_column("symbol"))
+    close = stocks.get_column("close").cast(pl.Float64).to_numpy()
+    amount = stocks.get_column("amount").cast(pl.Float64).to_numpy()
+    cap = stocks.get_column("float_mcap").cast(pl.Float64).to_numpy()
+    r1 = sf.pct_change(close, 1, by=keys)
+    r20 = sf.pct_change(close, 20, by=keys)
+    columns = {
+        "return_1d": r1,
+        "return_20d": r20,
+        "return_60d": sf.pct_change(close, 60, by=keys),
+        "volatility_20d": sf.rolling_std(r1, 20, by=keys) * math.sqrt(252.0),
+        "turnover_rate_20d": sf.rolling_sum(amount, 20, by=keys) / sf.rolling_sum(cap, 20, by=keys),
+        "return_20d_pct": sf.rolling_rank(r20, 250, min_periods=60, by=keys),
+        "drawdown_250d": close / sf.rolling_max(close, 250, min_periods=1, by=keys) - 1.0,
+    }
+    return stocks.select("date", "symbol", "sector", "close").with_columns(
+        pl.Series(name, values, nan_to_null=True) for name, values in columns.items()
+    )
+
+
+@dataclass
+class Scores:
+    """The sector tables of a run (each a long polars frame)."""
+
+    sectors: pl.DataFrame
+    excess: pl.DataFrame
+    drawdown: pl.DataFrame
+    episodes: pl.DataFrame
+    rrg: pl.DataFrame
+    dashboard: pl.DataFrame
+    turnover: pl.DataFrame | None = None
+    crowding: pl.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """File stem -> table, for the tables present."""
+        names = ("sectors", "excess", "turnover", "crowding", "drawdown", "episodes", "rrg")
+        out = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        out["dashboard"] = self.dashboard
+        return out
+
+
+def score_sectors(
+    sectors: pl.DataFrame, benchmark: Any, *, window: int = 40, crowding_window: int = 1250
+) -> Scores:
+    """Every sector score of a sector table (``date, sector, close[, amount, ...]``).
+
+    ``benchmark`` is a ``date, close`` table, ``"market"`` or ``"equal_weight"``. Turnover and
+    crowding need the amounts of a stock-level aggregation and are skipped without them.
+    """
+    bench = benchmark_table(sectors, benchmark, "date", "sector")
+    excess = sf.historical_percentile(
+        sf.excess_return(sectors, bench, window=window), "excess_return"
+    )
+    has_amounts = {"amount", "market_amount"} <= set(sectors.columns)
+    turnover = crowd = None
+    if has_amounts:
+        turnover = sf.historical_percentile(sf.turnover_share(sectors), "turnover_share")
+        crowd = sf.crowding(sectors, window=crowding_window)
+    closes = sectors.select("date", "sector", "close")
+    return Scores(
+        sectors=sectors,
+        excess=excess,
+        turnover=turnover,
+        crowding=crowd,
+        drawdown=sf.drawdown(closes, key="sector"),
+        episodes=sf.drawdown_episodes(closes, key="sector"),
+        rrg=sf.rrg(closes, bench),
+        dashboard=sf.sector_dashboard(
+            sectors, bench, window=window, crowding_window=crowding_window
+        ),
+    )
+
+
+def _read_benchmark(benchmark: str, first: dt.date, last: dt.date) -> Any:
+    if benchmark in ("market", "equal_weight"):
+        return benchmark
+    path = Path(benchmark)
+    lf = scan(path)
+    schema = lf.collect_schema()
+    for column in ("date", "close"):
+        if column not in schema:
+            raise InputError(path, f"missing column {column!r} (columns: {list(schema)})")
+    if not schema["close"].is_numeric():
+        raise InputError(path, f"column 'close' must be numeric, got {schema['close']}")
+    try:
+        bench = lf.select(pl.col("date").cast(pl.Date), pl.col("close").cast(pl.Float64)).collect()
+    except pl.exceptions.PolarsError as err:
+        raise InputError(path, f"column 'date' must hold dates ({err})") from err
+    if bench.is_empty():
+        raise InputError(path, "no rows")
+    if bench.get_column("date").is_duplicated().any():
+        raise InputError(path, "more than one row per date in column 'date'")
+    inside = bench.filter(pl.col("date").is_between(first, last)).drop_nulls()
+    if inside.is_empty():
+        lo, hi = bench.get_column("date").min(), bench.get_column("date").max()
+        raise InputError(
+            path, f"no dates overlap the stocks' {first}..{last} (benchmark has {lo}..{hi})"
+        )
+    return bench.sort("date")
+
+
+def _read_sector_map(path: Path | None) -> dict[str, list[str]] | None:
+    if path is None:
+        return None
+    try:
+        mapping = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise InputError(path, f"cannot read it ({err.strerror})") from err
+    except json.JSONDecodeError as err:
+        raise InputError(path, f"not JSON ({err})") from err
+    if not isinstance(mapping, dict) or not all(
+        isinstance(v, list) and all(isinstance(m, str) for m in v) for v in mapping.values()
+    ):
+        raise InputError(path, 'must map composite names to lists of sectors: {"TMT": [...]}')
+    return mapping
+
+
+def _as_date(value: Any, name: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as err:
+        msg = f"{name} must be a date YYYY-MM-DD, got {value!r}"
+        raise ValueError(msg) from err
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process (MB)."""
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024.0 if sys.platform != "darwin" else kb / 1024.0 / 1024.0
+
+
+@dataclass
+class Run:
+    """What a run wrote, and what it cost."""
+
+    out: Path
+    files: list[Path]
+    scores: Scores
+    rows: int
+    partitions: int
+    seconds: float
+    peak_mb: float
+
+
+def recompute(
+    stocks: str | Path,
+    benchmark: str | Path,
+    out: str | Path,
+    *,
+    sectors: str | Path | Mapping[str, Sequence[str]] | None = None,
+    since: Any = None,
+    until: Any = None,
+    partitions: int | None = None,
+    report: bool = True,
+    progress: Progress | None = None,
+) -> Run:
+    """Run the full suite on a stock file and write parquet files and ``report.html`` to ``out``.
+
+    ``stocks``: parquet or CSV, long format ``date`` (or ``datetime`` for intraday bars, which
+    are aggregated to days first), ``symbol, sector, close, volume, amount, float_mcap``.
+    ``benchmark``: a file with ``date, close``, or ``"market"`` / ``"equal_weight"``.
+    ``sectors``: composites, a JSON file or a mapping ``{"TMT": ["电子", ...]}``.
+
+    Writes ``stocks/part-*.parquet`` (per-symbol indicators), ``sectors, excess, turnover,
+    crowding, drawdown, episodes, rrg, dashboard`` (``.parquet``) and ``report.html``.
+    """
+    start = time.perf_counter()
+    progress = progress or Progress()
+    path = Path(stocks)
+    out = Path(out)
+    since, until = _as_date(since, "since"), _as_date(until, "until")
+    lf = scan(path)
+    schema = lf.collect_schema()
+    time_col, intraday = _time_column(schema, path)
+    _check_schema(schema, path)
+    day = pl.col(time_col).cast(pl.Date) if intraday else pl.col(time_col)
+    if since is not None:
+        lf = lf.filter(day >= since)
+    if until is not None:
+        lf = lf.filter(day <= until)
+    with progress.stage("scan", 1) as step:
+        try:
+            stats = lf.select(
+                pl.len().alias("rows"), day.min().alias("first"), day.max().alias("last")
+            ).collect(engine="streaming")
+        except pl.exceptions.PolarsError as err:
+            raise InputError(path, f"cannot read it ({str(err).splitlines()[0]})") from err
+        step()
+    rows, first, last = stats.row(0)
+    if rows == 0 or first is None:
+        window = "" if since is None and until is None else " in the dates asked for"
+        raise InputError(path, f"no rows{window}")
+    composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
+    if composites is None and sectors is not None:
+        composites = _read_sector_map(Path(sectors))
+    bench = _read_benchmark(str(benchmark), first, last)
+    k = partitions or max(1, math.ceil(rows / ROWS_PER_PARTITION))
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".sectorflow-partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "stocks").mkdir(parents=True)
+    try:
+        aggregation = SectorAggregation(first, last)
+        with progress.stage("stocks by partition", k) as step:
+            for i in range(k):
+                part = _partition(lf, i, k, path, time_col, intraday)
+                if part.height:
+                    try:
+                        aggregation.add(part)
+                    except (ValueError, TypeError) as err:
+                        raise InputError(path, str(err)) from err
+                    indicators = stock_indicators(part)
+                    indicators.write_parquet(tmp / "stocks" / f"part-{i:04d}.parquet")
+                step()
+        with progress.stage("sector aggregates", 1) as step:
+            try:
+                table = aggregation.finish(composites)
+            except (ValueError, TypeError) as err:
+                raise InputError(sectors or path, str(err)) from err
+            step()
+        with progress.stage("scores", 1) as step:
+            scores = score_sectors(table, bench)
+            step()
+        files = _write(scores, tmp, progress, report=report, source=path)
+        written = _publish(tmp, out, files)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Run(
+        out=out,
+        files=written,
+        scores=scores,
+        rows=rows,
+        partitions=k,
+        seconds=time.perf_counter() - start,
+        peak_mb=peak_memory_mb(),
+    )
+
+
+def _partition(
+    lf: pl.LazyFrame, i: int, k: int, path: Path, time_col: str, intraday: bool
+) -> pl.DataFrame:
+    """All rows of the symbols whose hash falls in partition ``i`` of ``k``, as daily bars."""
+    part = lf.select(time_col, *STOCK_COLUMNS)
+    if k > 1:
+        part = part.filter(pl.col("symbol").cast(pl.String).hash(seed=0) % k == i)
+    try:
+        df = part.collect(engine="streaming")
+    except pl.exceptions.PolarsError as err:
+        raise InputError(path, f"cannot read it ({str(err).splitlines()[0]})") from err
+    df = df.with_columns(pl.col("symbol").cast(pl.String), pl.col("sector").cast(pl.String))
+    for column in ("symbol", "sector"):
+        if df.get_column(column).null_count():
+            raise InputError(path, f"column {column!r} has missing values")
+    df = df.sort("symbol", time_col)
+    if intraday:
+        try:
+            df = daily_bars(df, datetime=time_col)
+        except (ValueError, TypeError) as err:
+            raise InputError(path, str(err)) from err
+        df = df.select("date", *STOCK_COLUMNS).sort("symbol", "date")
+    return df
+
+
+def _write(
+    scores: Scores, tmp: Path, progress: Progress, *, report: bool, source: Path
+) -> list[str]:
+    tables = scores.tables()
+    names = [f"{n}.parquet" for n in tables]
+    with progress.stage("write", len(tables) + int(report)) as step:
+        for name, table in tables.items():
+            table.write_parquet(tmp / f"{name}.parquet")
+            step()
+        if report:
+            from sectorflow.report import write_report
+
+            write_report(tmp / "report.html", scores, title=f"sectorflow: {source.name}")
+            names.append("report.html")
+            step()
+    return ["stocks", *names]
+
+
+def _publish(tmp: Path, out: Path, names: list[str]) -> list[Path]:
+    """Move the finished files into ``out`` (each rename atomic), then drop ``tmp``."""
+    written = []
+    for name in names:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(tmp / name, target)
+        written.append(target)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return written
+
+
+def dashboard_text(dashboard: pl.DataFrame) -> str:
+    """The dashboard as a terminal table."""
+    shown = dashboard.select(
+        "sector",
+        pl.col("excess_return").mul(100).round(2).alias("excess_40d_%"),
+        pl.col("excess_return_pct").round(2).alias("pct"),
+        pl.col("turnover_share").mul(100).round(2).alias("turnover_share_%"),
+        pl.col("turnover_share_pct").round(2).alias("share_pct"),
+        pl.col("crowding").round(2),
+        pl.col("drawdown").mul(100).round(1).alias("drawdown_%"),
+        "quadrant",
+    )
+    with pl.Config(
+        tbl_rows=-1,
+        tbl_cols=-1,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        tbl_width_chars=140,
+    ):
+        return str(shown)

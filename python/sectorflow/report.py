@@ -1,0 +1,324 @@
+"""The HTML report of a run: one self-contained file (inline SVG and CSS, no scripts, no network)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+import sectorflow as sf
+
+if TYPE_CHECKING:
+    from sectorflow.recompute import Scores
+
+__all__ = ["write_report"]
+
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
+)  # fmt: skip
+QUADRANT_FILL = {
+    "Leading": "#e6f4ea",
+    "Weakening": "#fff8e1",
+    "Lagging": "#fdecea",
+    "Improving": "#e8f0fe",
+}
+STYLE = """
+body { font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 24px;
+       color: #222; max-width: 1200px; }
+h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; }
+th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
+.grid { display: flex; flex-wrap: wrap; gap: 8px; }
+.small { font-size: 11px; fill: #555; } .note { color: #666; font-size: 12px; }
+.Leading { color: #137333; } .Weakening { color: #b06000; } .Lagging { color: #c5221f; }
+.Improving { color: #1a73e8; }
+"""
+
+
+def _esc(x: object) -> str:
+    return html.escape(str(x))
+
+
+def _fmt(value: object, kind: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if kind == "pct":
+        return f"{100 * float(value):.1f}%"  # type: ignore[arg-type]
+    if kind == "num":
+        return f"{float(value):.2f}"  # type: ignore[arg-type]
+    return _esc(value)
+
+
+def _table(df: pl.DataFrame, kinds: dict[str, str]) -> str:
+    head = "".join(f"<th>{_esc(c)}</th>" for c in kinds)
+    rows = []
+    for row in df.select(list(kinds)).iter_rows(named=True):
+        cells = []
+        for c, kind in kinds.items():
+            css = f' class="{_esc(row[c])}"' if c == "quadrant" and row[c] else ""
+            cells.append(f"<td{css}>{_fmt(row[c], kind)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _scale(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
+    """Slope and offset mapping [lo, hi] to [a, b]."""
+    span = hi - lo if hi > lo else 1.0
+    k = (b - a) / span
+    return k, a - k * lo
+
+
+def rrg_svg(rotation: pl.DataFrame, tail: int = 8, size: int = 560) -> str:
+    """RS-Ratio (x) against RS-Momentum (y), the last ``tail`` weekly points of each sector."""
+    tails = sf.rrg_tail(rotation.drop_nulls(["rs_ratio", "rs_momentum"]), tail)
+    if tails.is_empty():
+        return '<p class="note">Not enough history for the RRG.</p>'
+    x = tails.get_column("rs_ratio").to_numpy()
+    y = tails.get_column("rs_momentum").to_numpy()
+    c = 100.0
+    half = max(float(np.max(np.abs(x - c))), float(np.max(np.abs(y - c))), 0.5) * 1.1
+    pad = 40
+    kx, bx = _scale(c - half, c + half, pad, size - pad)
+    ky, by = _scale(c - half, c + half, size - pad, pad)
+    mid = (kx * c + bx, ky * c + by)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}">']
+    for name, (x0, y0) in {
+        "Improving": (pad, pad),
+        "Leading": (mid[0], pad),
+        "Lagging": (pad, mid[1]),
+        "Weakening": (mid[0], mid[1]),
+    }.items():
+        w, h = (
+            (mid[0] - pad) if x0 == pad else (size - pad - mid[0]),
+            ((mid[1] - pad) if y0 == pad else (size - pad - mid[1])),
+        )
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{w:.1f}" height="{h:.1f}" '
+            f'fill="{QUADRANT_FILL[name]}"/>'
+        )
+        tx, ty = (x0 + 6, y0 + 16) if y0 == pad else (x0 + 6, y0 + h - 6)
+        parts.append(f'<text x="{tx:.1f}" y="{ty:.1f}" class="small">{name}</text>')
+    parts.append(
+        f'<line x1="{pad}" y1="{mid[1]:.1f}" x2="{size - pad}" y2="{mid[1]:.1f}" stroke="#999"/>'
+        f'<line x1="{mid[0]:.1f}" y1="{pad}" x2="{mid[0]:.1f}" y2="{size - pad}" stroke="#999"/>'
+        f'<text x="{size / 2:.0f}" y="{size - 8}" class="small" text-anchor="middle">'
+        "RS-Ratio</text>"
+        f'<text x="12" y="{size / 2:.0f}" class="small" transform="rotate(-90 12 {size / 2:.0f})"'
+        ' text-anchor="middle">RS-Momentum</text>'
+    )
+    for i, (sector, g) in enumerate(tails.group_by("sector", maintain_order=True)):
+        colour = PALETTE[i % len(PALETTE)]
+        px = kx * g.get_column("rs_ratio").to_numpy() + bx
+        py = ky * g.get_column("rs_momentum").to_numpy() + by
+        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
+        parts.append(
+            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.5" '
+            'opacity="0.8"/>'
+        )
+        parts.extend(
+            f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2" fill="{colour}"/>'
+            for a, b in zip(px[:-1], py[:-1], strict=True)
+        )
+        parts.append(
+            f'<circle cx="{px[-1]:.1f}" cy="{py[-1]:.1f}" r="4.5" fill="{colour}"/>'
+            f'<text x="{px[-1] + 6:.1f}" y="{py[-1] - 4:.1f}" font-size="11" fill="{colour}">'
+            f"{_esc(sector[0])}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _colour(v: float) -> str:
+    """0 -> blue, 0.5 -> white, 1 -> red."""
+    if not math.isfinite(v):
+        return "#f0f0f0"
+    v = min(max(v, 0.0), 1.0)
+    if v < 0.5:
+        t = v / 0.5
+        r, g, b = int(49 + t * (255 - 49)), int(104 + t * (255 - 104)), int(189 + t * 66)
+    else:
+        t = (v - 0.5) / 0.5
+        r, g, b = 255, int(255 - t * (255 - 60)), int(255 - t * (255 - 50))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def crowding_heatmap_svg(crowd: pl.DataFrame, cell: int = 14) -> str:
+    """Sectors (rows) by month (columns): the month's last crowding composite."""
+    monthly = (
+        crowd.drop_nulls("crowding")
+        .with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
+        .sort("sector", "date")
+        .group_by("sector", "month", maintain_order=True)
+        .agg(pl.col("crowding").last())
+    )
+    if monthly.is_empty():
+        return '<p class="note">Not enough history for the crowding composite.</p>'
+    months = monthly.get_column("month").unique().sort().to_list()
+    sectors = monthly.get_column("sector").unique().sort().to_list()
+    col = {m: j for j, m in enumerate(months)}
+    row = {s: i for i, s in enumerate(sectors)}
+    width = max(3, min(cell, 900 // max(len(months), 1)))
+    left, top = 130, 10
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width * len(months) + 10}" '
+        f'height="{top + cell * len(sectors) + 30}">'
+    ]
+    for s, m, v in monthly.iter_rows():
+        parts.append(
+            f'<rect x="{left + col[m] * width}" y="{top + row[s] * cell}" width="{width}" '
+            f'height="{cell}" fill="{_colour(v)}"><title>{_esc(s)} {m:%Y-%m}: {v:.2f}</title></rect>'
+        )
+    parts.extend(
+        f'<text x="{left - 4}" y="{top + i * cell + cell - 3}" class="small" '
+        f'text-anchor="end">{_esc(s)}</text>'
+        for s, i in row.items()
+    )
+    years = [(j, m) for j, m in enumerate(months) if m.month == 1]
+    step = max(1, len(years) // 12)
+    parts.extend(
+        f'<text x="{left + j * width}" y="{top + cell * len(sectors) + 14}" class="small">'
+        f"{m.year}</text>"
+        for j, m in years[::step]
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def excess_band_svg(
+    sector: str, dates: list[dt.date], values: np.ndarray, w: int = 270, h: int = 110
+) -> str:
+    """One sector's excess return over time against its historical 5%-95% band and median."""
+    finite = values[np.isfinite(values)]
+    if finite.size < 2:
+        return ""
+    lo, med, hi = np.quantile(finite, [0.05, 0.5, 0.95])
+    ymin, ymax = float(min(finite.min(), 0.0)), float(max(finite.max(), 0.0))
+    pad = 4
+    kx, bx = _scale(0, len(values) - 1, pad, w - pad)
+    ky, by = _scale(ymin, ymax, h - 16, 16)
+    pts = " ".join(
+        f"{kx * i + bx:.1f},{ky * v + by:.1f}" for i, v in enumerate(values) if math.isfinite(v)
+    )
+    last = finite[-1]
+    band_colour = "#c5221f" if last > hi else "#1a73e8" if last < lo else "#222"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+        'style="border:1px solid #eee">'
+        f'<rect x="{pad}" y="{ky * hi + by:.1f}" width="{w - 2 * pad}" '
+        f'height="{max(ky * lo - ky * hi, 1):.1f}" fill="#eef3fb"/>'
+        f'<line x1="{pad}" x2="{w - pad}" y1="{ky * med + by:.1f}" y2="{ky * med + by:.1f}" '
+        'stroke="#9ab" stroke-dasharray="3 3"/>'
+        f'<line x1="{pad}" x2="{w - pad}" y1="{by:.1f}" y2="{by:.1f}" stroke="#ccc"/>'
+        f'<polyline points="{pts}" fill="none" stroke="#333" stroke-width="1"/>'
+        f'<text x="{pad + 2}" y="12" font-size="11">{_esc(sector)}</text>'
+        f'<text x="{w - pad - 2}" y="12" font-size="11" text-anchor="end" fill="{band_colour}">'
+        f"{100 * last:+.1f}% (band {100 * lo:+.1f}..{100 * hi:+.1f}%)</text>"
+        f'<text x="{pad + 2}" y="{h - 3}" class="small">{dates[0]:%Y}</text>'
+        f'<text x="{w - pad - 2}" y="{h - 3}" class="small" text-anchor="end">{dates[-1]:%Y}</text>'
+        "</svg>"
+    )
+
+
+def excess_bands(excess: pl.DataFrame, points: int = 400) -> str:
+    """Small multiples of :func:`excess_band_svg`, every sector, at most ``points`` per line."""
+    charts = []
+    for (sector,), g in excess.sort("sector", "date").group_by("sector", maintain_order=True):
+        values = g.get_column("excess_return").to_numpy().astype(float)
+        dates = g.get_column("date").to_list()
+        step = max(1, len(values) // points)
+        charts.append(excess_band_svg(str(sector), dates[::step], values[::step]))
+    return '<div class="grid">' + "".join(charts) + "</div>"
+
+
+def write_report(path: Path, scores: Scores, *, title: str = "sectorflow report") -> Path:
+    """Write the report of ``scores`` to ``path`` (one self-contained HTML file)."""
+    dash = scores.dashboard
+    day = scores.sectors.get_column("date").max()
+    first = scores.sectors.get_column("date").min()
+    sections = [
+        f"<h1>{_esc(title)}</h1>",
+        f'<p class="note">{first} to {day}; {scores.sectors.get_column("sector").n_unique()} '
+        f"sectors; generated {dt.datetime.now(tz=dt.UTC):%Y-%m-%d %H:%M} UTC by sectorflow.</p>",
+        "<h2>Dashboard</h2>",
+        _table(
+            dash,
+            {
+                "sector": "text",
+                "excess_return": "pct",
+                "excess_return_pct": "num",
+                "turnover_share": "pct",
+                "turnover_share_pct": "num",
+                "crowding": "num",
+                "drawdown": "pct",
+                "rs_ratio": "num",
+                "rs_momentum": "num",
+                "quadrant": "text",
+            },
+        ),
+        '<p class="note">excess_return: 40-day return relative to the benchmark (ratio form); '
+        "_pct: its percentile in the sector's own history; crowding: composite percentile "
+        "(1 = most crowded); drawdown: close against its running high.</p>",
+        "<h2>Relative Rotation Graph (weekly, last 8 weeks)</h2>",
+        rrg_svg(scores.rrg),
+        "<h2>Crowding heatmap (sectors x months)</h2>",
+    ]
+    if scores.crowding is not None:
+        sections.append(crowding_heatmap_svg(scores.crowding))
+        sections.append('<p class="note">Blue: uncrowded (0), red: crowded (1).</p>')
+    else:
+        sections.append('<p class="note">No amounts in the input: crowding not computed.</p>')
+    sections += [
+        "<h2>40-day excess return against its historical band</h2>",
+        '<p class="note">Shaded: the 5%-95% range of the sector\'s own history; dashed: its '
+        "median.</p>",
+        excess_bands(scores.excess),
+        "<h2>Drawdowns</h2>",
+    ]
+    episodes = scores.episodes
+    current = episodes.filter(pl.col("open")).sort("depth_now", descending=True, nulls_last=True)
+    deepest = episodes.filter(~pl.col("open")).sort("depth", descending=True).head(15)
+    sections += [
+        "<h3>Open drawdowns</h3>",
+        _table(
+            current,
+            {
+                "sector": "text",
+                "peak": "text",
+                "trough": "text",
+                "depth": "pct",
+                "depth_now": "pct",
+                "bars": "text",
+                "calendar_days": "text",
+                "depth_percentile": "num",
+                "bars_percentile": "num",
+            },
+        ),
+        "<h3>Deepest past episodes</h3>",
+        _table(
+            deepest,
+            {
+                "sector": "text",
+                "peak": "text",
+                "trough": "text",
+                "recovery": "text",
+                "depth": "pct",
+                "bars_to_trough": "text",
+                "bars_to_recovery": "text",
+                "calendar_days": "text",
+            },
+        ),
+    ]
+    body = "\n".join(sections)
+    text = (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_esc(title)}'
+        f"</title><style>{STYLE}</style></head><body>\n{body}\n</body></html>\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
