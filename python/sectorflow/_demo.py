@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -129,7 +129,8 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
 
 def ff49_sectors() -> tuple[Any, Any]:
     """The bundled Ken French 49 industries as index levels (``date, sector, close``, from 1000)
-    and the market (``date, close``), from their daily returns."""
+    and the market (``date, close``), from their daily returns.
+    """
     import polars as pl
 
     path = Path(__file__).parent / "data" / "ff49_industries_vw_daily.parquet"
@@ -144,7 +145,8 @@ def ff49_sectors() -> tuple[Any, Any]:
 
 def main(out: Path) -> None:
     """``sectorflow demo``: a report on the Ken French 49 industries (real) and a full run of
-    ``recompute`` on a generated stock-level market, both under ``out``."""
+    ``recompute`` on a generated stock-level market, both under ``out``.
+    """
     from sectorflow import recompute
     from sectorflow.report import write_report
 

@@ -167,8 +167,8 @@ class Scores:
     episodes: pl.DataFrame
     rrg: pl.DataFrame
     dashboard: pl.DataFrame
+    crowding: pl.DataFrame
     turnover: pl.DataFrame | None = None
-    crowding: pl.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pl.DataFrame]:
@@ -184,18 +184,19 @@ def score_sectors(
 ) -> Scores:
     """Every sector score of a sector table (``date, sector, close[, amount, ...]``).
 
-    ``benchmark`` is a ``date, close`` table, ``"market"`` or ``"equal_weight"``. Turnover and
-    crowding need the amounts of a stock-level aggregation and are skipped without them.
+    ``benchmark`` is a ``date, close`` table, ``"market"`` or ``"equal_weight"``. Turnover
+    share needs the amounts of a stock-level aggregation and is skipped without them; crowding
+    uses the factors the table has inputs for (volatility and bias from closes alone).
     """
     bench = benchmark_table(sectors, benchmark, "date", "sector")
     excess = sf.historical_percentile(
         sf.excess_return(sectors, bench, window=window), "excess_return"
     )
     has_amounts = {"amount", "market_amount"} <= set(sectors.columns)
-    turnover = crowd = None
+    turnover = None
     if has_amounts:
         turnover = sf.historical_percentile(sf.turnover_share(sectors), "turnover_share")
-        crowd = sf.crowding(sectors, window=crowding_window)
+    crowd = sf.crowding(sectors, window=crowding_window)
     closes = sectors.select("date", "sector", "close")
     return Scores(
         sectors=sectors,

@@ -75,9 +75,14 @@ def _scale(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
     return k, a - k * lo
 
 
-def rrg_svg(rotation: pl.DataFrame, tail: int = 8, size: int = 560) -> str:
-    """RS-Ratio (x) against RS-Momentum (y), the last ``tail`` weekly points of each sector."""
-    tails = sf.rrg_tail(rotation.drop_nulls(["rs_ratio", "rs_momentum"]), tail)
+def rrg_svg(rotation: pl.DataFrame, tail: int | None = None, size: int = 560) -> str:
+    """RS-Ratio (x) against RS-Momentum (y), the last ``tail`` weekly points of each sector
+    (8, or 3 when more than 15 sectors would tangle).
+    """
+    rotation = rotation.drop_nulls(["rs_ratio", "rs_momentum"])
+    if tail is None:
+        tail = 8 if rotation.get_column("sector").n_unique() <= 15 else 3
+    tails = sf.rrg_tail(rotation, tail)
     if tails.is_empty():
         return '<p class="note">Not enough history for the RRG.</p>'
     x = tails.get_column("rs_ratio").to_numpy()
@@ -265,15 +270,16 @@ def write_report(path: Path, scores: Scores, *, title: str = "sectorflow report"
         '<p class="note">excess_return: 40-day return relative to the benchmark (ratio form); '
         "_pct: its percentile in the sector's own history; crowding: composite percentile "
         "(1 = most crowded); drawdown: close against its running high.</p>",
-        "<h2>Relative Rotation Graph (weekly, last 8 weeks)</h2>",
+        "<h2>Relative Rotation Graph (weekly bars; tails: the last weeks)</h2>",
         rrg_svg(scores.rrg),
         "<h2>Crowding heatmap (sectors x months)</h2>",
     ]
-    if scores.crowding is not None:
-        sections.append(crowding_heatmap_svg(scores.crowding))
-        sections.append('<p class="note">Blue: uncrowded (0), red: crowded (1).</p>')
-    else:
-        sections.append('<p class="note">No amounts in the input: crowding not computed.</p>')
+    factors = sorted(c.removesuffix("_pct") for c in scores.crowding.columns if c.endswith("_pct"))
+    sections.append(crowding_heatmap_svg(scores.crowding))
+    sections.append(
+        '<p class="note">Blue: uncrowded (0), red: crowded (1). Factors: '
+        f"{_esc(', '.join(factors))}.</p>"
+    )
     sections += [
         "<h2>40-day excess return against its historical band</h2>",
         '<p class="note">Shaded: the 5%-95% range of the sector\'s own history; dashed: its '
