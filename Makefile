@@ -15,7 +15,7 @@ install:  ## install the Python dependencies and build the extension (release)
 
 build-dev: install  ## alias of install
 
-demo: install  ## the main job: a synthetic market, every kernel timed next to pandas
+demo: install  ## the main job: reports on the Ken French 49 industries and a generated market
 	$(PYTHON) -m sectorflow demo
 
 test: install test-rust test-python  ## every test, Rust and Python

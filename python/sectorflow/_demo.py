@@ -128,8 +128,9 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
 
 
 def ff49_sectors() -> tuple[Any, Any]:
-    """The bundled Ken French 49 industries as index levels (``date, sector, close``, from 1000)
-    and the market (``date, close``), from their daily returns.
+    """The bundled Ken French 49 industries as index levels, and the market.
+
+    Levels start at 1000 and chain the daily returns: ``date, sector, close`` and ``date, close``.
     """
     import polars as pl
 
@@ -144,8 +145,10 @@ def ff49_sectors() -> tuple[Any, Any]:
 
 
 def main(out: Path) -> None:
-    """``sectorflow demo``: a report on the Ken French 49 industries (real) and a full run of
-    ``recompute`` on a generated stock-level market, both under ``out``.
+    """``sectorflow demo``: reports on the Ken French 49 industries and a generated market.
+
+    The industries (real) are scored as sector indices; the generated stock-level market goes
+    through :func:`sectorflow.recompute.recompute`. Both land under ``out``.
     """
     from sectorflow import recompute
     from sectorflow.report import write_report

@@ -89,16 +89,14 @@ def scan(path: Path) -> pl.LazyFrame:
     if not path.exists():
         raise InputError(path, "no such file")
     suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv", ".txt"):
+        raise InputError(path, f"unknown file type {suffix!r}: use .parquet or .csv")
     try:
         if suffix in (".parquet", ".pq"):
             lf = pl.scan_parquet(path)
-        elif suffix in (".csv", ".txt"):
-            lf = pl.scan_csv(path, try_parse_dates=True)
         else:
-            raise InputError(path, f"unknown file type {suffix!r}: use .parquet or .csv")
+            lf = pl.scan_csv(path, try_parse_dates=True)
         lf.collect_schema()
-    except InputError:
-        raise
     except (OSError, pl.exceptions.PolarsError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InputError(path, f"cannot read it ({first})") from err
@@ -129,7 +127,9 @@ def _check_schema(schema: pl.Schema, path: Path) -> None:
 
 
 def stock_indicators(stocks: pl.DataFrame) -> pl.DataFrame:
-    """Per-symbol indicators of daily bars sorted by symbol and date::
+    """Per-symbol indicators of daily bars sorted by symbol and date.
+
+    Columns::
 
     return_1d, return_20d, return_60d      close / close n bars back - 1
     volatility_20d                         20-day std of daily returns * sqrt(252)
@@ -309,58 +309,22 @@ def recompute(
     """
     start = time.perf_counter()
     progress = progress or Progress()
-    path = Path(stocks)
-    out = Path(out)
-    since, until = _as_date(since, "since"), _as_date(until, "until")
-    lf = scan(path)
-    schema = lf.collect_schema()
-    time_col, intraday = _time_column(schema, path)
-    _check_schema(schema, path)
-    day = pl.col(time_col).cast(pl.Date) if intraday else pl.col(time_col)
-    if since is not None:
-        lf = lf.filter(day >= since)
-    if until is not None:
-        lf = lf.filter(day <= until)
-    with progress.stage("scan", 1) as step:
-        try:
-            stats = lf.select(
-                pl.len().alias("rows"), day.min().alias("first"), day.max().alias("last")
-            ).collect(engine="streaming")
-        except pl.exceptions.PolarsError as err:
-            raise InputError(path, f"cannot read it ({str(err).splitlines()[0]})") from err
-        step()
-    rows, first, last = stats.row(0)
-    if rows == 0 or first is None:
-        window = "" if since is None and until is None else " in the dates asked for"
-        raise InputError(path, f"no rows{window}")
+    path, out = Path(stocks), Path(out)
+    source = _Source.open(path, _as_date(since, "since"), _as_date(until, "until"), progress)
     composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
     if composites is None and sectors is not None:
         composites = _read_sector_map(Path(sectors))
-    bench = _read_benchmark(str(benchmark), first, last)
-    k = partitions or max(1, math.ceil(rows / ROWS_PER_PARTITION))
+    bench = _read_benchmark(str(benchmark), source.first, source.last)
+    k = partitions or max(1, math.ceil(source.rows / ROWS_PER_PARTITION))
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".sectorflow-partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "stocks").mkdir(parents=True)
     try:
-        aggregation = SectorAggregation(first, last)
-        with progress.stage("stocks by partition", k) as step:
-            for i in range(k):
-                part = _partition(lf, i, k, path, time_col, intraday)
-                if part.height:
-                    try:
-                        aggregation.add(part)
-                    except (ValueError, TypeError) as err:
-                        raise InputError(path, str(err)) from err
-                    indicators = stock_indicators(part)
-                    indicators.write_parquet(tmp / "stocks" / f"part-{i:04d}.parquet")
-                step()
-        with progress.stage("sector aggregates", 1) as step:
-            try:
-                table = aggregation.finish(composites)
-            except (ValueError, TypeError) as err:
-                raise InputError(sectors or path, str(err)) from err
-            step()
+        table = _aggregate(
+            source, k, tmp / "stocks", progress, composites=composites, sectors=sectors
+        )
         with progress.stage("scores", 1) as step:
             scores = score_sectors(table, bench)
             step()
@@ -368,23 +332,94 @@ def recompute(
         written = _publish(tmp, out, files)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
         raise
     return Run(
         out=out,
         files=written,
         scores=scores,
-        rows=rows,
+        rows=source.rows,
         partitions=k,
         seconds=time.perf_counter() - start,
         peak_mb=peak_memory_mb(),
     )
 
 
-def _partition(
-    lf: pl.LazyFrame, i: int, k: int, path: Path, time_col: str, intraday: bool
+@dataclass
+class _Source:
+    """A checked stock file: its lazy rows (dates filtered), time column and date range."""
+
+    path: Path
+    lf: pl.LazyFrame
+    time_col: str
+    intraday: bool
+    rows: int
+    first: dt.date
+    last: dt.date
+
+    @classmethod
+    def open(
+        cls, path: Path, since: dt.date | None, until: dt.date | None, progress: Progress
+    ) -> _Source:
+        lf = scan(path)
+        schema = lf.collect_schema()
+        time_col, intraday = _time_column(schema, path)
+        _check_schema(schema, path)
+        day = pl.col(time_col).cast(pl.Date) if intraday else pl.col(time_col)
+        if since is not None:
+            lf = lf.filter(day >= since)
+        if until is not None:
+            lf = lf.filter(day <= until)
+        with progress.stage("scan", 1) as step:
+            try:
+                stats = lf.select(
+                    pl.len().alias("rows"), day.min().alias("first"), day.max().alias("last")
+                ).collect(engine="streaming")
+            except pl.exceptions.PolarsError as err:
+                raise InputError(path, f"cannot read it ({str(err).splitlines()[0]})") from err
+            step()
+        rows, first, last = stats.row(0)
+        if rows == 0 or first is None:
+            window = "" if since is None and until is None else " in the dates asked for"
+            raise InputError(path, f"no rows{window}")
+        return cls(path, lf, time_col, intraday, rows, first, last)
+
+
+def _aggregate(
+    source: _Source,
+    k: int,
+    folder: Path,
+    progress: Progress,
+    *,
+    composites: Mapping[str, Sequence[str]] | None,
+    sectors: Any,
 ) -> pl.DataFrame:
+    """Per-symbol indicators into ``folder`` and the sector table, partition by partition."""
+    aggregation = SectorAggregation(source.first, source.last)
+    with progress.stage("stocks by partition", k) as step:
+        for i in range(k):
+            part = _partition(source, i, k)
+            if part.height:
+                try:
+                    aggregation.add(part)
+                except (ValueError, TypeError) as err:
+                    raise InputError(source.path, str(err)) from err
+                stock_indicators(part).write_parquet(folder / f"part-{i:04d}.parquet")
+            step()
+    with progress.stage("sector aggregates", 1) as step:
+        try:
+            table = aggregation.finish(composites)
+        except (ValueError, TypeError) as err:
+            raise InputError(sectors or source.path, str(err)) from err
+        step()
+    return table
+
+
+def _partition(source: _Source, i: int, k: int) -> pl.DataFrame:
     """All rows of the symbols whose hash falls in partition ``i`` of ``k``, as daily bars."""
-    part = lf.select(time_col, *STOCK_COLUMNS)
+    path, time_col, intraday = source.path, source.time_col, source.intraday
+    part = source.lf.select(time_col, *STOCK_COLUMNS)
     if k > 1:
         part = part.filter(pl.col("symbol").cast(pl.String).hash(seed=0) % k == i)
     try:
@@ -430,7 +465,7 @@ def _publish(tmp: Path, out: Path, names: list[str]) -> list[Path]:
         target = out / name
         if target.is_dir():
             shutil.rmtree(target)
-        os.replace(tmp / name, target)
+        (tmp / name).replace(target)
         written.append(target)
     shutil.rmtree(tmp, ignore_errors=True)
     return written

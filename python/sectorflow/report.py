@@ -1,4 +1,4 @@
-"""The HTML report of a run: one self-contained file (inline SVG and CSS, no scripts, no network)."""
+"""The HTML report of a run: one self-contained file (inline SVG and CSS, no scripts)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
     "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
 )  # fmt: skip
+MANY_SECTORS = 15
 QUADRANT_FILL = {
     "Leading": "#e6f4ea",
     "Weakening": "#fff8e1",
@@ -76,12 +77,13 @@ def _scale(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
 
 
 def rrg_svg(rotation: pl.DataFrame, tail: int | None = None, size: int = 560) -> str:
-    """RS-Ratio (x) against RS-Momentum (y), the last ``tail`` weekly points of each sector
-    (8, or 3 when more than 15 sectors would tangle).
+    """RS-Ratio (x) against RS-Momentum (y), the last ``tail`` weekly points of each sector.
+
+    ``tail`` defaults to 8 points, or 3 when more than ``MANY_SECTORS`` would tangle.
     """
     rotation = rotation.drop_nulls(["rs_ratio", "rs_momentum"])
     if tail is None:
-        tail = 8 if rotation.get_column("sector").n_unique() <= 15 else 3
+        tail = 8 if rotation.get_column("sector").n_unique() <= MANY_SECTORS else 3
     tails = sf.rrg_tail(rotation, tail)
     if tails.is_empty():
         return '<p class="note">Not enough history for the RRG.</p>'
@@ -145,7 +147,7 @@ def _colour(v: float) -> str:
     if not math.isfinite(v):
         return "#f0f0f0"
     v = min(max(v, 0.0), 1.0)
-    if v < 0.5:
+    if v < 0.5:  # noqa: PLR2004 (the white midpoint)
         t = v / 0.5
         r, g, b = int(49 + t * (255 - 49)), int(104 + t * (255 - 104)), int(189 + t * 66)
     else:
@@ -171,14 +173,13 @@ def crowding_heatmap_svg(crowd: pl.DataFrame, cell: int = 14) -> str:
     row = {s: i for i, s in enumerate(sectors)}
     width = max(3, min(cell, 900 // max(len(months), 1)))
     left, top = 130, 10
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width * len(months) + 10}" '
-        f'height="{top + cell * len(sectors) + 30}">'
-    ]
+    svg_w, svg_h = left + width * len(months) + 10, top + cell * len(sectors) + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{svg_w}" height="{svg_h}">']
     for s, m, v in monthly.iter_rows():
+        tip = f"{_esc(s)} {m:%Y-%m}: {v:.2f}"
         parts.append(
             f'<rect x="{left + col[m] * width}" y="{top + row[s] * cell}" width="{width}" '
-            f'height="{cell}" fill="{_colour(v)}"><title>{_esc(s)} {m:%Y-%m}: {v:.2f}</title></rect>'
+            f'height="{cell}" fill="{_colour(v)}"><title>{tip}</title></rect>'
         )
     parts.extend(
         f'<text x="{left - 4}" y="{top + i * cell + cell - 3}" class="small" '
@@ -201,7 +202,7 @@ def excess_band_svg(
 ) -> str:
     """One sector's excess return over time against its historical 5%-95% band and median."""
     finite = values[np.isfinite(values)]
-    if finite.size < 2:
+    if finite.size <= 1:
         return ""
     lo, med, hi = np.quantile(finite, [0.05, 0.5, 0.95])
     ymin, ymax = float(min(finite.min(), 0.0)), float(max(finite.max(), 0.0))
@@ -249,8 +250,10 @@ def write_report(path: Path, scores: Scores, *, title: str = "sectorflow report"
     first = scores.sectors.get_column("date").min()
     sections = [
         f"<h1>{_esc(title)}</h1>",
-        f'<p class="note">{first} to {day}; {scores.sectors.get_column("sector").n_unique()} '
-        f"sectors; generated {dt.datetime.now(tz=dt.UTC):%Y-%m-%d %H:%M} UTC by sectorflow.</p>",
+        (
+            f'<p class="note">{first} to {day}; {scores.sectors.get_column("sector").n_unique()} '
+            f"sectors; generated {dt.datetime.now(tz=dt.UTC):%Y-%m-%d %H:%M} UTC by sectorflow.</p>"
+        ),
         "<h2>Dashboard</h2>",
         _table(
             dash,
@@ -267,9 +270,11 @@ def write_report(path: Path, scores: Scores, *, title: str = "sectorflow report"
                 "quadrant": "text",
             },
         ),
-        '<p class="note">excess_return: 40-day return relative to the benchmark (ratio form); '
-        "_pct: its percentile in the sector's own history; crowding: composite percentile "
-        "(1 = most crowded); drawdown: close against its running high.</p>",
+        (
+            '<p class="note">excess_return: 40-day return relative to the benchmark (ratio '
+            "form); _pct: its percentile in the sector's own history; crowding: composite "
+            "percentile (1 = most crowded); drawdown: close against its running high.</p>"
+        ),
         "<h2>Relative Rotation Graph (weekly bars; tails: the last weeks)</h2>",
         rrg_svg(scores.rrg),
         "<h2>Crowding heatmap (sectors x months)</h2>",
@@ -282,8 +287,10 @@ def write_report(path: Path, scores: Scores, *, title: str = "sectorflow report"
     )
     sections += [
         "<h2>40-day excess return against its historical band</h2>",
-        '<p class="note">Shaded: the 5%-95% range of the sector\'s own history; dashed: its '
-        "median.</p>",
+        (
+            '<p class="note">Shaded: the 5%-95% range of the sector\'s own history; dashed: '
+            "its median.</p>"
+        ),
         excess_bands(scores.excess),
         "<h2>Drawdowns</h2>",
     ]
