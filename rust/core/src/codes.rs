@@ -50,22 +50,16 @@ impl Codes {
         Self::default()
     }
 
-    /// The code of `key`, assigning the next one if it is new. `hint` is a guess at the code
-    /// (checked, so any guess is safe). `name` is the argument reported if there are more than
-    /// `u32::MAX` distinct keys.
+    /// The code of `key`, assigning the next one if it is new. `name` is the argument reported
+    /// if there are more than `u32::MAX` distinct keys.
     #[inline]
-    pub fn code(
-        &mut self,
-        key: &str,
-        hint: Option<u32>,
-        name: &'static str,
-    ) -> Result<u32, KernelError> {
-        self.code_packed(pack(key), key, hint, name)
+    pub fn code(&mut self, key: &str, name: &'static str) -> Result<u32, KernelError> {
+        self.code_packed(pack(key), key, name)
     }
 
     /// [`Codes::code`] with the key already packed (`packed` must equal `pack(key)`).
     ///
-    /// Guesses, in turn: `hint`; the last code (a symbol-major table); the code after it (a
+    /// Guesses, in turn: the last code (a symbol-major table); the code after it (a
     /// date-major table lists symbols in the order they were first seen); the code that followed
     /// the last one last time (the same order as yesterday, with listings in between). The first
     /// guesses are computed, not loaded, so rows do not wait on each other; a right guess costs a
@@ -75,11 +69,10 @@ impl Codes {
         &mut self,
         packed: Option<u128>,
         key: &str,
-        hint: Option<u32>,
         name: &'static str,
     ) -> Result<u32, KernelError> {
         let last = self.last;
-        let guesses = [hint, last, last.and_then(|l| l.checked_add(1))];
+        let guesses = [last, last.and_then(|l| l.checked_add(1))];
         let found = guesses
             .into_iter()
             .flatten()
@@ -167,10 +160,7 @@ mod tests {
 
     fn codes(keys: &[&str]) -> (Vec<u32>, Codes) {
         let mut c = Codes::new();
-        let got = keys
-            .iter()
-            .map(|k| c.code(k, None, "key").unwrap())
-            .collect();
+        let got = keys.iter().map(|k| c.code(k, "key").unwrap()).collect();
         (got, c)
     }
 
@@ -204,16 +194,12 @@ mod tests {
 
     #[test]
     fn wrong_guesses_cost_time_not_answers() {
-        // Yesterday's order, then a changed one; hints pointing anywhere.
+        // Yesterday's order, then a changed one: the guesses (last, last + 1, what followed
+        // last time) are wrong on several rows.
         let day = ["X", "Y", "Z", "X", "Y", "Z", "Z", "X", "W", "Y"];
-        let (got, _) = codes(&day);
+        let (got, mut c) = codes(&day);
         assert_eq!(got, [0, 1, 2, 0, 1, 2, 2, 0, 3, 1]);
-        let mut c = Codes::new();
-        for (i, k) in day.iter().enumerate() {
-            let hint = Some(u32::try_from(i).unwrap() * 7 % 5);
-            assert_eq!(c.code(k, hint, "key").unwrap(), got[i]);
-        }
-        assert_eq!(c.code("Y", Some(u32::MAX), "key").unwrap(), 1);
+        assert_eq!(c.code("Y", "key").unwrap(), 1);
     }
 
     #[test]
@@ -242,8 +228,7 @@ mod tests {
             let key = keys[i].as_str();
             let next = u32::try_from(reference.len()).unwrap();
             let want = *reference.entry(key).or_insert(next);
-            let hint = Some((state >> 40) as u32 % 50);
-            assert_eq!(c.code(key, hint, "key").unwrap(), want, "step {step}");
+            assert_eq!(c.code(key, "key").unwrap(), want, "step {step}");
         }
         assert_eq!(c.len(), reference.len());
     }

@@ -80,24 +80,18 @@ impl DailyAccumulator {
     /// precedes the same symbol's previous row is refused as [`BarsError::OutOfOrder`].
     pub fn feed(&mut self, bars: &IntradayBars<'_>) -> Result<(), BarsError> {
         let n = bars.day.len();
-        for (name, len) in [
-            ("symbol", bars.symbol.len()),
-            ("open", bars.open.len()),
-            ("high", bars.high.len()),
-            ("low", bars.low.len()),
-            ("close", bars.close.len()),
-            ("volume", bars.volume.len()),
-            ("amount", bars.amount.map_or(n, <[f64]>::len)),
-        ] {
-            if len != n {
-                return Err(KernelError::LengthMismatch {
-                    name,
-                    expected: n,
-                    got: len,
-                }
-                .into());
-            }
-        }
+        KernelError::same_lengths(
+            n,
+            &[
+                ("symbol", bars.symbol.len()),
+                ("open", bars.open.len()),
+                ("high", bars.high.len()),
+                ("low", bars.low.len()),
+                ("close", bars.close.len()),
+                ("volume", bars.volume.len()),
+                ("amount", bars.amount.map_or(n, <[f64]>::len)),
+            ],
+        )?;
         for i in 0..n {
             let row = self.rows + i as u64;
             let code = bars.symbol[i] as usize;
@@ -135,7 +129,7 @@ impl DailyAccumulator {
                 or(bars.low[i], close),
             );
             match &mut self.open[code] {
-                Some(b) if b.day == day && b.bars > 0 => {
+                Some(b) if b.day == day => {
                     b.high = b.high.max(high);
                     b.low = b.low.min(low);
                     b.close = close;
@@ -145,7 +139,7 @@ impl DailyAccumulator {
                     b.last_row = row;
                 }
                 slot => {
-                    if let Some(b) = slot.take().filter(|b| b.bars > 0) {
+                    if let Some(b) = slot.take() {
                         self.out.push(code as u32, &b);
                     }
                     *slot = Some(Bucket {
@@ -171,8 +165,8 @@ impl DailyAccumulator {
     /// The daily bars: days ended while feeding, then each symbol's last day in code order.
     pub fn finish(mut self) -> DailyBars {
         for (code, b) in self.open.iter().enumerate() {
-            if let Some(b) = b.filter(|b| b.bars > 0) {
-                self.out.push(code as u32, &b);
+            if let Some(b) = b {
+                self.out.push(code as u32, b);
             }
         }
         self.out

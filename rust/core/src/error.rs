@@ -30,6 +30,18 @@ impl KernelError {
         }
     }
 
+    /// Refuses the first of `lengths` (argument name, length) that is not `n`.
+    pub fn same_lengths(n: usize, lengths: &[(&'static str, usize)]) -> Result<(), Self> {
+        match lengths.iter().find(|&&(_, len)| len != n) {
+            Some(&(name, got)) => Err(Self::LengthMismatch {
+                name,
+                expected: n,
+                got,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The name of the argument at fault.
     pub fn argument(&self) -> &'static str {
         match self {

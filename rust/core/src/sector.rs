@@ -150,24 +150,18 @@ impl SectorAccumulator {
     /// Adds `bars`; its rows are numbered after those of the earlier parts.
     pub fn feed(&mut self, bars: &StockBars<'_>) -> Result<(), BarsError> {
         let n = bars.day.len();
-        for (name, len) in [
-            ("symbol", bars.symbol.len()),
-            ("sector", bars.sector.len()),
-            ("close", bars.close.len()),
-            ("volume", bars.volume.len()),
-            ("amount", bars.amount.len()),
-            ("float_mcap", bars.float_mcap.len()),
-            ("weight", bars.weight.map_or(n, <[f64]>::len)),
-        ] {
-            if len != n {
-                return Err(KernelError::LengthMismatch {
-                    name,
-                    expected: n,
-                    got: len,
-                }
-                .into());
-            }
-        }
+        KernelError::same_lengths(
+            n,
+            &[
+                ("symbol", bars.symbol.len()),
+                ("sector", bars.sector.len()),
+                ("close", bars.close.len()),
+                ("volume", bars.volume.len()),
+                ("amount", bars.amount.len()),
+                ("float_mcap", bars.float_mcap.len()),
+                ("weight", bars.weight.map_or(n, <[f64]>::len)),
+            ],
+        )?;
         for i in 0..n {
             let close = bars.close[i];
             if !(close.is_finite() && close > 0.0) {

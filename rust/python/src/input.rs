@@ -166,7 +166,7 @@ pub(crate) fn string_codes(
                     format!("{name} is missing (row {row})"),
                 ));
             };
-            out.push(codes.code_packed(packed, key, None, name)?);
+            out.push(codes.code_packed(packed, key, name)?);
         }
     }
     Ok(out)

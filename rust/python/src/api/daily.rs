@@ -1,13 +1,12 @@
 //! Intraday bars to daily bars, fed in parts (the minute files of `sectorflow recompute`).
 
 use numpy::{PyArray1, PyReadonlyArray1};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sectorflow_core::{BarsError, Codes, DailyAccumulator as Core, IntradayBars};
+use sectorflow_core::{Codes, DailyAccumulator as Core, IntradayBars};
 
 use super::guarded;
-use super::sector::slice;
+use super::sector::{finished, out_of_order, slice};
 use crate::input::{string_chunks, string_codes};
 
 /// Daily open/high/low/close/volume/amount per symbol of intraday bars fed in parts; see
@@ -44,10 +43,7 @@ impl DailyAccumulator {
         volume: PyReadonlyArray1<'_, f64>,
         amount: Option<PyReadonlyArray1<'_, f64>>,
     ) -> PyResult<Option<(usize, usize)>> {
-        let inner = self
-            .inner
-            .as_mut()
-            .ok_or_else(|| PyValueError::new_err("this accumulator has already finished"))?;
+        let inner = self.inner.as_mut().ok_or_else(finished)?;
         let symbol = string_chunks(symbol, "symbol")?;
         let bars_day = slice(&day, "date")?;
         let (open, high) = (slice(&open, "open")?, slice(&high, "high")?);
@@ -55,8 +51,7 @@ impl DailyAccumulator {
         let volume = slice(&volume, "volume")?;
         let amount = amount.as_ref().map(|a| slice(a, "amount")).transpose()?;
         let symbols = &mut self.symbols;
-        let mut report = None;
-        py.detach(|| {
+        let report = py.detach(|| {
             guarded(|| {
                 let codes = string_codes(&symbol, "symbol", symbols)?;
                 let bars = IntradayBars {
@@ -69,25 +64,15 @@ impl DailyAccumulator {
                     volume,
                     amount,
                 };
-                match inner.feed(&bars) {
-                    Ok(()) => Ok(()),
-                    Err(BarsError::OutOfOrder { row, previous, .. }) => {
-                        report = Some((row, previous));
-                        Ok(())
-                    }
-                    Err(BarsError::Invalid(e)) => Err(e),
-                }
+                out_of_order(inner.feed(&bars))
             })
         })?;
-        Ok(report)
+        Ok(report.map(|(row, previous, _)| (row, previous)))
     }
 
     /// The daily bars as arrays (`symbol` as codes into `symbols`), one row per symbol and day.
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let inner = self
-            .inner
-            .take()
-            .ok_or_else(|| PyValueError::new_err("this accumulator has already finished"))?;
+        let inner = self.inner.take().ok_or_else(finished)?;
         let d = py.detach(|| inner.finish());
         let out = PyDict::new(py);
         let names: Vec<String> = self.symbols.names().iter().map(|s| s.to_string()).collect();

@@ -41,7 +41,7 @@ fn get_num_threads() -> usize {
 
 /// Runs a kernel call, turning its error into the Python exception and a panic (a bug of ours,
 /// never expected) into a `RuntimeError` instead of letting it cross into Python.
-fn guarded(f: impl FnOnce() -> Result<(), KernelError>) -> PyResult<()> {
+fn guarded<R>(f: impl FnOnce() -> Result<R, KernelError>) -> PyResult<R> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(result) => result.map_err(to_py_err),
         Err(_) => Err(PyRuntimeError::new_err(

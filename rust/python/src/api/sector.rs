@@ -10,6 +10,27 @@ use super::guarded;
 use crate::errors::to_py_err;
 use crate::input::{string_chunks, string_codes};
 
+/// The error of a call on an accumulator whose `finish` has run.
+pub(super) fn finished() -> PyErr {
+    PyValueError::new_err("this accumulator has already finished")
+}
+
+/// An out-of-order row, `(row, previous, duplicate)`, as an answer for the caller to name
+/// (with its symbol and dates), not an error of ours.
+pub(super) fn out_of_order(
+    fed: Result<(), BarsError>,
+) -> Result<Option<(usize, usize, bool)>, KernelError> {
+    match fed {
+        Ok(()) => Ok(None),
+        Err(BarsError::OutOfOrder {
+            row,
+            previous,
+            duplicate,
+        }) => Ok(Some((row, previous, duplicate))),
+        Err(BarsError::Invalid(e)) => Err(e),
+    }
+}
+
 pub(super) fn slice<'a, T: numpy::Element>(
     a: &'a PyReadonlyArray1<'_, T>,
     name: &'static str,
@@ -62,10 +83,7 @@ impl SectorAccumulator {
         float_mcap: PyReadonlyArray1<'_, f64>,
         weight: Option<PyReadonlyArray1<'_, f64>>,
     ) -> PyResult<Option<(usize, usize, bool)>> {
-        let inner = self
-            .inner
-            .as_mut()
-            .ok_or_else(|| PyValueError::new_err("this accumulator has already finished"))?;
+        let inner = self.inner.as_mut().ok_or_else(finished)?;
         let symbol = string_chunks(symbol, "symbol")?;
         let sector = string_chunks(sector, "sector")?;
         let (day, close) = (slice(&day, "date")?, slice(&close, "close")?);
@@ -73,8 +91,6 @@ impl SectorAccumulator {
         let float_mcap = slice(&float_mcap, "float_mcap")?;
         let weight = weight.as_ref().map(|w| slice(w, "weight")).transpose()?;
         let (symbols, sectors) = (&mut self.symbols, &mut self.sectors);
-        // An out-of-order row is an answer for the caller to name, not an error of ours.
-        let mut report = None;
         py.detach(|| {
             guarded(|| {
                 // Symbols and sectors are coded side by side, then the bars are added.
@@ -92,21 +108,9 @@ impl SectorAccumulator {
                     float_mcap,
                     weight,
                 };
-                match inner.feed(&bars) {
-                    Ok(()) => Ok(()),
-                    Err(BarsError::OutOfOrder {
-                        row,
-                        previous,
-                        duplicate,
-                    }) => {
-                        report = Some((row, previous, duplicate));
-                        Ok(())
-                    }
-                    Err(BarsError::Invalid(e)) => Err(e),
-                }
+                out_of_order(inner.feed(&bars))
             })
-        })?;
-        Ok(report)
+        })
     }
 
     /// The totals of `groups` (each a list of sector codes) and the market as flat arrays
@@ -118,18 +122,8 @@ impl SectorAccumulator {
         groups: Vec<Vec<u32>>,
         base: f64,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let inner = self
-            .inner
-            .take()
-            .ok_or_else(|| PyValueError::new_err("this accumulator has already finished"))?;
-        let mut totals = None;
-        py.detach(|| {
-            guarded(|| {
-                totals = Some(inner.finish(&groups, base)?);
-                Ok(())
-            })
-        })?;
-        let t = totals.ok_or_else(|| PyValueError::new_err("no totals"))?;
+        let inner = self.inner.take().ok_or_else(finished)?;
+        let t = py.detach(|| guarded(|| inner.finish(&groups, base)))?;
         let out = PyDict::new(py);
         out.set_item("first_day", t.first_day)?;
         out.set_item("days", t.days)?;
