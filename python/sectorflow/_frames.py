@@ -128,6 +128,11 @@ def as_date(value: Any, name: str) -> dt.date:
     raise ValueError(msg)
 
 
+def date_series(name: str, days: Any) -> pl.Series:
+    """A polars Date Series from days since 1970-01-01 (the core's dates)."""
+    return pl.Series(name, np.asarray(days, dtype=np.int32)).cast(pl.Date)
+
+
 def aligned_parts(df: pl.DataFrame) -> list[pl.DataFrame]:
     """``df`` cut at its chunk boundaries, so its columns convert to numpy without a copy.
 

@@ -8,11 +8,10 @@ import numpy as np
 import polars as pl
 
 from sectorflow import _native
-from sectorflow._frames import aligned_parts, float_column, require, to_polars
+from sectorflow._frames import aligned_parts, date_series, float_column, require, to_polars
 
 __all__ = ["daily_bars"]
 
-_EPOCH = np.datetime64("1970-01-01", "D")
 _PRICES = ("open", "high", "low", "close")
 
 
@@ -38,10 +37,12 @@ def daily_bars(
     df = to_polars(bars, "bars")
     require(df, [datetime, symbol, "close"], "bars")
     stamp = df.schema[datetime]
-    if stamp == pl.String:
+    if stamp == pl.Date:
+        day = pl.col(datetime)
+    elif isinstance(stamp, pl.Datetime):
+        day = pl.col(datetime).dt.date()
+    elif stamp == pl.String:
         day = pl.col(datetime).str.to_datetime().dt.date()
-    elif isinstance(stamp, pl.Datetime) or stamp == pl.Date:
-        day = pl.col(datetime).cast(pl.Date) if stamp == pl.Date else pl.col(datetime).dt.date()
     else:
         msg = f"bars column {datetime!r} must hold datetimes, got {stamp}"
         raise TypeError(msg)
@@ -82,11 +83,11 @@ def daily_bars(
     names = pl.Series(symbol, out["symbols"], dtype=pl.String)
     daily = pl.DataFrame(
         {
-            date: (_EPOCH + out["day"]).astype("datetime64[D]"),
+            date: date_series(date, out["day"]),
             symbol: names.gather(out["symbol"]),
             **{c: out[c] for c in ("open", "high", "low", "close", "volume", "amount", "bars")},
         }
-    ).with_columns(pl.col(date).cast(pl.Date))
+    )
     aggregated = {datetime, symbol, *_PRICES, "volume", "amount"}
     carried = [c for c in df.columns if c not in aggregated and c not in daily.columns]
     if carried:

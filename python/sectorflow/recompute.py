@@ -20,13 +20,14 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import polars as pl
 
 import sectorflow as sf
+from sectorflow._frames import as_date
 from sectorflow.bars import daily_bars
 from sectorflow.scoring import benchmark_table
 from sectorflow.sectors import SectorAggregation
@@ -169,7 +170,6 @@ class Scores:
     dashboard: pl.DataFrame
     crowding: pl.DataFrame
     turnover: pl.DataFrame | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """File stem -> table, for the tables present."""
@@ -256,16 +256,6 @@ def _read_sector_map(path: Path | None) -> dict[str, list[str]] | None:
     return mapping
 
 
-def _as_date(value: Any, name: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as err:
-        msg = f"{name} must be a date YYYY-MM-DD, got {value!r}"
-        raise ValueError(msg) from err
-
-
 def peak_memory_mb() -> float:
     """Peak resident memory of this process (MB)."""
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -310,7 +300,9 @@ def recompute(
     start = time.perf_counter()
     progress = progress or Progress()
     path, out = Path(stocks), Path(out)
-    source = _Source.open(path, _as_date(since, "since"), _as_date(until, "until"), progress)
+    since = None if since is None else as_date(since, "since")
+    until = None if until is None else as_date(until, "until")
+    source = _Source.open(path, since, until, progress)
     composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
     if composites is None and sectors is not None:
         composites = _read_sector_map(Path(sectors))
@@ -426,17 +418,14 @@ def _partition(source: _Source, i: int, k: int) -> pl.DataFrame:
         df = part.collect(engine="streaming")
     except pl.exceptions.PolarsError as err:
         raise InputError(path, f"cannot read it ({str(err).splitlines()[0]})") from err
-    df = df.with_columns(pl.col("symbol").cast(pl.String), pl.col("sector").cast(pl.String))
-    for column in ("symbol", "sector"):
-        if df.get_column(column).null_count():
-            raise InputError(path, f"column {column!r} has missing values")
+    # Sorted so any row order works; missing symbols/sectors are refused by name downstream.
     df = df.sort("symbol", time_col)
     if intraday:
         try:
             df = daily_bars(df, datetime=time_col)
         except (ValueError, TypeError) as err:
             raise InputError(path, str(err)) from err
-        df = df.select("date", *STOCK_COLUMNS).sort("symbol", "date")
+        df = df.select("date", *STOCK_COLUMNS)  # date-major: each symbol's days increase
     return df
 
 

@@ -18,6 +18,7 @@ from sectorflow import _native
 from sectorflow._frames import (
     aligned_parts,
     date_column,
+    date_series,
     float_column,
     refuse_rows,
     require,
@@ -29,7 +30,6 @@ __all__ = ["sector_aggregate", "top_concentration", "turnover_rate", "turnover_s
 
 Weighting = Literal["float_mcap", "mcap", "equal"]
 _WEIGHTS = ("float_mcap", "mcap", "equal")
-_EPOCH = np.datetime64("1970-01-01", "D")
 
 
 def _stock_bars(
@@ -192,6 +192,7 @@ class SectorAggregation:
             first_day=(first - epoch).days, last_day=(last - epoch).days
         )
         self._weight, self._date, self._symbol, self._sector = weight, date, symbol, sector
+        self._rows = 0  # rows fed so far: the core numbers rows over all parts
 
     def add(self, stocks: Any) -> None:
         """Feed one part of the stock bars (checked as :func:`sector_aggregate` checks them)."""
@@ -236,8 +237,6 @@ class SectorAggregation:
                 _out_of_order(df, (row, previous, duplicate), date, symbol)
         self._rows += df.height
 
-    _rows = 0
-
     def finish(
         self, sectors: Mapping[str, Sequence[str]] | None = None, *, base: float = 1000.0
     ) -> pl.DataFrame:
@@ -261,7 +260,7 @@ def _cells_frame(
     with_return = out["with_return"][cells]
     frame = pl.DataFrame(
         {
-            date: (_EPOCH + out["first_day"] + day).astype("datetime64[D]"),
+            date: date_series(date, out["first_day"] + day),
             "group": group,
             "return": out["return"][cells],
             "close": out["level"][cells],
@@ -271,7 +270,7 @@ def _cells_frame(
             "members": out["members"][cells],
             "breadth": out["risers"][cells] / np.where(with_return > 0, with_return, np.nan),
         }
-    ).with_columns(pl.col(date).cast(pl.Date), pl.selectors.float().fill_nan(None))
+    ).with_columns(pl.selectors.float().fill_nan(None))
     metrics = [c for c in frame.columns if c not in (date, "group")]
     market = frame.filter(pl.col("group") == total - 1).select(
         date, *(pl.col(c).alias(f"market_{c}") for c in metrics if c not in ("members", "breadth"))
