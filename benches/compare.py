@@ -2,6 +2,7 @@
 
 Usage: ``python benches/compare.py [--repeat 3] [--quick] [--json PATH]``
        ``python benches/compare.py --sectors [--quick]``
+       ``python benches/compare.py --recompute [--quick] [--stocks FILE.parquet]``
 
 Data: (a) one price-level series of 5,000,000 values (a random walk), (b) a 2,500 x 2,000 panel
 (days x stocks, C order) and, for the expanding rank only, (c) 5,000,000 independent returns;
@@ -15,6 +16,11 @@ peer's time over sectorflow's best time.
 ``--sectors`` times the weekly sector dashboard instead: ``sf.sector_dashboard`` on a synthetic
 market of 5,000 symbols x 5,000 days (polars in) against ``benches/pandas_sectors.dashboard``,
 a straightforward pandas implementation of the same table (pandas in), in the same run.
+
+``--recompute`` times the main job from a file: ``sectorflow recompute FILE --benchmark market``
+against ``benches/pandas_recompute.py FILE`` (the same tables from pandas, without the HTML
+report), each in its own process, reporting wall time and the process's peak resident memory.
+FILE is a 5,000 x 5,000 synthetic market written to parquet unless ``--stocks`` names one.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -248,12 +257,21 @@ def main() -> None:
         help="the sector dashboard on a 5,000 x 5,000 synthetic market against pandas",
     )
     parser.add_argument(
+        "--recompute",
+        action="store_true",
+        help="sectorflow recompute on a 5,000 x 5,000 daily file against a pandas job",
+    )
+    parser.add_argument("--stocks", help="with --recompute: a stock parquet file to use")
+    parser.add_argument(
         "--no-plugin", action="store_true", help="skip the Polars expressions on the long table"
     )
     args = parser.parse_args()
 
     if args.sectors:
         print(sectors(args.quick, args.repeat))
+        return
+    if args.recompute:
+        print(recompute(args.quick, args.stocks))
         return
     data = make_data(args.quick)
     if args.sweep:
@@ -361,6 +379,54 @@ def sectors(quick: bool, repeat: int) -> str:
             (
                 f"| sector_dashboard | {market.height:,} | {ours:.2f} | {theirs:.1f} | "
                 f"{theirs / ours:.0f}x |"
+            ),
+        ]
+    )
+
+
+def run_measured(command: list[str]) -> tuple[float, float]:
+    """Run ``command``; its wall time (s) and peak resident memory (MB), from its own rusage."""
+    with tempfile.TemporaryFile("w+") as errors:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)  # noqa: S603
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            msg = f"{' '.join(command)} failed:\n{errors.read()[-2000:]}"
+            raise RuntimeError(msg)
+    return wall, usage.ru_maxrss / 1024
+
+
+def recompute(quick: bool, stocks: str | None) -> str:
+    """``sectorflow recompute`` against the pandas job, each in its own process, on one file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if stocks is None:
+            n_symbols, n_days = (500, 1_000) if quick else (5_000, 5_000)
+            market = sf.datasets.synthetic_market(n_symbols=n_symbols, n_days=n_days, seed=1)
+            stocks = str(Path(tmp) / "stocks.parquet")
+            market.write_parquet(stocks)
+            del market
+        rows = pl.scan_parquet(stocks).select(pl.len()).collect().item()
+        size = Path(stocks).stat().st_size / 2**20
+        print(f"{stocks}: {rows:,} rows, {size:,.0f} MB", flush=True)
+        ours_cmd = [sys.executable, "-m", "sectorflow", "recompute", stocks, "--benchmark"]
+        ours = run_measured([*ours_cmd, "market", "--out", f"{tmp}/ours"])
+        print(f"sectorflow recompute: {ours[0]:.1f} s, {ours[1]:,.0f} MB", flush=True)
+        theirs_cmd = [sys.executable, str(Path(__file__).parent / "pandas_recompute.py"), stocks]
+        theirs = run_measured([*theirs_cmd, "--out", f"{tmp}/pandas"])
+        print(f"pandas: {theirs[0]:.1f} s, {theirs[1]:,.0f} MB", flush=True)
+    return "\n".join(
+        [
+            "| job | rows | sectorflow | pandas | pandas / ours |",
+            "|---|---:|---:|---:|---:|",
+            (
+                f"| recompute, wall | {rows:,} | {ours[0]:.1f} s | {theirs[0]:.1f} s | "
+                f"{theirs[0] / ours[0]:.1f}x |"
+            ),
+            (
+                f"| recompute, peak memory | | {ours[1]:,.0f} MB | {theirs[1]:,.0f} MB | "
+                f"{theirs[1] / ours[1]:.1f}x |"
             ),
         ]
     )

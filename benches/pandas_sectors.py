@@ -45,8 +45,11 @@ def sector_aggregate(stocks: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     return sectors, market["close"]
 
 
-def dashboard(stocks: pd.DataFrame) -> pd.DataFrame:
-    """One row per sector on the last date: the columns of ``sf.sector_dashboard``."""
+def scores(stocks: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every sector score as a wide frame (dates x sectors); RRG on weekly dates.
+
+    The crowding factors and their percentiles are under ``crowding/<factor>[_pct]``.
+    """
     sectors, bench = sector_aggregate(stocks)
     close = sectors.pivot(index="date", columns="sector", values="close")
     b = bench.reindex(close.index)
@@ -86,17 +89,35 @@ def dashboard(stocks: pd.DataFrame) -> pd.DataFrame:
         ["Leading", "Weakening", "Lagging"],
         "Improving",
     )
-    last = close.index[-1]
+    return {
+        "sectors": sectors,
+        "close": close,
+        "excess_return": excess,
+        "excess_return_pct": excess_pct,
+        "turnover_share": share,
+        "turnover_share_pct": share_pct,
+        **{f"crowding/{name}": f for name, (f, _) in factors.items()},
+        **{f"crowding/{name}_pct": p for name, p in zip(factors, pcts, strict=True)},
+        "crowding": crowd,
+        "drawdown": drawdown,
+        "rs_ratio": ratio,
+        "rs_momentum": momentum,
+        "quadrant": pd.DataFrame(quadrant, index=ratio.index, columns=ratio.columns),
+    }
+
+
+def dashboard(stocks: pd.DataFrame) -> pd.DataFrame:
+    """One row per sector on the last date: the columns of ``sf.sector_dashboard``."""
+    return dashboard_of(scores(stocks))
+
+
+def dashboard_of(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The dashboard (one row per sector, the last date) of the frames of :func:`scores`."""
+    last = t["close"].index[-1]
+    columns = ("excess_return", "excess_return_pct", "turnover_share", "turnover_share_pct")
     return pd.DataFrame(
         {
-            "excess_return": excess.loc[last],
-            "excess_return_pct": excess_pct.loc[last],
-            "turnover_share": share.loc[last],
-            "turnover_share_pct": share_pct.loc[last],
-            "crowding": crowd.loc[last],
-            "drawdown": drawdown.loc[last],
-            "rs_ratio": ratio.iloc[-1],
-            "rs_momentum": momentum.iloc[-1],
-            "quadrant": pd.Series(quadrant[-1], index=close.columns),
+            **{c: t[c].loc[last] for c in (*columns, "crowding", "drawdown")},
+            **{c: t[c].iloc[-1] for c in ("rs_ratio", "rs_momentum", "quadrant")},
         }
     ).sort_values("excess_return", ascending=False)

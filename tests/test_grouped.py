@@ -130,3 +130,32 @@ def test_sorted_and_shuffled_long_data_agree() -> None:
     again = sf.rolling_var(interleaved["close"], 15, by=interleaved["symbol"])
     want = by_symbol.fill_null(np.nan).to_numpy()[perm]
     assert_array_equal(again.fill_null(np.nan).to_numpy(), want)
+
+
+@given(
+    words=st.lists(
+        st.one_of(
+            st.none(), st.sampled_from(["", "a", "AAPL", "b" * 12, "c" * 13, "银行", "电子" * 5])
+        ),
+        max_size=60,
+    ),
+    cut=st.integers(0, 60),
+)
+def test_string_keys_are_pandas_factorize_codes(words: list[str | None], cut: int) -> None:
+    # Polars and Arrow strings are coded in the core: first-seen order, -1 for a null, the same
+    # for any chunking and for keys on either side of the 12-byte inline limit.
+    want, _ = pd.factorize(pd.Series(words, dtype=object))
+    cut = min(cut, len(words))
+    chunked = pl.concat(
+        [pl.Series(words[:cut], dtype=pl.String), pl.Series(words[cut:], dtype=pl.String)],
+        rechunk=False,
+    )
+    for keys in (
+        pl.Series(words, dtype=pl.String),
+        chunked,
+        pa.array(words, pa.string()),
+        pa.array(words, pa.large_string()),
+        pa.array(words, pa.string_view()),
+        pa.chunked_array([words[:cut], words[cut:]], pa.string()),
+    ):
+        assert_array_equal(sf.GroupKeys(keys).codes, want)

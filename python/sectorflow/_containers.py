@@ -146,6 +146,9 @@ class GroupKeys:
         return len(self.codes)
 
 
+_STRING_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+
+
 def _factorize(by: object) -> np.ndarray:
     module = _module(by)
     if module == "polars":
@@ -171,6 +174,13 @@ def _factorize(by: object) -> np.ndarray:
         except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
             msg = f"by must hold one hashable key per row ({err})"
             raise TypeError(msg) from err
+    return _arrow_codes(arr)
+
+
+def _arrow_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """First-seen dense codes of Arrow keys; strings (polars' among them) are coded in the core."""
+    if any(is_string(arr.type) for is_string in _STRING_TYPES):
+        return _native.string_keys(arr)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if pa.types.is_dictionary(arr.type):

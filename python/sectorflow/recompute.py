@@ -128,7 +128,7 @@ def _check_schema(schema: pl.Schema, path: Path) -> None:
 
 
 def stock_indicators(stocks: pl.DataFrame) -> pl.DataFrame:
-    """Per-symbol indicators of daily bars sorted by symbol and date.
+    """Per-symbol indicators of daily bars, each symbol's rows in date order (may interleave).
 
     Columns::
 
@@ -418,8 +418,11 @@ def _partition(source: _Source, i: int, k: int) -> pl.DataFrame:
         df = part.collect(engine="streaming")
     except pl.exceptions.PolarsError as err:
         raise InputError(path, f"cannot read it ({str(err).splitlines()[0]})") from err
-    # Sorted so any row order works; missing symbols/sectors are refused by name downstream.
-    df = df.sort("symbol", time_col)
+    # Every step needs each symbol's rows in time order, nothing more (symbols may interleave):
+    # files sorted by time, the usual layout, are used as they come. Missing symbols/sectors
+    # are refused by name downstream.
+    if not df.get_column(time_col).is_sorted():
+        df = df.sort(time_col)
     if intraday:
         try:
             df = daily_bars(df, datetime=time_col)

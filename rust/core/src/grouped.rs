@@ -1,6 +1,8 @@
 //! 2-D input (one series per column) and `by=` keys (one series per key): split, run each series
 //! on the thread pool, put every result back at its original position.
 
+use std::marker::PhantomData;
+
 use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
@@ -276,6 +278,7 @@ pub fn run_series(
 }
 
 /// Rows grouped by key: group `g` holds rows `order[offsets[g]..offsets[g + 1]]` in their given order.
+/// Each row appears at most once in `order` (what [`run_groups`] relies on to write in parallel).
 #[derive(Clone, Debug)]
 pub struct Groups {
     order: Vec<usize>,
@@ -359,16 +362,62 @@ pub fn run_groups(
         // Rows already sorted by key (each key's rows contiguous): run in place, no copies.
         return run_pieces(x, y, &groups.offsets, out, kernel);
     }
-    let gather = |v: &[f64]| groups.order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-    let xs = gather(x);
-    let ys = y.map(gather);
-    let mut sorted_out = vec![0.0; xs.len()];
-    run_pieces(&xs, ys.as_deref(), &groups.offsets, &mut sorted_out, kernel)?;
-    out.fill(f64::NAN);
-    for (&i, &v) in groups.order.iter().zip(&sorted_out) {
-        out[i] = v;
+    if groups.order.len() < x.len() {
+        out.fill(f64::NAN); // rows without a key
     }
-    Ok(())
+    // Each group is gathered into scratch buffers kept per task, run, and written back to its
+    // rows: no full-length copies (their pages are what a long, interleaved input pays for).
+    let rows_out = ScatteredOut::new(out);
+    install(|| {
+        (0..groups.len()).into_par_iter().try_for_each_init(
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(xs, ys, os): &mut (Vec<f64>, Vec<f64>, Vec<f64>), g| {
+                let rows = &groups.order[groups.offsets[g]..groups.offsets[g + 1]];
+                xs.clear();
+                xs.extend(rows.iter().map(|&i| x[i]));
+                if let Some(y) = y {
+                    ys.clear();
+                    ys.extend(rows.iter().map(|&i| y[i]));
+                }
+                os.clear();
+                os.resize(rows.len(), f64::NAN);
+                run_series(xs, y.map(|_| &ys[..]), os, kernel, false)?;
+                // SAFETY: `order` lists each row at most once (built in `from_codes`), all
+                // checked < x.len() == out.len() above, so groups write disjoint rows.
+                unsafe { rows_out.put(rows, os) };
+                Ok(())
+            },
+        )
+    })?
+}
+
+/// `out` shared by the tasks of [`run_groups`], each writing its own group's rows.
+struct ScatteredOut<'a> {
+    ptr: *mut f64,
+    _out: PhantomData<&'a mut [f64]>,
+}
+
+// SAFETY: tasks write disjoint rows (see `put`); nothing reads through the pointer.
+unsafe impl Sync for ScatteredOut<'_> {}
+
+impl<'a> ScatteredOut<'a> {
+    fn new(out: &'a mut [f64]) -> Self {
+        Self {
+            ptr: out.as_mut_ptr(),
+            _out: PhantomData,
+        }
+    }
+
+    /// Writes `values[k]` to row `rows[k]`.
+    ///
+    /// # Safety
+    /// Every row is in bounds of `out`, and no other task writes the same rows.
+    unsafe fn put(&self, rows: &[usize], values: &[f64]) {
+        for (&i, &v) in rows.iter().zip(values) {
+            // SAFETY: by the caller's contract.
+            unsafe { *self.ptr.add(i) = v };
+        }
+    }
 }
 
 /// Runs `kernel` on `x[offsets[g]..offsets[g + 1]]` for every `g`, in parallel.

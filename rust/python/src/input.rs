@@ -156,20 +156,52 @@ pub(crate) fn string_codes(
     codes: &mut Codes,
 ) -> Result<Vec<u32>, KernelError> {
     let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    each_code(chunks, name, codes, |row, code| match code {
+        Some(code) => {
+            out.push(code);
+            Ok(())
+        }
+        None => Err(KernelError::invalid(
+            name,
+            format!("{name} is missing (row {row})"),
+        )),
+    })?;
+    Ok(out)
+}
+
+/// Dense codes in first-seen order of the strings in `chunks`, `-1` for a null: `by=` keys.
+pub(crate) fn string_keys(
+    chunks: &[ArrayRef],
+    name: &'static str,
+) -> Result<Vec<i64>, KernelError> {
+    let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    each_code(chunks, name, &mut Codes::new(), |_, code| {
+        out.push(code.map_or(-1, i64::from));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `f(row, code)` for every row of `chunks` in order, `None` for a null.
+fn each_code(
+    chunks: &[ArrayRef],
+    name: &'static str,
+    codes: &mut Codes,
+    mut f: impl FnMut(usize, Option<u32>) -> Result<(), KernelError>,
+) -> Result<(), KernelError> {
+    let mut row = 0;
     for chunk in chunks {
         let strings = Strings::of(chunk);
         for i in 0..strings.len() {
-            let Some((key, packed)) = strings.get(i) else {
-                let row = out.len();
-                return Err(KernelError::invalid(
-                    name,
-                    format!("{name} is missing (row {row})"),
-                ));
+            let code = match strings.get(i) {
+                Some((key, packed)) => Some(codes.code_packed(packed, key, name)?),
+                None => None,
             };
-            out.push(codes.code_packed(packed, key, name)?);
+            f(row, code)?;
+            row += 1;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One chunk of strings of any of the three Arrow string layouts.

@@ -8,7 +8,7 @@ mod sector;
 
 use std::borrow::Cow;
 
-use numpy::{PyArrayMethods, PyReadonlyArray1};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use sectorflow_core::{run_columns, run_groups, run_series, Groups, Kernel, KernelError, Matrix};
@@ -24,7 +24,20 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     daily::register(m)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(string_keys, m)?)?;
     Ok(())
+}
+
+/// Dense int64 codes in first-seen order of an Arrow string column (`-1` for a null), for
+/// `GroupKeys`: short keys compare as their 16-byte views, and runs of a key cost one compare.
+#[pyfunction]
+fn string_keys<'py>(
+    py: Python<'py>,
+    keys: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let chunks = crate::input::string_chunks(keys, "by")?;
+    let codes = py.detach(|| guarded(|| crate::input::string_keys(&chunks, "by")))?;
+    Ok(PyArray1::from_vec(py, codes))
 }
 
 /// Sets how many threads 2-D and grouped inputs run on.
