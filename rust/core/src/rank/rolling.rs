@@ -20,9 +20,10 @@ const SORTED_BUFFER_MAX: usize = 64;
 /// (chunks grow to one window for longer windows).
 const CHUNK: usize = 1 << 15;
 
-/// Feeds the trailing window of rows `c0..c0 + out.len()` to a fresh `W` (after one window of
-/// warm-up) and writes `value(t, count, window)` to `out[t - c0]`.
-fn run_chunk<W: OrderWindow + Default>(
+/// Feeds the trailing window of rows `c0..c0 + out.len()` to `order`, restarted (after one
+/// window of warm-up), and writes `value(t, count, window)` to `out[t - c0]`.
+fn run_chunk<W: OrderWindow>(
+    order: &mut W,
     x: &[f64],
     window: usize,
     c0: usize,
@@ -32,7 +33,6 @@ fn run_chunk<W: OrderWindow + Default>(
     let c1 = c0 + out.len();
     let s = c0.saturating_sub(window - 1);
     let stretch = &x[s..c1];
-    let mut order = W::default();
     order.start(stretch);
     let mut count = 0usize;
     for (j, &v) in stretch[..c0 - s].iter().enumerate() {
@@ -54,7 +54,7 @@ fn run_chunk<W: OrderWindow + Default>(
                 count -= 1;
             }
         }
-        *o = value(t, t - s, count, &order);
+        *o = value(t, t - s, count, order);
     }
 }
 
@@ -68,16 +68,21 @@ trait RowValue: Sync {
 /// for small windows; for large ones a Fenwick tree per chunk, chunks in parallel.
 fn run_windows(x: &[f64], window: usize, out: &mut [f64], value: &impl RowValue) {
     if window <= SORTED_BUFFER_MAX {
-        run_chunk::<SortedBuffer>(x, window, 0, out, |t, j, count, w| value.at(t, j, count, w));
+        let mut order = SortedBuffer::default();
+        run_chunk(&mut order, x, window, 0, out, |t, j, count, w| {
+            value.at(t, j, count, w)
+        });
     } else {
         // A chunk is at least a window long, so its warm-up never exceeds its own length and the
         // compression work stays O(n log n) however long the window.
         let chunk = CHUNK.max(window);
+        // One structure per task, its buffers reused chunk after chunk (fresh ones would pay
+        // their pages again for every chunk).
         out.par_chunks_mut(chunk)
             .enumerate()
             .with_min_len(min_len())
-            .for_each(|(i, o)| {
-                run_chunk::<CompressedCounts>(x, window, i * chunk, o, |t, j, count, w| {
+            .for_each_init(CompressedCounts::default, |order, (i, o)| {
+                run_chunk(order, x, window, i * chunk, o, |t, j, count, w| {
                     value.at(t, j, count, w)
                 });
             });

@@ -142,24 +142,12 @@ impl OrderWindow for CompressedCounts {
             .unwrap_or(f64::NAN)
     }
 
-    /// One tree descent: the next value is the same code's, or the next code with a count (a
-    /// short scan; a second descent when the window is sparse there).
+    /// Both codes in one pass of two side-by-side descents.
     #[inline]
     fn kth_pair(&self, k: usize) -> (f64, f64) {
-        const SCAN: usize = 16;
-        let (c, offset) = self.tree.select(k);
-        let (Some(&lo), Some(&count)) = (self.values.get(c), self.counts.get(c)) else {
-            return (f64::NAN, f64::NAN);
-        };
-        if offset + 1 < count as usize {
-            return (lo, lo);
-        }
-        let next = self.counts[c + 1..]
-            .iter()
-            .take(SCAN)
-            .position(|&n| n > 0)
-            .map(|d| self.values[c + 1 + d]);
-        (lo, next.unwrap_or_else(|| self.kth(k + 1)))
+        let (a, b) = self.tree.select_two(k);
+        let value = |c: usize| self.values.get(c).copied().unwrap_or(f64::NAN);
+        (value(a), value(b))
     }
 }
 
