@@ -47,12 +47,6 @@ impl Fenwick {
     /// The code of the `k`-th smallest value (0-based); `k` must be below the total count.
     #[inline]
     pub(crate) fn kth(&self, k: usize) -> usize {
-        self.select(k).0
-    }
-
-    /// The code of the `k`-th smallest value and `k`'s offset among the values of that code.
-    #[inline]
-    pub(crate) fn select(&self, k: usize) -> (usize, usize) {
         let mut pos = 0usize;
         let mut rest = k as u32;
         let mut step = self.top;
@@ -65,7 +59,7 @@ impl Fenwick {
             rest = select_unpredictable(take, rest.wrapping_sub(here), rest);
             step >>= 1;
         }
-        (pos, rest as usize)
+        pos
     }
 
     /// The codes of the `k`-th and the `k + 1`-th smallest values (`k + 1` below the total
@@ -108,8 +102,6 @@ mod tests {
         f.add(3, 1u32.wrapping_neg());
         assert_eq!(f.below(4), 2);
         assert_eq!(f.kth(2), 7);
-        assert_eq!(f.select(1), (3, 0));
         assert_eq!([0, 1, 2].map(|k| f.select_two(k)), [(0, 3), (3, 7), (7, 9)]);
-        assert_eq!(f.select(2), (7, 0));
     }
 }
