@@ -14,6 +14,8 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.data import DATA
+
 settings.register_profile(
     "fast", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -22,7 +24,6 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("SECTORFLOW_HYPOTHESIS", "fast"))
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 # name -> (wrap a 1-D float64 numpy array, unwrap the result back to numpy with NaN for missing)
 FACES: dict[str, tuple[Callable[[np.ndarray], Any], Callable[[Any], np.ndarray]]] = {

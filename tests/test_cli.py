@@ -15,10 +15,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 import sectorflow as sf
+from tests.data import MINUTES, SHENWAN, needs_data
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SHENWAN = DATA / "cn_sw2021_l1_and_broad_indices_daily.csv"
-MINUTES = DATA / "us_intraday_1min_bars.csv"
 SECTIONS = (
     "Dashboard",
     "Relative Rotation Graph",
@@ -110,7 +108,7 @@ def test_partitions_do_not_change_the_sector_table(stocks: Path, tmp_path: Path)
     assert_allclose(a.get_column("close").to_numpy(), b.get_column("close").to_numpy(), rtol=1e-12)
 
 
-@pytest.mark.skipif(not SHENWAN.exists(), reason="../shared/data is absent")
+@needs_data
 def test_csv_input_with_a_benchmark_file_a_composite_and_dates(tmp_path: Path) -> None:
     """Real Shenwan index levels as 31 one-stock 'sectors' against CSI All Share."""
     raw = pl.read_csv(SHENWAN, try_parse_dates=True)

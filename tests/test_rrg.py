@@ -13,22 +13,15 @@ from numpy.testing import assert_allclose
 
 import sectorflow as sf
 from sectorflow.rotation import QUADRANTS
+from tests import data
+from tests.data import ETFS, needs_data
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SHENWAN = DATA / "cn_sw2021_l1_and_broad_indices_daily.csv"
-ETFS = DATA / "us_sector_etfs_daily.csv"
 Frames = tuple[pl.DataFrame, pl.DataFrame]
-needs_data = pytest.mark.skipif(not SHENWAN.exists(), reason="../shared/data is absent")
 
 
 @pytest.fixture(scope="module")
 def shenwan() -> tuple[pl.DataFrame, pl.DataFrame]:
-    raw = pl.read_csv(SHENWAN, try_parse_dates=True)
-    sectors = raw.filter(pl.col("kind") == "sw2021_l1").select(
-        "date", pl.col("name").alias("sector"), "close"
-    )
-    bench = raw.filter(pl.col("code") == "000300.SH").select("date", "close")
-    return sectors, bench
+    return data.shenwan("000300.SH")
 
 
 @pytest.fixture(scope="module")

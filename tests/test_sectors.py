@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,11 +12,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 import sectorflow as sf
+from tests import data
+from tests.data import ETFS, needs_data
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SHENWAN = DATA / "cn_sw2021_l1_and_broad_indices_daily.csv"
-ETFS = DATA / "us_sector_etfs_daily.csv"
-needs_data = pytest.mark.skipif(not SHENWAN.exists(), reason="../shared/data is absent")
 Frames = tuple[pl.DataFrame, pl.DataFrame]
 TMT = ["电子", "计算机", "通信", "传媒"]
 SPDR9 = ["XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY"]
@@ -25,12 +22,7 @@ SPDR9 = ["XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY"]
 
 @pytest.fixture(scope="module")
 def shenwan() -> tuple[pl.DataFrame, pl.DataFrame]:
-    raw = pl.read_csv(SHENWAN, try_parse_dates=True)
-    sectors = raw.filter(pl.col("kind") == "sw2021_l1").select(
-        "date", pl.col("name").alias("sector"), "close"
-    )
-    bench = raw.filter(pl.col("code") == "000985.CSI").select("date", "close")
-    return sectors, bench
+    return data.shenwan("000985.CSI")
 
 
 @pytest.fixture(scope="module")
