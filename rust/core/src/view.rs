@@ -24,12 +24,15 @@ impl<'a> Validity<'a> {
         Ok(Self { bytes, offset })
     }
 
+    /// Bits `i..i + 64` as one word, bit `j` for value `i + j` (0 past the end of the bitmap).
     #[inline]
-    fn is_set(&self, i: usize) -> bool {
-        let j = i + self.offset;
-        self.bytes
-            .get(j >> 3)
-            .is_some_and(|b| (b >> (j & 7)) & 1 == 1)
+    fn word(&self, i: usize) -> u64 {
+        let bit = i + self.offset;
+        let mut buf = [0u8; 16];
+        let tail = self.bytes.get(bit >> 3..).unwrap_or_default();
+        let n = tail.len().min(9);
+        buf[..n].copy_from_slice(&tail[..n]);
+        (u128::from_le_bytes(buf) >> (bit & 7)) as u64
     }
 }
 
@@ -63,21 +66,31 @@ impl<'a> Column<'a> {
         }
         let mut all = Vec::with_capacity(chunks.iter().map(|c| c.values.len()).sum());
         for c in &chunks {
-            all.extend(
-                c.values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &x)| c.value_or_nan(i, x)),
-            );
+            c.extend_nan_marked(&mut all);
         }
         Ok(Cow::Owned(all))
     }
 
-    #[inline]
-    fn value_or_nan(&self, i: usize, x: f64) -> f64 {
-        match self.validity {
-            Some(v) if !v.is_set(i) => f64::NAN,
-            _ => x,
+    /// Appends the values to `out` with NaN for nulls, 64 at a time: a word of the bitmap with
+    /// every bit set copies its values whole.
+    fn extend_nan_marked(&self, out: &mut Vec<f64>) {
+        let Some(validity) = self.validity else {
+            out.extend_from_slice(self.values);
+            return;
+        };
+        for (c, chunk) in self.values.chunks(64).enumerate() {
+            let bits = validity.word(c * 64);
+            if bits == u64::MAX {
+                out.extend_from_slice(chunk);
+            } else {
+                out.extend(
+                    chunk.iter().enumerate().map(
+                        |(j, &x)| {
+                            if (bits >> j) & 1 == 1 { x } else { f64::NAN }
+                        },
+                    ),
+                );
+            }
         }
     }
 
@@ -85,13 +98,11 @@ impl<'a> Column<'a> {
     pub fn to_nan_marked(&self) -> Cow<'a, [f64]> {
         match self.validity {
             None => Cow::Borrowed(self.values),
-            Some(_) => Cow::Owned(
-                self.values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &x)| self.value_or_nan(i, x))
-                    .collect(),
-            ),
+            Some(_) => {
+                let mut all = Vec::with_capacity(self.values.len());
+                self.extend_nan_marked(&mut all);
+                Cow::Owned(all)
+            }
         }
     }
 }
@@ -132,6 +143,22 @@ mod tests {
         assert_eq!(got[1], 2.0);
         assert!(got[2].is_nan());
         assert_eq!(got[3], 4.0);
+    }
+
+    #[test]
+    fn nulls_land_right_across_words_at_every_offset() {
+        let values: Vec<f64> = (0..300).map(f64::from).collect();
+        let bytes: Vec<u8> = (0..40u32).map(|b| (b * 37 % 251) as u8 | 0x80).collect();
+        for offset in [0, 1, 7, 8, 13] {
+            let validity = Validity::new(&bytes, offset, 300).unwrap();
+            let got = Column::with_validity(&values, Some(validity)).to_nan_marked();
+            for (i, g) in got.iter().enumerate() {
+                let j = i + offset;
+                let set = (bytes[j / 8] >> (j % 8)) & 1 == 1;
+                assert_eq!(g.is_nan(), !set, "offset {offset} i {i}");
+                assert!(!set || *g == values[i]);
+            }
+        }
     }
 
     #[test]
