@@ -79,9 +79,9 @@ pub trait Kernel: Sync {
     }
 }
 
-/// Copies columns `j0..j0 + LANES` of a row-major matrix into a row-major tile (NaN past the edge).
-fn gather_tile(m: &Matrix<'_>, j0: usize, tile: &mut Vec<f64>) {
-    let width = LANES.min(m.cols - j0);
+/// Copies columns `j0..j0 + width` (`width <= LANES`) of a row-major matrix into a row-major
+/// tile of [`LANES`] lanes (NaN past `width`).
+fn gather_tile(m: &Matrix<'_>, (j0, width): (usize, usize), tile: &mut Vec<f64>) {
     tile.clear();
     tile.resize(m.rows * LANES, f64::NAN);
     let rows = tile
@@ -139,20 +139,20 @@ pub fn run_columns(
         })?,
         Layout::RowMajor => {
             // A few tasks per thread, each running its tiles in turn on one set of scratch buffers.
-            let tiles = x.cols.div_ceil(LANES);
+            let out = ColumnTiles::new(out, rows, x.cols)?;
+            let tiles = out.len();
             let tasks = (current_num_threads() * 4).clamp(1, tiles);
             let per_task = tiles.div_ceil(tasks);
-            let out = ColumnTiles::new(out, rows, x.cols)?;
             install(|| {
                 (0..tasks).into_par_iter().try_for_each(|task| {
                     let (mut tx, mut ty, mut to) = (Vec::new(), Vec::new(), Vec::new());
                     for t in task * per_task..((task + 1) * per_task).min(tiles) {
                         // Copying the tile first (a cache line per row, streamed) beats
                         // reading it in place twice at the matrix's stride.
-                        let j0 = t * LANES;
-                        gather_tile(x, j0, &mut tx);
+                        let span = out.span(t);
+                        gather_tile(x, span, &mut tx);
                         if let Some(y) = y {
-                            gather_tile(y, j0, &mut ty);
+                            gather_tile(y, span, &mut ty);
                         }
                         let tyv = y.map(|_| TileView::contiguous(&ty)).transpose()?;
                         let txv = TileView::contiguous(&tx)?;
@@ -160,7 +160,7 @@ pub fn run_columns(
                         if let Some(mut o) = unsafe { out.take(t) } {
                             kernel.tile(&txv, tyv.as_ref(), &mut o)?;
                         } else {
-                            // The last, narrower tile: its padding lanes go nowhere.
+                            // A narrower first or last tile: its padding lanes go nowhere.
                             to.resize(rows * LANES, f64::NAN);
                             kernel.tile(&txv, tyv.as_ref(), &mut TileOut::contiguous(&mut to))?;
                             // SAFETY: as above.
@@ -496,31 +496,47 @@ mod tests {
     }
 
     #[test]
-    fn row_major_tiles_fill_their_columns_in_place_including_a_narrow_last_tile() {
+    fn row_major_tiles_fill_their_columns_in_place_at_every_alignment_of_the_output() {
         use crate::rolling::{Rolling, RollingSpec, UnaryStat};
-        let (rows, cols) = (40, 2 * LANES + 3);
-        let c: Vec<f64> = (0..rows * cols)
-            .map(|i| ((i * 7919) % 97) as f64 - 40.0)
-            .collect();
         let kernel = Rolling {
             stat: UnaryStat::Std,
             spec: RollingSpec::new(6, Some(2), 1).unwrap(),
         };
-        let mut out = vec![0.0; rows * cols];
-        run_columns(
-            &Matrix::new(&c, rows, cols, Layout::RowMajor).unwrap(),
-            None,
-            &mut out,
-            &kernel,
-        )
-        .unwrap();
-        for j in 0..cols {
-            let col: Vec<f64> = (0..rows).map(|i| c[i * cols + j]).collect();
-            let mut want = vec![0.0; rows];
-            kernel.series(&col, None, &mut want).unwrap();
-            for i in 0..rows {
-                let got = out[i * cols + j];
-                assert!(got.to_bits() == want[i].to_bits() || (got.is_nan() && want[i].is_nan()));
+        // 3 * LANES columns: rows a whole number of cache lines, so tiles start on the output's
+        // line boundaries behind a narrow first tile; 2 * LANES + 3: plain tiles, narrow last.
+        for cols in [3 * LANES, 2 * LANES + 3, 5] {
+            let rows = 40;
+            let c: Vec<f64> = (0..rows * cols)
+                .map(|i| ((i * 7919) % 97) as f64 - 40.0)
+                .collect();
+            let mut want = vec![0.0; rows * cols];
+            for j in 0..cols {
+                let col: Vec<f64> = (0..rows).map(|i| c[i * cols + j]).collect();
+                let mut o = vec![0.0; rows];
+                kernel.series(&col, None, &mut o).unwrap();
+                for i in 0..rows {
+                    want[i * cols + j] = o[i];
+                }
+            }
+            let mut buffer = vec![-1.0; rows * cols + LANES];
+            for shift in 0..LANES {
+                buffer.fill(-1.0);
+                let out = &mut buffer[shift..shift + rows * cols];
+                run_columns(
+                    &Matrix::new(&c, rows, cols, Layout::RowMajor).unwrap(),
+                    None,
+                    out,
+                    &kernel,
+                )
+                .unwrap();
+                for (got, want) in out.iter().zip(&want) {
+                    assert!(
+                        got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                        "cols={cols} shift={shift}"
+                    );
+                }
+                let outside = buffer[..shift].iter().chain(&buffer[shift + rows * cols..]);
+                assert!(outside.copied().all(|v| v == -1.0), "cols={cols} shift={shift}");
             }
         }
     }

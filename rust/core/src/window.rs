@@ -211,10 +211,17 @@ impl<'a> TileOut<'a> {
 
 /// A row-major `rows x cols` output matrix cut into column tiles of [`LANES`] that parallel tasks
 /// fill in place.
+///
+/// Tiles start on 64-byte boundaries of the output: a large numpy array starts 16 bytes past one,
+/// and a tile straddling two cache lines in every row would have each line of the output fetched
+/// and written back twice, once for each of the tiles sharing it. A narrower first tile takes the
+/// columns before the first boundary.
 pub(crate) struct ColumnTiles<'a> {
     ptr: *mut f64,
     rows: usize,
     cols: usize,
+    /// Columns before the first 64-byte boundary (0 when row 0 starts on one).
+    head: usize,
     _out: PhantomData<&'a mut [f64]>,
 }
 
@@ -229,22 +236,52 @@ impl<'a> ColumnTiles<'a> {
                 format!("out must hold {rows} x {cols} values, got {}", out.len()),
             ));
         }
+        let line = LANES * std::mem::size_of::<f64>();
+        // Every row starts on the same offset within a cache line only when the row length is a
+        // whole number of lines; otherwise no column split aligns them all.
+        let head = if (cols * std::mem::size_of::<f64>()) % line == 0 {
+            (out.as_ptr().cast::<u8>().align_offset(line) / std::mem::size_of::<f64>()).min(cols)
+        } else {
+            0
+        };
         Ok(Self {
             ptr: out.as_mut_ptr(),
             rows,
             cols,
+            head: head % LANES,
             _out: PhantomData,
         })
     }
 
-    /// Columns `t * LANES..(t + 1) * LANES` as a [`TileOut`]; `None` when fewer columns are left
-    /// (see [`ColumnTiles::put_narrow`]).
+    /// How many tiles cover the columns.
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.head > 0) + (self.cols - self.head).div_ceil(LANES)
+    }
+
+    /// The first column and the width of tile `t`.
+    pub(crate) fn span(&self, t: usize) -> (usize, usize) {
+        let j0 = match (self.head, t) {
+            (0, _) => t * LANES,
+            (_, 0) => 0,
+            (head, _) => head + (t - 1) * LANES,
+        };
+        let j0 = j0.min(self.cols);
+        let width = if self.head > 0 && t == 0 {
+            self.head
+        } else {
+            LANES.min(self.cols - j0)
+        };
+        (j0, width)
+    }
+
+    /// Tile `t`'s columns as a [`TileOut`]; `None` when it is narrower than [`LANES`] (see
+    /// [`ColumnTiles::put_narrow`]).
     ///
     /// # Safety
     /// Each tile index may be taken (or put) at most once while `self` lives.
     pub(crate) unsafe fn take(&self, t: usize) -> Option<TileOut<'a>> {
-        let j0 = t.checked_mul(LANES)?;
-        if j0.checked_add(LANES)? > self.cols {
+        let (j0, width) = self.span(t);
+        if width < LANES {
             return None;
         }
         // SAFETY: row i's columns j0..j0 + LANES lie inside the rows x cols buffer; tiles are
@@ -257,13 +294,13 @@ impl<'a> ColumnTiles<'a> {
         })
     }
 
-    /// Copies the columns of tile `t` that exist from a contiguous `rows x LANES` tile.
+    /// Copies the columns of tile `t` from a contiguous `rows x LANES` tile (its first `width`
+    /// lanes).
     ///
     /// # Safety
     /// As for [`ColumnTiles::take`].
     pub(crate) unsafe fn put_narrow(&self, t: usize, tile: &[f64]) {
-        let j0 = (t * LANES).min(self.cols);
-        let width = (self.cols - j0).min(LANES);
+        let (j0, width) = self.span(t);
         for (i, row) in tile.chunks_exact(LANES).enumerate().take(self.rows) {
             for (k, &v) in row.iter().enumerate().take(width) {
                 // SAFETY: i < rows, j0 + k < cols; the caller owns tile t's columns.
