@@ -61,18 +61,22 @@ pub trait Kernel: Sync {
     }
 
     /// Runs on a row-major tile of [`LANES`] series side by side (`x[i * LANES + k]`), writing
-    /// row by row into `out`. By default each lane is copied out and run through
-    /// [`Kernel::series`].
+    /// row by row into `out`. By default the lanes are copied out in one pass over the rows and
+    /// each is run through [`Kernel::series`].
     fn tile(
         &self,
         x: &TileView<'_>,
         y: Option<&TileView<'_>>,
         out: &mut TileOut<'_>,
     ) -> Result<(), KernelError> {
-        let mut lane_out = vec![f64::NAN; x.rows()];
+        let rows = x.rows();
+        let xs = x.lanes();
+        let ys = y.map(TileView::lanes);
+        let mut lane_out = vec![f64::NAN; rows];
         for k in 0..LANES {
-            let yk = y.map(|y| y.lane(k));
-            self.series(&x.lane(k), yk.as_deref(), &mut lane_out)?;
+            let range = k * rows..(k + 1) * rows;
+            let yk = ys.as_ref().map(|ys| &ys[range.clone()]);
+            self.series(&xs[range], yk, &mut lane_out)?;
             out.put_lane(k, &lane_out);
         }
         Ok(())
@@ -100,6 +104,21 @@ fn gather_tile(m: &Matrix<'_>, (j0, width): (usize, usize), tile: &mut Vec<f64>)
         for (dst, src) in rows {
             dst[..width].copy_from_slice(&src[..width]);
         }
+    }
+}
+
+/// Columns `span` of a row-major matrix as a tile: read in place when the tile is full width,
+/// copied into `buf` (padded with NaN) when narrower.
+fn tile_view<'a>(
+    m: &Matrix<'a>,
+    span: (usize, usize),
+    buf: &'a mut Vec<f64>,
+) -> Result<TileView<'a>, KernelError> {
+    if span.1 == LANES {
+        TileView::new(m.data, m.cols, span.0, m.rows)
+    } else {
+        gather_tile(m, span, buf);
+        TileView::contiguous(buf)
     }
 }
 
@@ -150,12 +169,8 @@ pub fn run_columns(
                         // Copying the tile first (a cache line per row, streamed) beats
                         // reading it in place twice at the matrix's stride.
                         let span = out.span(t);
-                        gather_tile(x, span, &mut tx);
-                        if let Some(y) = y {
-                            gather_tile(y, span, &mut ty);
-                        }
-                        let tyv = y.map(|_| TileView::contiguous(&ty)).transpose()?;
-                        let txv = TileView::contiguous(&tx)?;
+                        let txv = tile_view(x, span, &mut tx)?;
+                        let tyv = y.map(|y| tile_view(y, span, &mut ty)).transpose()?;
                         // SAFETY: tasks cover disjoint ranges of tile indices, each taken once.
                         if let Some(mut o) = unsafe { out.take(t) } {
                             kernel.tile(&txv, tyv.as_ref(), &mut o)?;

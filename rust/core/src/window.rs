@@ -145,11 +145,16 @@ impl<'a> TileView<'a> {
         row
     }
 
-    /// Lane `k` as its own series.
-    pub fn lane(&self, k: usize) -> Vec<f64> {
-        (0..self.rows)
-            .map(|i| self.data[i * self.stride + self.offset + k])
-            .collect()
+    /// Every lane as its own series, one after the other (`lanes[k * rows + i]`), read in one
+    /// pass over the rows.
+    pub fn lanes(&self) -> Vec<f64> {
+        let mut lanes = vec![0.0; self.rows * LANES];
+        for i in 0..self.rows {
+            for (k, v) in self.row(i).into_iter().enumerate() {
+                lanes[k * self.rows + i] = v;
+            }
+        }
+        lanes
     }
 }
 
