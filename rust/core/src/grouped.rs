@@ -551,7 +551,10 @@ mod tests {
                     );
                 }
                 let outside = buffer[..shift].iter().chain(&buffer[shift + rows * cols..]);
-                assert!(outside.copied().all(|v| v == -1.0), "cols={cols} shift={shift}");
+                assert!(
+                    outside.copied().all(|v| v == -1.0),
+                    "cols={cols} shift={shift}"
+                );
             }
         }
     }
