@@ -244,7 +244,7 @@ impl<'a> ColumnTiles<'a> {
         let line = LANES * std::mem::size_of::<f64>();
         // Every row starts on the same offset within a cache line only when the row length is a
         // whole number of lines; otherwise no column split aligns them all.
-        let head = if (cols * std::mem::size_of::<f64>()) % line == 0 {
+        let head = if (cols * std::mem::size_of::<f64>()).is_multiple_of(line) {
             (out.as_ptr().cast::<u8>().align_offset(line) / std::mem::size_of::<f64>()).min(cols)
         } else {
             0
