@@ -37,8 +37,10 @@ def rolling_rank(
     With ``less`` values below x_t and ``eq`` values equal to it (itself included) among the
     ``n`` valid values of rows ``t-w+1..t``: average = ``less + (eq + 1) / 2``, min =
     ``less + 1``, max = ``less + eq``; ``pct`` divides by ``n``; ``ascending=False`` counts the
-    values above instead. NaN where x_t is missing or ``n < min_periods``. Small windows keep a
-    sorted buffer, large ones a Fenwick tree over coordinate-compressed values: O(log w) per row.
+    values above instead. NaN where x_t is missing or ``n < min_periods``. Windows up to 16,384
+    mark the window's values in a bitset over the sorted order of a chunk of the series (O(1) to
+    add or drop a value, a few words read per rank); longer ones count coordinate-compressed
+    values in a Fenwick tree: O(log w) per row.
 
     Examples
     --------

@@ -2,7 +2,7 @@
 //! for the grouped runner, and every value is scored against the others of its group.
 
 use super::RankOptions;
-use super::sorted_window::order_key;
+use super::order_window::order_key;
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
 

@@ -13,7 +13,7 @@ use std::hint::select_unpredictable;
 use rayon::prelude::*;
 
 use super::RankOptions;
-use super::sorted_window::order_key;
+use super::order_window::order_key;
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
 use crate::threads::{min_len, parallelism};

@@ -1,12 +1,13 @@
 //! Ranks and order statistics: rolling rank and quantile of the latest value, expanding rank,
 //! cross-sectional rank / z-score / demean. Results equal pandas' for the same options.
 
+mod bitset;
 pub(crate) mod cross_section;
 mod expanding;
 mod fenwick;
 mod quantile;
 mod rolling;
-mod sorted_window;
+mod order_window;
 
 use std::str::FromStr;
 

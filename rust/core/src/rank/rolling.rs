@@ -3,22 +3,29 @@
 use rayon::prelude::*;
 
 use super::RankOptions;
+use super::bitset::SlotBitset;
 use super::quantile::{Interpolation, check_q};
-use super::sorted_window::{CompressedCounts, OrderWindow, SortedBuffer};
+use super::order_window::{CompressedCounts, OrderWindow};
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
 use crate::rolling::RollingSpec;
 use crate::threads::min_len;
 
-/// Windows up to this length keep a sorted buffer; longer ones count compressed values in a
-/// Fenwick tree. Measured on 5M values (1 thread, 2026-11-21): the chunked Fenwick tree runs at
-/// ~16M values/s for every window from 100 to 2000; the buffer matches it at 20 (quantile faster,
-/// rank slower) and falls behind from 100 (250: 1.8x slower, 500: 2.2x) as its moves grow with w.
-const SORTED_BUFFER_MAX: usize = 64;
+/// Windows up to this length run on a slot bitset ([`SlotBitset`]), longer ones on a Fenwick tree
+/// over compressed values ([`CompressedCounts`]). Measured on a 5M-value random walk, 1 thread
+/// (2026-11-21, ms, quantile / rank): the bitset over 4096-value chunks took 200 / 167 at w=10
+/// (the sorted buffer used before for w <= 64: 312 / 345), 211 / 182 at w=250 (Fenwick over
+/// 32768-value chunks: 531 / 273), 413 / 279 at w=10000 (Fenwick: 550 / 319). The bitset's select
+/// scans one count per 512 slots of a chunk of ~4 windows, so past this length the tree's
+/// O(log w) steps win.
+const BITSET_MAX_WINDOW: usize = 1 << 14;
+
+/// Series values per bitset chunk, at least four windows (plus one window of warm-up each).
+const BITSET_CHUNK: usize = 1 << 12;
 
 /// Series values per Fenwick chunk (plus one window of warm-up): keeps the tree cache-sized
 /// (chunks grow to one window for longer windows).
-const CHUNK: usize = 1 << 15;
+const FENWICK_CHUNK: usize = 1 << 15;
 
 /// Feeds the trailing window of rows `c0..c0 + out.len()` to `order`, restarted (after one
 /// window of warm-up), and writes `value(t, count, window)` to `out[t - c0]`.
@@ -64,29 +71,35 @@ trait RowValue: Sync {
     fn at<W: OrderWindow>(&self, t: usize, j: usize, count: usize, window: &W) -> f64;
 }
 
-/// Runs `value` over the whole series with the structure that suits `window`: one sorted buffer
-/// for small windows; for large ones a Fenwick tree per chunk, chunks in parallel.
+/// Runs `value` over the whole series with the structure that suits `window`, chunk by chunk,
+/// chunks in parallel.
 fn run_windows(x: &[f64], window: usize, out: &mut [f64], value: &impl RowValue) {
-    if window <= SORTED_BUFFER_MAX {
-        let mut order = SortedBuffer::default();
-        run_chunk(&mut order, x, window, 0, out, |t, j, count, w| {
-            value.at(t, j, count, w)
-        });
+    if window <= BITSET_MAX_WINDOW {
+        run_chunks::<SlotBitset>(x, window, BITSET_CHUNK.max(4 * window), out, value);
     } else {
-        // A chunk is at least a window long, so its warm-up never exceeds its own length and the
-        // compression work stays O(n log n) however long the window.
-        let chunk = CHUNK.max(window);
-        // One structure per task, its buffers reused chunk after chunk (fresh ones would pay
-        // their pages again for every chunk).
-        out.par_chunks_mut(chunk)
-            .enumerate()
-            .with_min_len(min_len())
-            .for_each_init(CompressedCounts::default, |order, (i, o)| {
-                run_chunk(order, x, window, i * chunk, o, |t, j, count, w| {
-                    value.at(t, j, count, w)
-                });
-            });
+        run_chunks::<CompressedCounts>(x, window, FENWICK_CHUNK.max(window), out, value);
     }
+}
+
+/// [`run_chunk`] on every `chunk` rows. A chunk is at least a window long, so its warm-up never
+/// exceeds its own length and the compression work stays O(n log n) however long the window.
+fn run_chunks<W: OrderWindow + Default>(
+    x: &[f64],
+    window: usize,
+    chunk: usize,
+    out: &mut [f64],
+    value: &impl RowValue,
+) {
+    // One structure per task, its buffers reused chunk after chunk (fresh ones would pay their
+    // pages again for every chunk).
+    out.par_chunks_mut(chunk)
+        .enumerate()
+        .with_min_len(min_len())
+        .for_each_init(W::default, |order, (i, o)| {
+            run_chunk(order, x, window, i * chunk, o, |t, j, count, w| {
+                value.at(t, j, count, w)
+            });
+        });
 }
 
 struct RankValue<'a> {
@@ -232,9 +245,9 @@ mod tests {
 
     #[test]
     fn rank_and_quantile_match_brute_force_for_both_structures() {
-        // Long enough for several Fenwick chunks.
-        let x = data(CHUNK * 2 + 500);
-        for w in [1, 5, SORTED_BUFFER_MAX, SORTED_BUFFER_MAX + 1, 300] {
+        // Long enough for several chunks of either structure.
+        let x = data(FENWICK_CHUNK + BITSET_MAX_WINDOW + 500);
+        for w in [1, 5, 300, 2 * BITSET_CHUNK, BITSET_MAX_WINDOW + 1] {
             let spec = RollingSpec::new(w as i64, Some(1), 0).unwrap();
             for method in [RankMethod::Average, RankMethod::Min, RankMethod::Max] {
                 let options = RankOptions {
@@ -244,7 +257,8 @@ mod tests {
                 };
                 let mut out = vec![0.0; x.len()];
                 rolling_rank(&x, &spec, &options, &mut out).unwrap();
-                for t in (0..x.len()).step_by(97).chain(CHUNK - 3..CHUNK + 3) {
+                let edges = [BITSET_CHUNK, FENWICK_CHUNK].map(|c| c - 3..c + 3);
+                for t in (0..x.len()).step_by(97).chain(edges.into_iter().flatten()) {
                     let v = window_of(&x, w, t);
                     let want = if x[t].is_finite() {
                         let less = v.iter().filter(|&&a| a < x[t]).count();

@@ -1,5 +1,6 @@
-//! Order statistics of a trailing window: a sorted buffer for small windows, a Fenwick tree over
-//! coordinate-compressed values for large ones.
+//! Order statistics of a trailing window: the interface, the shared coordinate compression, and
+//! a Fenwick tree over compressed values for windows too long for the slot bitset
+//! ([`super::bitset`]).
 
 use super::fenwick::Fenwick;
 
@@ -17,46 +18,6 @@ pub(crate) trait OrderWindow {
     /// The `k`-th and the `k + 1`-th smallest values, `k + 1` below the window's count.
     fn kth_pair(&self, k: usize) -> (f64, f64) {
         (self.kth(k), self.kth(k + 1))
-    }
-}
-
-/// The window's values kept sorted: binary search plus one `copy_within` per change.
-/// O(log w) comparisons and O(w) moves per row; fastest for small windows.
-#[derive(Default)]
-pub(crate) struct SortedBuffer {
-    sorted: Vec<f64>,
-}
-
-impl OrderWindow for SortedBuffer {
-    fn start(&mut self, _: &[f64]) {
-        self.sorted.clear();
-    }
-
-    #[inline]
-    fn insert(&mut self, _: usize, v: f64) {
-        let at = self.sorted.partition_point(|&a| a < v);
-        self.sorted.insert(at, v);
-    }
-
-    #[inline]
-    fn remove(&mut self, _: usize, v: f64) {
-        let at = self.sorted.partition_point(|&a| a < v);
-        debug_assert!(self.sorted.get(at) == Some(&v));
-        if at < self.sorted.len() {
-            self.sorted.remove(at);
-        }
-    }
-
-    #[inline]
-    fn rank_of(&self, _: usize, v: f64) -> (usize, usize) {
-        let less = self.sorted.partition_point(|&a| a < v);
-        let upto = less + self.sorted[less..].partition_point(|&a| a <= v);
-        (less, upto - less)
-    }
-
-    #[inline]
-    fn kth(&self, k: usize) -> f64 {
-        self.sorted.get(k).copied().unwrap_or(f64::NAN)
     }
 }
 
@@ -86,17 +47,23 @@ pub(crate) fn order_key(v: f64) -> u64 {
     }
 }
 
+/// The finite values of `stretch` as (order key, position), sorted by key; equal keys keep their
+/// order of position (the radix sort is stable).
+pub(crate) fn sort_finite(stretch: &[f64], scratch: &mut Vec<(u64, u32)>) {
+    scratch.clear();
+    scratch.extend(
+        stretch
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(i, &v)| (order_key(v), i as u32)),
+    );
+    radsort::sort_by_key(scratch, |&(key, _)| key);
+}
+
 impl OrderWindow for CompressedCounts {
     fn start(&mut self, stretch: &[f64]) {
-        self.scratch.clear();
-        self.scratch.extend(
-            stretch
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.is_finite())
-                .map(|(i, &v)| (order_key(v), i as u32)),
-        );
-        radsort::sort_by_key(&mut self.scratch, |&(key, _)| key);
+        sort_finite(stretch, &mut self.scratch);
         self.values.clear();
         self.codes.clear();
         self.codes.resize(stretch.len(), 0);
