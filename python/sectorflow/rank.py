@@ -1,4 +1,4 @@
-"""Rolling and expanding ranks and quantiles: identical to pandas, in O(log w) per row.
+"""Rolling and expanding ranks and quantiles: identical to pandas, no O(n·w) path at any window.
 
 Missing values (NaN, null, ±inf) are skipped and not counted, as in pandas' rolling windows.
 ``min_periods`` counts valid observations. Ranks use pandas' tie methods: ``average`` (the mean
