@@ -31,7 +31,7 @@ pub(crate) struct SlotBitset {
 
 impl SlotBitset {
     /// Occupied slots below `slot`.
-    #[inline]
+    #[inline(always)]
     fn below(&self, slot: usize) -> usize {
         let word = slot / 64;
         let block = word / BLOCK_WORDS;
@@ -47,7 +47,7 @@ impl SlotBitset {
 
     /// The slot of the `k`-th smallest value in the window (0-based); `usize::MAX` when the
     /// window holds `k` values or fewer.
-    #[inline]
+    #[inline(always)]
     fn select(&self, k: usize) -> usize {
         let mut rest = k as u32;
         let mut block = 0;
@@ -62,6 +62,8 @@ impl SlotBitset {
         while let Some(&w) = self.words.get(word) {
             let n = w.count_ones();
             if n > rest {
+                // Clearing the lowest set bits (few: a window fills at most ~1/5 of its chunk) beat a
+                // branch-free broadword select here, 145 against 152 ms.
                 let mut w = w;
                 for _ in 0..rest {
                     w &= w - 1;
@@ -75,7 +77,7 @@ impl SlotBitset {
     }
 
     /// The first occupied slot after `slot`; `usize::MAX` when there is none.
-    #[inline]
+    #[inline(always)]
     fn next_after(&self, slot: usize) -> usize {
         let mut word = slot / 64;
         let mut w = match self.words.get(word) {
@@ -92,12 +94,12 @@ impl SlotBitset {
         word * 64 + w.trailing_zeros() as usize
     }
 
-    #[inline]
+    #[inline(always)]
     fn value(&self, slot: usize) -> f64 {
         self.values.get(slot).copied().unwrap_or(f64::NAN)
     }
 
-    #[inline]
+    #[inline(always)]
     fn toggle(&mut self, i: usize, on: bool) {
         let slot = self.slots[i] as usize;
         let bit = 1u64 << (slot % 64);
@@ -136,34 +138,35 @@ impl OrderWindow for SlotBitset {
         self.words.clear();
         self.words.resize(slots.div_ceil(64), 0);
         self.blocks.clear();
-        self.blocks.resize(self.words.len().div_ceil(BLOCK_WORDS), 0);
+        self.blocks
+            .resize(self.words.len().div_ceil(BLOCK_WORDS), 0);
         self.tie_count.clear();
         self.tie_count.resize(slots, 0);
     }
 
-    #[inline]
+    #[inline(always)]
     fn insert(&mut self, i: usize, _: f64) {
         self.toggle(i, true);
     }
 
-    #[inline]
+    #[inline(always)]
     fn remove(&mut self, i: usize, _: f64) {
         self.toggle(i, false);
     }
 
-    #[inline]
+    #[inline(always)]
     fn rank_of(&self, i: usize, _: f64) -> (usize, usize) {
         let tie = self.tie_start[i] as usize;
         (self.below(tie), self.tie_count[tie] as usize)
     }
 
-    #[inline]
+    #[inline(always)]
     fn kth(&self, k: usize) -> f64 {
         self.value(self.select(k))
     }
 
     /// The second value is the next occupied slot, almost always in the same word.
-    #[inline]
+    #[inline(always)]
     fn kth_pair(&self, k: usize) -> (f64, f64) {
         let a = self.select(k);
         (self.value(a), self.value(self.next_after(a)))

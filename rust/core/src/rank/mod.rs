@@ -5,9 +5,9 @@ mod bitset;
 pub(crate) mod cross_section;
 mod expanding;
 mod fenwick;
+mod order_window;
 mod quantile;
 mod rolling;
-mod order_window;
 
 use std::str::FromStr;
 
@@ -63,17 +63,24 @@ impl RankOptions {
     }
 
     /// The rank of a value with `less` smaller and `eq` equal values (itself included) among `n`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn rank(&self, less: usize, eq: usize, n: usize) -> f64 {
         // Descending ranks count the greater values instead of the smaller ones.
         let below = if self.ascending { less } else { n - less - eq };
         let r = match self.method {
-            RankMethod::Average => below as f64 + (eq as f64 + 1.0) / 2.0,
-            RankMethod::Min => (below + 1) as f64,
-            RankMethod::Max => (below + eq) as f64,
+            RankMethod::Average => count(below) + (count(eq) + 1.0) / 2.0,
+            RankMethod::Min => count(below + 1),
+            RankMethod::Max => count(below + eq),
         };
-        if self.pct { r / n as f64 } else { r }
+        if self.pct { r / count(n) } else { r }
     }
+}
+
+/// A count as f64, through i64: one instruction, where usize -> f64 takes several on x86-64
+/// (counts of values in memory are far below 2^63).
+#[inline(always)]
+pub(crate) fn count(n: usize) -> f64 {
+    n as i64 as f64
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+use super::count;
 use crate::error::KernelError;
 
 /// How a quantile between two order statistics is read (pandas' names and results).
@@ -53,7 +54,7 @@ impl Interpolation {
     /// The `q` quantile of `n >= 1` sorted values, reading the `k`-th smallest through `kth`
     /// and the `k`-th and `k + 1`-th together through `pair` (pandas `roll_quantile`: position
     /// `q * (n - 1)`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read(
         self,
         q: f64,
@@ -64,9 +65,10 @@ impl Interpolation {
         if n == 1 {
             return kth(0);
         }
-        let pos = q * (n - 1) as f64;
-        let idx = pos as usize;
-        let frac = pos - idx as f64;
+        let pos = q * count(n - 1);
+        // Through i64, as in `count`: 0 <= pos < n.
+        let idx = pos as i64 as usize;
+        let frac = pos - count(idx);
         if frac == 0.0 || idx + 1 >= n {
             return kth(idx.min(n - 1));
         }
