@@ -62,8 +62,8 @@ impl SlotBitset {
         while let Some(&w) = self.words.get(word) {
             let n = w.count_ones();
             if n > rest {
-                // Clearing the lowest set bits (few: a window fills at most ~1/5 of its chunk) beat a
-                // branch-free broadword select here, 145 against 152 ms.
+                // Clearing the lowest set bits (few: a window fills at most ~1/5 of its
+                // chunk) beat a branch-free broadword select here, 145 against 152 ms.
                 let mut w = w;
                 for _ in 0..rest {
                     w &= w - 1;
