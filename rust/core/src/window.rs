@@ -46,6 +46,9 @@ pub(crate) trait Rows<const N: usize> {
     fn get(&self, i: usize) -> Self::Row;
     /// The first series' values of row `i` (the "current value" of a z-score).
     fn current(&self, i: usize) -> [f64; N];
+    /// Asks for row `i` to be brought into cache (rows read for the first time, ahead of use).
+    #[inline(always)]
+    fn prefetch(&self, _i: usize) {}
 }
 
 /// One series; NaN and ±inf are missing (pandas' convention).
@@ -143,6 +146,21 @@ impl<'a> TileView<'a> {
         let mut row = [0.0; LANES];
         row.copy_from_slice(&self.data[start..start + LANES]);
         row
+    }
+
+    /// Asks for row `i` to be brought into cache: each row of an in-place tile is a new page
+    /// of the matrix, where the hardware prefetchers stop.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, i: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v) = self.data.get(i * self.stride + self.offset) {
+            // SAFETY: a prefetch is a hint; the address lies inside `data`.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    std::ptr::from_ref(v).cast(),
+                )
+            };
+        }
     }
 
     /// Every lane as its own series, one after the other (`lanes[k * rows + i]`), read in one
@@ -333,6 +351,10 @@ impl Rows<LANES> for Tile<'_> {
     fn current(&self, i: usize) -> [f64; LANES] {
         self.0.row(i)
     }
+    #[inline(always)]
+    fn prefetch(&self, i: usize) {
+        self.0.prefetch(i);
+    }
 }
 
 /// Two aligned tiles.
@@ -353,7 +375,15 @@ impl Rows<LANES> for PairedTile<'_> {
     fn current(&self, i: usize) -> [f64; LANES] {
         self.0.row(i)
     }
+    #[inline(always)]
+    fn prefetch(&self, i: usize) {
+        self.0.prefetch(i);
+        self.1.prefetch(i);
+    }
 }
+
+/// How far ahead the forward passes of [`sliding`] ask for rows.
+const PREFETCH_ROWS: usize = 16;
 
 /// Calls `emit(i, aggregate of rows i+1-window ..= i)` for every row, in order.
 #[inline(always)]
@@ -369,6 +399,7 @@ pub(crate) fn sliding<const N: usize, S, R>(
     let window = window.max(1);
     let mut prefix = S::EMPTY;
     for i in 0..window.min(n) {
+        rows.prefetch(i + PREFETCH_ROWS);
         prefix.push(&rows.get(i));
         emit(i, &prefix);
     }
@@ -388,6 +419,7 @@ pub(crate) fn sliding<const N: usize, S, R>(
         }
         let mut prefix = S::EMPTY;
         for (i, older) in (current..end).zip(&suffix[1..]) {
+            rows.prefetch(i + PREFETCH_ROWS);
             prefix.push(&rows.get(i));
             emit(i, &S::merge(older, &prefix));
         }
