@@ -39,7 +39,7 @@ def test_rolling_rank_matches_pandas(
     x = data.draw(st.one_of(series(), long_series))
     window, min_periods = data.draw(window_args(len(x)))
     if data.draw(st.booleans()):
-        window = data.draw(st.integers(60, 130))  # around the sorted-buffer / Fenwick switch
+        window = data.draw(st.integers(60, 130))  # windows that span a few 64-slot words
         min_periods = None if min_periods is None else min(min_periods, window)
     got = sf.rolling_rank(
         x, window, min_periods=min_periods, method=method, pct=pct, ascending=ascending
@@ -63,6 +63,24 @@ def test_rolling_quantile_matches_pandas(interpolation: str, data: st.DataObject
     got = sf.rolling_quantile(x, window, q, interpolation=interpolation, min_periods=min_periods)
     want = pd.Series(x).rolling(window, min_periods=min_periods).quantile(q, interpolation)
     assert_same(got, want.to_numpy())
+
+
+@pytest.mark.parametrize("window", [3, 250, 5_000, 16_384, 16_385, 30_000])
+def test_rank_and_quantile_across_chunks_and_both_structures(window: int) -> None:
+    # Windows up to 16,384 run on the slot bitset over chunks of max(4096, 4 windows) values,
+    # longer ones on the Fenwick tree over chunks of max(32768, window): 70,000 values cross
+    # several chunk edges of either. Rounded walk: long runs of ties.
+    rng = np.random.default_rng(window)
+    x = np.round(rng.normal(size=70_000).cumsum(), 1)
+    x[rng.random(x.size) < 0.01] = np.nan
+    r = pd.Series(x).rolling(window, min_periods=1)
+    assert_same(sf.rolling_rank(x, window, min_periods=1), r.rank(pct=True).to_numpy())
+    assert_same(
+        sf.rolling_rank(x, window, min_periods=1, method="max", ascending=False),
+        r.rank(method="max", ascending=False).to_numpy() / r.count().to_numpy(),
+    )
+    for q in (0.0, 0.3, 1.0):
+        assert_same(sf.rolling_quantile(x, window, q, min_periods=1), r.quantile(q).to_numpy())
 
 
 @given(x=series(), data=st.data())
