@@ -1,4 +1,5 @@
-//! The only conversion code: numpy arrays and Arrow PyCapsule objects in, numpy arrays out.
+//! The only conversion code in: numpy arrays and Arrow PyCapsule objects (results go out through
+//! `crate::pool`).
 
 use std::borrow::Cow;
 
@@ -6,7 +7,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, LargeStringArray, StringArray, StringViewArray};
 use arrow_schema::DataType;
-use numpy::{PyArray1, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyArray;
 use sectorflow_core::{pack, Codes, Column, KernelError, Layout, Validity, INLINE};
@@ -114,22 +115,6 @@ fn numpy_values<'a>(
             format!("{name} must be 1-D or 2-D, got {}-D", other.len()),
         )),
     }
-}
-
-/// A new 1-D float64 numpy array of `n` zeros, for a kernel to fill.
-pub(crate) fn series_out(py: Python<'_>, n: usize) -> Bound<'_, PyArray1<f64>> {
-    PyArray1::zeros(py, n, false)
-}
-
-/// A new `rows x cols` float64 numpy array of zeros laid out like the input (C order for
-/// row-major, Fortran order for column-major), for a kernel to fill.
-pub(crate) fn matrix_out(
-    py: Python<'_>,
-    rows: usize,
-    cols: usize,
-    layout: Layout,
-) -> Bound<'_, PyArray2<f64>> {
-    PyArray2::zeros(py, [rows, cols], layout == Layout::ColMajor)
 }
 
 /// The chunks of a string column: an object with `__arrow_c_array__` / `__arrow_c_stream__`

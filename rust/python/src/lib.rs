@@ -4,6 +4,7 @@ mod api;
 mod errors;
 mod input;
 mod plugin;
+mod pool;
 
 use pyo3::prelude::*;
 use pyo3_polars::PolarsAllocator;

@@ -14,7 +14,8 @@ use pyo3::prelude::*;
 use sectorflow_core::{run_columns, run_groups, run_series, Groups, Kernel, KernelError, Matrix};
 
 use crate::errors::to_py_err;
-use crate::input::{matrix_out, series_out, Source, Values};
+use crate::input::{Source, Values};
+use crate::pool::{matrix_out, series_out};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rolling::register(m)?;
@@ -65,8 +66,9 @@ fn guarded<R>(f: impl FnOnce() -> Result<R, KernelError>) -> PyResult<R> {
 
 /// Runs `kernel` on `x` (and `y`): once for a 1-D series, per key of `by`, or per column of a matrix.
 ///
-/// The result is a numpy array allocated by numpy (which asks the OS for huge pages on large
-/// arrays, so first-touch page faults stay cheap) and filled with the GIL released.
+/// The result is a numpy array filled with the GIL released: a large one reuses a result array
+/// Python has freed since (see `crate::pool`), a new one is allocated by numpy (which asks the OS
+/// for huge pages on large arrays, so first-touch page faults stay cheaper).
 pub(crate) fn run<'py>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
@@ -117,7 +119,7 @@ pub(crate) fn run<'py>(
             if let Some(c) = &codes {
                 check("by", c.len())?;
             }
-            let result = series_out(py, n);
+            let result = series_out(py, n)?;
             let mut guard = result.readwrite();
             let out = guard
                 .as_slice_mut()
@@ -165,7 +167,7 @@ pub(crate) fn run<'py>(
                 }
             };
             let xm = Matrix::new(&data, rows, cols, layout).map_err(to_py_err)?;
-            let result = matrix_out(py, rows, cols, layout);
+            let result = matrix_out(py, rows, cols, layout)?;
             let mut guard = result.readwrite();
             let out = guard
                 .as_slice_mut()
