@@ -141,16 +141,20 @@ impl<const N: usize> Mergeable<N> for VarState<N> {
 
     #[inline(always)]
     fn merge(a: &Self, b: &Self) -> Self {
-        let mut m = *a;
-        for k in 0..N {
-            // b's sums re-expressed around a's shift: y' = y + dc.
-            let dc = select(a.n[k] == 0.0, 0.0, b.shift[k] - a.shift[k]);
-            m.n[k] = a.n[k] + b.n[k];
-            m.shift[k] = select(a.n[k] == 0.0, b.shift[k], a.shift[k]);
-            m.s1[k] = a.s1[k] + (b.s1[k] + b.n[k] * dc);
-            m.s2[k] = a.s2[k] + (b.s2[k] + dc * (2.0 * b.s1[k] + b.n[k] * dc));
+        // b's sums re-expressed around a's shift: y' = y + dc. Each field built whole, lane by
+        // lane: written as a copy of `a` updated field by field, LLVM split this merge into
+        // scalar adds and shuffles (panel rolling_std took 19 ms a thread, now 11). The same
+        // rewrite of the other states' merges measured even or slower, so they stay loops.
+        let dc: [f64; N] =
+            std::array::from_fn(|k| select(a.n[k] == 0.0, 0.0, b.shift[k] - a.shift[k]));
+        Self {
+            n: std::array::from_fn(|k| a.n[k] + b.n[k]),
+            shift: std::array::from_fn(|k| select(a.n[k] == 0.0, b.shift[k], a.shift[k])),
+            s1: std::array::from_fn(|k| a.s1[k] + (b.s1[k] + b.n[k] * dc[k])),
+            s2: std::array::from_fn(|k| {
+                a.s2[k] + (b.s2[k] + dc[k] * (2.0 * b.s1[k] + b.n[k] * dc[k]))
+            }),
         }
-        m
     }
 
     #[inline(always)]
