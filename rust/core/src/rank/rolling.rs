@@ -67,6 +67,7 @@ mod bit_instructions {
     }
 }
 
+/// [`run_chunk`]'s work, inlined into each compilation of it.
 #[inline(always)]
 fn feed_chunk<W: OrderWindow>(
     order: &mut W,
