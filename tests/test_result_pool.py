@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pytest
 from numpy.testing import assert_array_equal
 
@@ -102,3 +104,21 @@ def test_results_outlive_their_pool_entry_and_stay_writeable() -> None:
     assert_array_equal(view, b[::2])
     b[:3] = 1.0
     assert_array_equal(b[:3], [1.0, 1.0, 1.0])
+
+
+def test_results_in_other_containers_keep_their_values_while_the_pool_turns_over() -> None:
+    # polars, pandas and pyarrow results may share the numpy result's memory: it must not go
+    # back to the pool while they live.
+    x = data(4, (N,))
+    want = sf.rolling_mean(x, 10).copy()
+    results = {
+        "polars": sf.rolling_mean(pl.Series("a", x), 10),
+        "pandas": sf.rolling_mean(pd.Series(x), 10),
+        "pyarrow": sf.rolling_mean(pa.array(x), 10),
+    }
+    for i in range(6):
+        del_me = sf.rolling_mean(x * (i + 2), 10)
+        del del_me
+    assert_array_equal(results["polars"].to_numpy(), want)
+    assert_array_equal(results["pandas"].to_numpy(), want)
+    assert_array_equal(results["pyarrow"].to_numpy(zero_copy_only=False), want)
