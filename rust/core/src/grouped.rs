@@ -83,27 +83,16 @@ pub trait Kernel: Sync {
     }
 }
 
-/// Copies columns `j0..j0 + width` (`width <= LANES`) of a row-major matrix into a row-major
-/// tile of [`LANES`] lanes (NaN past `width`).
-fn gather_tile(m: &Matrix<'_>, (j0, width): (usize, usize), tile: &mut Vec<f64>) {
+/// Copies columns `j0..j0 + width` (`width < LANES`: full tiles are read in place) of a
+/// row-major matrix into a row-major tile of [`LANES`] lanes, NaN past `width`.
+fn gather_narrow(m: &Matrix<'_>, (j0, width): (usize, usize), tile: &mut Vec<f64>) {
     tile.clear();
     tile.resize(m.rows * LANES, f64::NAN);
-    let rows = tile
+    for (dst, src) in tile
         .chunks_exact_mut(LANES)
-        .zip(m.data[j0..].chunks(m.cols));
-    if width == LANES {
-        for (dst, src) in rows {
-            if let (Ok(dst), Some(Ok(src))) = (
-                <&mut [f64; LANES]>::try_from(dst),
-                src.get(..LANES).map(<&[f64; LANES]>::try_from),
-            ) {
-                *dst = *src;
-            }
-        }
-    } else {
-        for (dst, src) in rows {
-            dst[..width].copy_from_slice(&src[..width]);
-        }
+        .zip(m.data[j0..].chunks(m.cols))
+    {
+        dst[..width].copy_from_slice(&src[..width]);
     }
 }
 
@@ -117,7 +106,7 @@ fn tile_view<'a>(
     if span.1 == LANES {
         TileView::new(m.data, m.cols, span.0, m.rows)
     } else {
-        gather_tile(m, span, buf);
+        gather_narrow(m, span, buf);
         TileView::contiguous(buf)
     }
 }
