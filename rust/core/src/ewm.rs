@@ -3,6 +3,7 @@
 // Lane loops index several arrays by the same k; that is what vectorises.
 #![allow(clippy::needless_range_loop)]
 
+use crate::cpu::with_avx2;
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
 use crate::window::{LANES, TileOut, TileView, select};
@@ -177,25 +178,11 @@ impl Kernel for Ewm {
         out: &mut TileOut<'_>,
     ) -> Result<(), KernelError> {
         same_length("out", x.rows(), out.rows())?;
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { avx2::ewm_tile(x, &self.0, out) };
-            return Ok(());
-        }
-        ewm_tile(x, &self.0, out);
+        with_avx2(
+            #[inline(always)]
+            || ewm_tile(x, &self.0, out),
+        );
         Ok(())
-    }
-}
-
-/// [`ewm_tile`] compiled for AVX2 (no FMA: bit-identical to the baseline).
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use super::{EwmSpec, TileOut, TileView};
-
-    #[target_feature(enable = "avx2")]
-    pub(super) fn ewm_tile(x: &TileView<'_>, spec: &EwmSpec, out: &mut TileOut<'_>) {
-        super::ewm_tile(x, spec, out);
     }
 }
 

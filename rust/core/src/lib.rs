@@ -4,6 +4,7 @@
 //! Every kernel writes NaN where its result is missing. No Python, no Polars here.
 
 mod codes;
+mod cpu;
 mod daily;
 mod error;
 mod ewm;

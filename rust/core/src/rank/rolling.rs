@@ -6,6 +6,7 @@ use super::RankOptions;
 use super::bitset::SlotBitset;
 use super::order_window::{CompressedCounts, OrderWindow};
 use super::quantile::{Interpolation, check_q};
+use crate::cpu::with_bit_counting;
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
 use crate::rolling::RollingSpec;
@@ -28,7 +29,9 @@ const BITSET_CHUNK: usize = 1 << 12;
 const FENWICK_CHUNK: usize = 1 << 15;
 
 /// Feeds the trailing window of rows `c0..c0 + out.len()` to `order`, restarted (after one
-/// window of warm-up), and writes `value(t, count, window)` to `out[t - c0]`.
+/// window of warm-up), and writes `value(t, count, window)` to `out[t - c0]`. Compiled with
+/// POPCNT where the CPU has it: the bitset's ranks and selections count bits on every row.
+#[inline(always)]
 fn run_chunk<W: OrderWindow>(
     order: &mut W,
     x: &[f64],
@@ -37,37 +40,13 @@ fn run_chunk<W: OrderWindow>(
     out: &mut [f64],
     value: impl Fn(usize, usize, usize, &W) -> f64,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("popcnt") && std::arch::is_x86_feature_detected!("bmi1")
-    {
-        // SAFETY: the CPU has POPCNT and BMI1, checked just above.
-        unsafe { bit_instructions::run_chunk(order, x, window, c0, out, value) };
-        return;
-    }
-    feed_chunk(order, x, window, c0, out, value);
+    with_bit_counting(
+        #[inline(always)]
+        || feed_chunk(order, x, window, c0, out, value),
+    );
 }
 
-/// [`run_chunk`] compiled with the bit-counting instructions the baseline x86-64 target lacks:
-/// without POPCNT, `count_ones` is a dozen shifts and masks, which the bitset's ranks and
-/// selections run on every row.
-#[cfg(target_arch = "x86_64")]
-mod bit_instructions {
-    use super::OrderWindow;
-
-    #[target_feature(enable = "popcnt,bmi1")]
-    pub(super) fn run_chunk<W: OrderWindow>(
-        order: &mut W,
-        x: &[f64],
-        window: usize,
-        c0: usize,
-        out: &mut [f64],
-        value: impl Fn(usize, usize, usize, &W) -> f64,
-    ) {
-        super::feed_chunk(order, x, window, c0, out, value);
-    }
-}
-
-/// [`run_chunk`]'s work, inlined into each compilation of it.
+/// [`run_chunk`]'s work.
 #[inline(always)]
 fn feed_chunk<W: OrderWindow>(
     order: &mut W,
