@@ -29,6 +29,27 @@ pub(crate) fn with_bit_counting<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` compiled for AVX2 with POPCNT and BMI1 when the CPU has them all: vector masked
+/// sums next to single-instruction bit counts.
+#[inline(always)]
+pub(crate) fn with_avx2_bit_counting<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("popcnt")
+        && std::arch::is_x86_feature_detected!("bmi1")
+    {
+        // SAFETY: the CPU has AVX2, POPCNT and BMI1, checked just above.
+        return unsafe { avx2_bit_counting(f) };
+    }
+    with_bit_counting(f)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt,bmi1")]
+fn avx2_bit_counting<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn avx2<R>(f: impl FnOnce() -> R) -> R {

@@ -204,7 +204,7 @@ pub fn run_series(
                 .checked_mul(w)
                 .is_some_and(|need| n >= need)
     }) else {
-        // Kernels may parallelise inside (the expanding rank's merge passes): on our pool.
+        // Kernels may parallelise inside (the expanding rank's sort and sweep): on our pool.
         return if parallel {
             install(|| kernel.series(x, y, out))?
         } else {

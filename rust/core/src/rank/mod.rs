@@ -8,6 +8,8 @@ mod fenwick;
 mod order_window;
 mod quantile;
 mod rolling;
+mod seen;
+mod slots;
 
 use std::str::FromStr;
 
