@@ -3,9 +3,9 @@
 //!
 //! Values map to 32-bit codes by a monotone map: equal values share a code and a smaller value
 //! never gets a larger one. One histogram and one scatter put the codes into buckets by their top
-//! bits, chunks of the series in parallel, each chunk's items after the earlier chunks' in every
-//! bucket. Each bucket is then sorted in cache by the rest of the code (radix passes, stable, so
-//! equal codes stay in time order), and a run of equal codes is ordered by exact value.
+//! bits, chunks of the series in parallel (two streams per chunk, even and odd positions).
+//! Each bucket is then sorted in cache by the rest of the code (radix passes), and a run
+//! of equal codes is ordered by exact value, then time.
 //!
 //! The code maps the values' range linearly (`(v - min) * scale`), which spreads a price level or
 //! a return evenly. When one bucket would hold most of the series (a few huge outliers squash the
@@ -15,6 +15,7 @@
 use rayon::prelude::*;
 
 use super::order_window::order_key;
+use crate::cpu::with_avx2;
 use crate::threads::{min_len, parallelism};
 
 /// Buckets are at most `2^12`; each then holds ~1/4096 of the series.
@@ -86,6 +87,7 @@ struct Extent {
 }
 
 impl Extent {
+    #[inline(always)]
     fn of(x: &[f64]) -> Self {
         let (mut min, mut max, mut finite) = (f64::INFINITY, f64::NEG_INFINITY, 0);
         for &v in x {
@@ -112,10 +114,10 @@ fn bucket(code: u32, top_shift: u32) -> usize {
     (u64::from(code) >> top_shift) as usize
 }
 
-/// Counts per bucket of one chunk's finite values.
+/// Counts per bucket of one chunk's finite values: the even positions' table, then the odd
+/// positions'. Two tables, because a level series puts neighbours in one bucket, and one table
+/// would make every increment wait for the last; the scatter keeps the two streams too.
 fn histogram(x: &[f64], code: Code, top_shift: u32, buckets: usize) -> Vec<u32> {
-    // Two tables, alternate values: a level series puts neighbours in one bucket, and one
-    // table would make every increment wait for the last.
     let mut h = vec![0u32; 2 * buckets];
     let (even, odd) = h.split_at_mut(buckets);
     let mut pairs = x.chunks_exact(2);
@@ -132,10 +134,6 @@ fn histogram(x: &[f64], code: Code, top_shift: u32, buckets: usize) -> Vec<u32> 
             even[bucket(code.of(v), top_shift)] += 1;
         }
     }
-    for (e, o) in even.iter_mut().zip(odd.iter()) {
-        *e += o;
-    }
-    h.truncate(buckets);
     h
 }
 
@@ -187,7 +185,12 @@ pub(crate) fn sorted_slots(x: &[f64], scratch: &mut [f64]) -> (Vec<u64>, usize) 
     let extent = x
         .par_chunks(chunk)
         .with_min_len(min_len())
-        .map(Extent::of)
+        .map(|c| {
+            with_avx2(
+                #[inline(always)]
+                || Extent::of(c),
+            )
+        })
         .reduce(|| Extent::of(&[]), |a: Extent, b: Extent| a.join(b));
     let n = extent.finite;
     let mut packed = vec![0u64; x.len()];
@@ -210,7 +213,12 @@ pub(crate) fn sorted_slots(x: &[f64], scratch: &mut [f64]) -> (Vec<u64>, usize) 
     };
     let (mut code, mut hists) = (linear, hist(linear));
     let largest = (0..buckets)
-        .map(|b| hists.iter().map(|h| h[b] as usize).sum::<usize>())
+        .map(|b| {
+            hists
+                .iter()
+                .map(|h| (h[b] + h[buckets + b]) as usize)
+                .sum::<usize>()
+        })
         .max()
         .unwrap_or(0);
     if largest > (n / 16).max(1 << 16) {
@@ -219,13 +227,16 @@ pub(crate) fn sorted_slots(x: &[f64], scratch: &mut [f64]) -> (Vec<u64>, usize) 
         code = Code::Keys { min: lo, shift };
         hists = hist(code);
     }
-    // Each chunk's first place in every bucket; `starts` holds each bucket's first slot.
+    // Each chunk's streams' first places in every bucket; `starts` holds each bucket's first
+    // slot.
     let mut starts = Vec::with_capacity(buckets + 1);
     let mut at = 0u32;
     for b in 0..buckets {
         starts.push(at as usize);
         for h in hists.iter_mut() {
-            (h[b], at) = (at, at + h[b]);
+            for stream in [b, buckets + b] {
+                (h[stream], at) = (at, at + h[stream]);
+            }
         }
     }
     starts.push(at as usize);
@@ -235,15 +246,21 @@ pub(crate) fn sorted_slots(x: &[f64], scratch: &mut [f64]) -> (Vec<u64>, usize) 
         .enumerate()
         .with_min_len(min_len())
         .for_each(|(c, (xs, mut next))| {
-            for (q, &v) in xs.iter().enumerate() {
+            let mut put = |q: usize, v: f64, stream: usize| {
                 if v.is_finite() {
                     let k = code.of(v);
-                    let b = bucket(k, top_shift);
+                    let b = stream + bucket(k, top_shift);
                     let item = u64::from(k) << 32 | (c * chunk + q) as u64;
-                    // SAFETY: `next[b]` runs through this chunk's own places in bucket `b`,
-                    // below `n <= scratch.len()`, each written once.
+                    // SAFETY: `next[b]` runs through this chunk's stream's own places in its
+                    // bucket, below `n <= scratch.len()`, each written once.
                     unsafe { buffer.write(next[b] as usize, f64::from_bits(item)) };
                     next[b] += 1;
+                }
+            };
+            for (p, pair) in xs.chunks(2).enumerate() {
+                put(2 * p, pair[0], 0);
+                if let Some(&v) = pair.get(1) {
+                    put(2 * p + 1, v, buckets);
                 }
             }
         });
