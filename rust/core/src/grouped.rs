@@ -1,11 +1,10 @@
 //! 2-D input (one series per column) and `by=` keys (one series per key): split, run each series
 //! on the thread pool, put every result back at its original position.
 
-use std::marker::PhantomData;
-
 use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
+use crate::scattered::ScatteredOut;
 use crate::threads::{current_num_threads, install};
 use crate::window::{ColumnTiles, LANES, TileOut, TileView};
 
@@ -386,42 +385,15 @@ pub fn run_groups(
                 os.clear();
                 os.resize(rows.len(), f64::NAN);
                 run_series(xs, y.map(|_| &ys[..]), os, kernel, false)?;
-                // SAFETY: `order` lists each row at most once (built in `from_codes`), all
-                // checked < x.len() == out.len() above, so groups write disjoint rows.
-                unsafe { rows_out.put(rows, os) };
+                for (&i, &v) in rows.iter().zip(os.iter()) {
+                    // SAFETY: `order` lists each row at most once (built in `from_codes`), all
+                    // checked < x.len() == out.len() above, so groups write disjoint rows.
+                    unsafe { rows_out.write(i, v) };
+                }
                 Ok(())
             },
         )
     })?
-}
-
-/// `out` shared by the tasks of [`run_groups`], each writing its own group's rows.
-struct ScatteredOut<'a> {
-    ptr: *mut f64,
-    _out: PhantomData<&'a mut [f64]>,
-}
-
-// SAFETY: tasks write disjoint rows (see `put`); nothing reads through the pointer.
-unsafe impl Sync for ScatteredOut<'_> {}
-
-impl<'a> ScatteredOut<'a> {
-    fn new(out: &'a mut [f64]) -> Self {
-        Self {
-            ptr: out.as_mut_ptr(),
-            _out: PhantomData,
-        }
-    }
-
-    /// Writes `values[k]` to row `rows[k]`.
-    ///
-    /// # Safety
-    /// Every row is in bounds of `out`, and no other task writes the same rows.
-    unsafe fn put(&self, rows: &[usize], values: &[f64]) {
-        for (&i, &v) in rows.iter().zip(values) {
-            // SAFETY: by the caller's contract.
-            unsafe { *self.ptr.add(i) = v };
-        }
-    }
 }
 
 /// Runs `kernel` on `x[offsets[g]..offsets[g + 1]]` for every `g`, in parallel.

@@ -13,6 +13,7 @@ mod pct_change;
 mod rank;
 mod rolling;
 mod rrg;
+mod scattered;
 mod sector;
 mod threads;
 mod view;

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 
 use super::order_window::order_key;
 use crate::cpu::with_avx2;
+use crate::scattered::ScatteredOut;
 use crate::threads::{min_len, parallelism};
 
 /// Buckets are at most `2^12`; each then holds ~1/4096 of the series.
@@ -35,27 +36,6 @@ pub(crate) fn slot(packed: u64) -> usize {
 /// The number of earlier values equal to this one, from [`slot`]'s packing.
 pub(crate) fn equal_elders(packed: u64) -> usize {
     (packed & u64::from(u32::MAX)) as usize
-}
-
-/// A shared buffer written at disjoint positions from many tasks.
-#[derive(Clone, Copy)]
-pub(crate) struct Disjoint<T>(*mut T);
-
-// SAFETY: only written through `Disjoint::write`, whose callers write each position from one task.
-unsafe impl<T: Send> Send for Disjoint<T> {}
-unsafe impl<T: Send> Sync for Disjoint<T> {}
-
-impl<T> Disjoint<T> {
-    pub(crate) fn new(buffer: &mut [T]) -> Self {
-        Self(buffer.as_mut_ptr())
-    }
-
-    /// # Safety
-    /// `at` is in bounds of the buffer, and no other task reads or writes it meanwhile.
-    pub(crate) unsafe fn write(self, at: usize, value: T) {
-        // SAFETY: upheld by the caller.
-        unsafe { self.0.add(at).write(value) }
-    }
 }
 
 /// A monotone map from finite values to codes.
@@ -137,11 +117,10 @@ fn histogram(x: &[f64], code: Code, top_shift: u32, buckets: usize) -> Vec<u32> 
     h
 }
 
-/// Sorts `items` (`code << 32 | position`, in time order within each code) by code, stably, on
-/// the code's low `bits`, through `tmp`.
+/// Sorts `items` (`code << 32 | position`) by the code's low `bits`, through `tmp`. Items of
+/// equal code may come out in any order: [`write_slots`] orders those runs.
 fn radix_sort(items: &mut [u64], tmp: &mut Vec<u64>, bits: u32) {
     if items.len() < RADIX_MIN {
-        // By code, then position: the items are distinct, so this is the stable order.
         items.sort_unstable();
         return;
     }
@@ -240,7 +219,7 @@ pub(crate) fn sorted_slots(x: &[f64], scratch: &mut [f64]) -> (Vec<u64>, usize) 
         }
     }
     starts.push(at as usize);
-    let buffer = Disjoint::new(scratch);
+    let buffer = ScatteredOut::new(scratch);
     x.par_chunks(chunk)
         .zip(hists.into_par_iter())
         .enumerate()
@@ -264,8 +243,8 @@ pub(crate) fn sorted_slots(x: &[f64], scratch: &mut [f64]) -> (Vec<u64>, usize) 
                 }
             }
         });
-    let out = Disjoint::new(&mut packed);
     let scratch: &[f64] = scratch;
+    let out = ScatteredOut::new(&mut packed);
     let low_bits = 32 - top_bits;
     (0..buckets)
         .into_par_iter()
@@ -275,22 +254,17 @@ pub(crate) fn sorted_slots(x: &[f64], scratch: &mut [f64]) -> (Vec<u64>, usize) 
             |(items, tmp): &mut (Vec<u64>, Vec<u64>), b| {
                 let first = starts[b];
                 items.clear();
-                items.extend(scratch_bits(scratch, first, starts[b + 1]));
+                items.extend(scratch[first..starts[b + 1]].iter().map(|v| v.to_bits()));
                 radix_sort(items, tmp, low_bits);
-                write_slots(x, items, first, out);
+                write_slots(x, items, first, &out);
             },
         );
     (packed, n)
 }
 
-/// The items of one bucket, read back from the scratch buffer.
-fn scratch_bits(scratch: &[f64], from: usize, to: usize) -> impl Iterator<Item = u64> + '_ {
-    scratch[from..to].iter().map(|v| v.to_bits())
-}
-
 /// Orders runs of equal codes by exact value, then packs each item's slot (`first` + its
 /// place) and equal elders at its position.
-fn write_slots(x: &[f64], items: &mut [u64], first: usize, out: Disjoint<u64>) {
+fn write_slots(x: &[f64], items: &mut [u64], first: usize, out: &ScatteredOut<'_, u64>) {
     let position = |t: u64| (t & u64::from(u32::MAX)) as usize;
     let mut a = 0;
     while a < items.len() {
