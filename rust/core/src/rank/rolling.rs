@@ -29,26 +29,10 @@ const BITSET_CHUNK: usize = 1 << 12;
 const FENWICK_CHUNK: usize = 1 << 15;
 
 /// Feeds the trailing window of rows `c0..c0 + out.len()` to `order`, restarted (after one
-/// window of warm-up), and writes `value(t, count, window)` to `out[t - c0]`. Compiled with
-/// POPCNT where the CPU has it: the bitset's ranks and selections count bits on every row.
+/// window of warm-up), and writes `value(t, count, window)` to `out[t - c0]`. Inlined into
+/// [`run_chunks`]' POPCNT frame: the bitset's ranks and selections count bits on every row.
 #[inline(always)]
 fn run_chunk<W: OrderWindow>(
-    order: &mut W,
-    x: &[f64],
-    window: usize,
-    c0: usize,
-    out: &mut [f64],
-    value: impl Fn(usize, usize, usize, &W) -> f64,
-) {
-    with_bit_counting(
-        #[inline(always)]
-        || feed_chunk(order, x, window, c0, out, value),
-    );
-}
-
-/// [`run_chunk`]'s work.
-#[inline(always)]
-fn feed_chunk<W: OrderWindow>(
     order: &mut W,
     x: &[f64],
     window: usize,
@@ -115,14 +99,19 @@ fn run_chunks<W: OrderWindow + Default>(
         .enumerate()
         .with_min_len(min_len())
         .for_each_init(W::default, |order, (i, o)| {
-            run_chunk(
-                order,
-                x,
-                window,
-                i * chunk,
-                o,
+            with_bit_counting(
                 #[inline(always)]
-                |t, j, count, w| value.at(t, j, count, w),
+                || {
+                    run_chunk(
+                        order,
+                        x,
+                        window,
+                        i * chunk,
+                        o,
+                        #[inline(always)]
+                        |t, j, count, w| value.at(t, j, count, w),
+                    )
+                },
             );
         });
 }
