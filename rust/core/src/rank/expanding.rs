@@ -54,14 +54,13 @@ pub fn expanding_rank(
         .for_each(|(c, out)| {
             let start = c * piece;
             let mut seen = SeenSlots::new(n);
-            let before = || {
+            let count = seen.extend(
                 x[..start]
                     .iter()
                     .zip(&packed)
                     .filter(|(v, _)| v.is_finite())
-            };
-            seen.extend(before().map(|(_, &p)| slot(p)));
-            let count = before().count();
+                    .map(|(_, &p)| slot(p)),
+            );
             let (xs, ps) = (
                 &x[start..start + out.len()],
                 &packed[start..start + out.len()],
@@ -136,53 +135,47 @@ mod tests {
     use super::*;
     use crate::rank::RankMethod;
 
-    /// Smaller and equal elders of every value, by brute force.
-    fn elders(v: &[f64]) -> Vec<Option<(usize, usize)>> {
-        (0..v.len())
-            .map(|i| {
-                v[i].is_finite().then(|| {
-                    let before = v[..i].iter().filter(|a| a.is_finite());
-                    let lt = before.clone().filter(|&&a| a < v[i]).count();
-                    (lt, before.filter(|&&a| a == v[i]).count())
-                })
-            })
-            .collect()
-    }
-
-    /// Ranks as `min` without pct: less + 1, so both counts show.
+    /// Ranks as `min` and `max` without pct, on `threads` threads: less + 1 and less + equal +
+    /// 1, so both counts show; against a sorted list of the finite values so far.
     fn check(v: &[f64], threads: usize) {
         let opts = RankOptions {
             method: RankMethod::Min,
             pct: false,
             ascending: true,
         };
-        let mut out = vec![0.0; v.len()];
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| expanding_rank(v, 1, &opts, &mut out).unwrap());
         let max = RankOptions {
             method: RankMethod::Max,
             ..opts
         };
-        let mut out_max = vec![0.0; v.len()];
-        expanding_rank(v, 1, &max, &mut out_max).unwrap();
-        for (i, e) in elders(v).into_iter().enumerate() {
-            match e {
-                Some((lt, eq)) => assert_eq!(
-                    (out[i], out_max[i]),
-                    ((lt + 1) as f64, (lt + eq + 1) as f64),
-                    "i={i} v={}",
-                    v[i]
-                ),
-                None => assert!(out[i].is_nan(), "i={i}"),
+        let (mut lo, mut hi) = (vec![0.0; v.len()], vec![0.0; v.len()]);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                expanding_rank(v, 1, &opts, &mut lo).unwrap();
+                expanding_rank(v, 1, &max, &mut hi).unwrap();
+            });
+        let mut sorted: Vec<f64> = Vec::new();
+        for (i, &x) in v.iter().enumerate() {
+            if !x.is_finite() {
+                assert!(lo[i].is_nan() && hi[i].is_nan(), "i={i}");
+                continue;
             }
+            // -0.0 and 0.0 compare equal here, as pandas ranks them.
+            let lt = sorted.partition_point(|&a| a < x);
+            let le = sorted.partition_point(|&a| a <= x);
+            assert_eq!(
+                (lo[i], hi[i]),
+                ((lt + 1) as f64, (le + 1) as f64),
+                "i={i} v={x}"
+            );
+            sorted.insert(le, x);
         }
     }
 
     #[test]
-    fn counts_match_brute_force() {
+    fn short_series_match_a_sorted_list() {
         for n in [0, 1, 2, 5, 17, 200, 1000] {
             let v: Vec<f64> = (0..n).map(|i| ((i * 37) % 23) as f64).collect();
             check(&v, 1);
@@ -207,7 +200,7 @@ mod tests {
     /// with repeated levels, a series squashed by outliers (order-key codes), near-equal values,
     /// and small values that share linear codes.
     #[test]
-    fn long_series_match_brute_force() {
+    fn long_series_match_a_sorted_list() {
         let n = 3 * PARALLEL_MIN + 123;
         let mut s = 7u64;
         let mut next = move || {
@@ -239,40 +232,7 @@ mod tests {
             })
             .collect();
         for v in [walk, outliers, close, collide] {
-            check_fast(&v);
-        }
-    }
-
-    /// Like `check`, against a sorted-list reference (brute force is too slow here).
-    fn check_fast(v: &[f64]) {
-        let opts = RankOptions {
-            method: RankMethod::Min,
-            pct: false,
-            ascending: true,
-        };
-        let max = RankOptions {
-            method: RankMethod::Max,
-            ..opts
-        };
-        let (mut lo, mut hi) = (vec![0.0; v.len()], vec![0.0; v.len()]);
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap()
-            .install(|| {
-                expanding_rank(v, 1, &opts, &mut lo).unwrap();
-                expanding_rank(v, 1, &max, &mut hi).unwrap();
-            });
-        let mut sorted: Vec<f64> = Vec::new();
-        for (i, &x) in v.iter().enumerate() {
-            if !x.is_finite() {
-                assert!(lo[i].is_nan());
-                continue;
-            }
-            let lt = sorted.partition_point(|&a| a < x);
-            let le = sorted.partition_point(|&a| a <= x);
-            assert_eq!((lo[i], hi[i]), ((lt + 1) as f64, (le + 1) as f64), "i={i}");
-            sorted.insert(le, x);
+            check(&v, 3);
         }
     }
 }

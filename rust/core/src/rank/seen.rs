@@ -94,12 +94,15 @@ impl SeenSlots {
         }
     }
 
-    /// Marks every slot of `slots` seen at once.
-    pub(crate) fn extend(&mut self, slots: impl Iterator<Item = usize>) {
+    /// Marks every slot of `slots` seen at once; returns how many.
+    pub(crate) fn extend(&mut self, slots: impl Iterator<Item = usize>) -> usize {
+        let mut marked = 0;
         for s in slots {
             self.put(s);
+            marked += 1;
         }
         self.sum_groups();
+        marked
     }
 
     #[inline(always)]
