@@ -3,9 +3,9 @@
 //!
 //! Values map to 32-bit codes by a monotone map: equal values share a code and a smaller value
 //! never gets a larger one. One histogram and one scatter put the codes into buckets by their top
-//! bits, chunks of the series in parallel (two streams per chunk, even and odd positions).
-//! Each bucket is then sorted in cache by the rest of the code (radix passes), and a run
-//! of equal codes is ordered by exact value, then time.
+//! bits, chunks of the series in parallel (two streams per chunk, even and odd positions). Each
+//! bucket is then radix-sorted by code in cache, and a run of equal codes is ordered by exact
+//! value, then time.
 //!
 //! The code maps the values' range linearly (`(v - min) * scale`), which spreads a price level or
 //! a return evenly. When one bucket would hold most of the series (a few huge outliers squash the
@@ -21,12 +21,6 @@ use crate::threads::{min_len, parallelism};
 
 /// Buckets are at most `2^12`; each then holds ~1/4096 of the series.
 const TOP_BITS_MAX: u32 = 12;
-
-/// Buckets shorter than this are sorted by comparison rather than by radix passes.
-const RADIX_MIN: usize = 1024;
-
-/// Radix digits are at most this wide: the counts of a pass stay in L1.
-const DIGIT_BITS_MAX: u32 = 11;
 
 /// A slot and a count of equal elders packed per series position: `slot << 32 | equal`.
 pub(crate) fn slot(packed: u64) -> usize {
@@ -115,42 +109,6 @@ fn histogram(x: &[f64], code: Code, top_shift: u32, buckets: usize) -> Vec<u32> 
         }
     }
     h
-}
-
-/// Sorts `items` (`code << 32 | position`) by the code's low `bits`, through `tmp`. Items of
-/// equal code may come out in any order: [`write_slots`] orders those runs.
-fn radix_sort(items: &mut [u64], tmp: &mut Vec<u64>, bits: u32) {
-    if items.len() < RADIX_MIN {
-        items.sort_unstable();
-        return;
-    }
-    let passes = bits.div_ceil(DIGIT_BITS_MAX).max(1);
-    let width = bits.div_ceil(passes);
-    tmp.clear();
-    tmp.resize(items.len(), 0);
-    let mut counts = vec![0u32; 1 << width];
-    let mask = (1u64 << width) - 1;
-    let (mut from, mut to) = (&mut *items, &mut tmp[..]);
-    for pass in 0..passes {
-        let shift = 32 + pass * width;
-        counts.fill(0);
-        for &t in from.iter() {
-            counts[((t >> shift) & mask) as usize] += 1;
-        }
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            (*c, sum) = (sum, sum + *c);
-        }
-        for &t in from.iter() {
-            let d = ((t >> shift) & mask) as usize;
-            to[counts[d] as usize] = t;
-            counts[d] += 1;
-        }
-        std::mem::swap(&mut from, &mut to);
-    }
-    if passes % 2 == 1 {
-        items.copy_from_slice(tmp);
-    }
 }
 
 /// For every finite value of `x`, its slot and its number of equal elders, packed by [`slot`]
@@ -245,20 +203,17 @@ pub(crate) fn sorted_slots(x: &[f64], scratch: &mut [f64]) -> (Vec<u64>, usize) 
         });
     let scratch: &[f64] = scratch;
     let out = ScatteredOut::new(&mut packed);
-    let low_bits = 32 - top_bits;
     (0..buckets)
         .into_par_iter()
         .with_min_len(min_len().max(16))
-        .for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(items, tmp): &mut (Vec<u64>, Vec<u64>), b| {
-                let first = starts[b];
-                items.clear();
-                items.extend(scratch[first..starts[b + 1]].iter().map(|v| v.to_bits()));
-                radix_sort(items, tmp, low_bits);
-                write_slots(x, items, first, &out);
-            },
-        );
+        .for_each_init(Vec::new, |items: &mut Vec<u64>, b| {
+            let first = starts[b];
+            items.clear();
+            items.extend(scratch[first..starts[b + 1]].iter().map(|v| v.to_bits()));
+            // By code only: `write_slots` orders the runs of equal codes.
+            radsort::sort_by_key(items, |&t| (t >> 32) as u32);
+            write_slots(x, items, first, &out);
+        });
     (packed, n)
 }
 
