@@ -1,24 +1,31 @@
-//! Expanding ("since the start") rank of every value: sort once, then sweep through time.
+//! Expanding ("since the start") rank of every value: bucket by value, rank within each bucket,
+//! then sweep through time.
 //!
-//! Every finite value gets a slot: its place in the whole series sorted by value, ties in time
-//! order ([`sorted_slots`]). A value's equal elders then sit just below its slot, in one run
-//! from its run's first slot, and its smaller elders are the slots seen below that run. The
-//! sweep marks each slot seen in turn and counts below in constant time ([`SeenSlots`]), so the
-//! cost does not depend on how far a value lands from the last one. The sweep splits into one
-//! stretch per thread; each first marks the slots before its stretch all at once.
+//! The finite values go into buckets by value, each bucket in time order ([`Buckets`]). A
+//! value's smaller elders are then its smaller elders in its own bucket plus all the elders in
+//! lower buckets; its equal elders are all in its own bucket.
+//!
+//! - Within a bucket (in cache, buckets in parallel), the values are sorted, ties in time order,
+//!   which gives each its slot and its equal elders, just below that slot. A sweep through the
+//!   bucket in time order marks each slot seen in turn and counts the seen slots below its run of
+//!   equals ([`FewSeenSlots`], or [`SeenSlots`] for a bucket of more than [`FEW_SLOTS`]).
+//! - Through time (chunks in parallel, each starting from the bucket counts of the chunks before
+//!   it), a sweep counts the elders in lower buckets ([`BucketCounts`]) and adds the counts from
+//!   within the bucket, found where the bucket was filled.
 
 use rayon::prelude::*;
 
 use super::RankOptions;
-use super::seen::SeenSlots;
-use super::slots::{equal_elders, slot, sorted_slots};
-use crate::cpu::with_avx2_bit_counting;
+use super::buckets::{BucketCounts, BucketKey, Buckets, ChunkStart};
+use super::order_window::order_key;
+use super::seen::{FEW_SLOTS, FewSeenSlots, Seen, SeenSlots};
+use crate::cpu::{with_avx2, with_avx2_bit_counting};
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
-use crate::threads::{min_len, parallelism};
+use crate::threads::min_len;
 
-/// Series shorter than this sweep on one thread.
-const PARALLEL_MIN: usize = 1 << 16;
+/// Ranks computed before their divisions, which then run as one vector loop.
+const DIVIDE_BLOCK: usize = 256;
 
 /// The rank of every value among all valid values up to and including it (pandas
 /// `expanding(min_periods).rank(...)`); NaN for a missing value or fewer than `min_periods`.
@@ -39,65 +46,216 @@ pub fn expanding_rank(
             ),
         ));
     }
-    // `out` holds the sort's buckets until the sweep writes the ranks.
-    let (packed, n) = sorted_slots(x, out);
-    let stretches = if x.len() >= PARALLEL_MIN {
-        parallelism()
-    } else {
-        1
-    };
-    let piece = x.len().div_ceil(stretches).max(1);
+    let mut buckets = Buckets::fill(x);
+    rank_in_buckets(x, &mut buckets);
     let min_periods = min_periods.max(1);
-    out.par_chunks_mut(piece)
-        .enumerate()
+    let buckets = &buckets;
+    out.par_chunks_mut(buckets.chunk)
+        .zip(x.par_chunks(buckets.chunk))
+        .zip(buckets.chunks.par_iter())
         .with_min_len(min_len())
-        .for_each(|(c, out)| {
-            let start = c * piece;
-            let mut seen = SeenSlots::new(n);
-            let count = seen.extend(
-                x[..start]
-                    .iter()
-                    .zip(&packed)
-                    .filter(|(v, _)| v.is_finite())
-                    .map(|(_, &p)| slot(p)),
-            );
-            let (xs, ps) = (
-                &x[start..start + out.len()],
-                &packed[start..start + out.len()],
-            );
-            with_avx2_bit_counting(
+        .for_each(|((out, xs), start)| {
+            with_avx2(
                 #[inline(always)]
-                || sweep(xs, ps, &mut seen, count, min_periods, options, out),
+                || sweep(xs, buckets, start, min_periods, options, out),
             );
         });
     Ok(())
 }
 
-/// Ranks one stretch: `count` finite values came before it, and `seen` holds their slots.
+/// Replaces each bucket's items by `less << 32 | equal`: their smaller and equal elders within
+/// the bucket.
+fn rank_in_buckets(x: &[f64], buckets: &mut Buckets) {
+    let mut parts = Vec::with_capacity(buckets.len());
+    let mut rest = buckets.items.as_mut_slice();
+    for w in buckets.starts.windows(2) {
+        let (part, tail) = rest.split_at_mut(w[1] - w[0]);
+        parts.push(part);
+        rest = tail;
+    }
+    parts
+        .into_par_iter()
+        .with_min_len(min_len().max(16))
+        .for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(order, slots), items| {
+                with_avx2_bit_counting(
+                    #[inline(always)]
+                    || rank_in_bucket(x, items, order, slots),
+                );
+            },
+        );
+}
+
+/// One bucket: sorts it (`order`: `code << 32 | place`), gives each place its slot and the first
+/// slot of its run of equals (`slots`), then sweeps through it in time order.
+#[inline(always)]
+fn rank_in_bucket(x: &[f64], items: &mut [u64], order: &mut Vec<u64>, slots: &mut Vec<u64>) {
+    let place = |t: u64| (t & u64::from(u32::MAX)) as usize;
+    order.clear();
+    order.extend(
+        (0u64..)
+            .zip(items.iter())
+            .map(|(q, &t)| t & !u64::from(u32::MAX) | q),
+    );
+    // Stable: equal codes stay in time order.
+    radsort::sort_by_key(order, |&t| Buckets::code(t));
+    slots.clear();
+    slots.resize(items.len(), 0);
+    let value = |t: u64| order_key(x[Buckets::position(items[place(t)])]);
+    let mut a = 0;
+    while a < order.len() {
+        let code = Buckets::code(order[a]);
+        let mut e = a + 1;
+        while e < order.len() && Buckets::code(order[e]) == code {
+            e += 1;
+        }
+        let run = &mut order[a..e];
+        if run.len() > 1 {
+            // Different values can share a code: order by exact value, then time.
+            run.sort_unstable_by_key(|&t| (value(t), place(t)));
+        }
+        // -0.0 and 0.0 share a key: equal, as pandas ranks them.
+        let mut tie_start = a;
+        for j in a..e {
+            if j > a && value(order[j]) != value(order[j - 1]) {
+                tie_start = j;
+            }
+            slots[place(order[j])] = (j as u64) << 32 | tie_start as u64;
+        }
+        a = e;
+    }
+    if items.len() <= FEW_SLOTS {
+        sweep_bucket(slots, &mut FewSeenSlots::new(items.len()), items);
+    } else {
+        sweep_bucket(slots, &mut SeenSlots::new(items.len()), items);
+    }
+}
+
+/// Through one bucket in time order: the seen slots below each slot's run of equals, and its
+/// place in that run, as `less << 32 | equal`.
+#[inline(always)]
+fn sweep_bucket(slots: &[u64], seen: &mut impl Seen, items: &mut [u64]) {
+    for (item, &s) in items.iter_mut().zip(slots) {
+        let (slot, tie_start) = ((s >> 32) as usize, (s & u64::from(u32::MAX)) as usize);
+        let less = seen.below(tie_start);
+        seen.insert(slot);
+        *item = (less as u64) << 32 | (slot - tie_start) as u64;
+    }
+}
+
+/// Ranks one chunk of the series (`x`), replaying how it filled the buckets to find each
+/// value's counts within its bucket. The chunk's two streams (halves) run side by side, each
+/// with its own counts per bucket: one stream's counts would make each value's update wait for
+/// the last one's.
 #[inline(always)]
 fn sweep(
     x: &[f64],
-    packed: &[u64],
-    seen: &mut SeenSlots,
-    mut count: usize,
+    buckets: &Buckets,
+    start: &ChunkStart,
     min_periods: usize,
     options: &RankOptions,
     out: &mut [f64],
 ) {
-    for ((o, &v), &p) in out.iter_mut().zip(x).zip(packed) {
-        *o = if v.is_finite() {
-            let (s, equal) = (slot(p), equal_elders(p));
-            let less = seen.below(s - equal);
-            seen.insert(s);
-            count += 1;
-            if count >= min_periods {
-                options.rank(less, equal + 1, count)
-            } else {
-                f64::NAN
-            }
+    let half = x.len() / 2;
+    let (first, second) = x.split_at(half);
+    let (out_first, out_second) = out.split_at_mut(half);
+    let (mut a, mut b) = Stream::pair(buckets, start);
+    let key = buckets.key();
+    let items = buckets.items.as_slice();
+    let step = |s: &mut Stream, v: f64| s.step(v, key, items, min_periods, options);
+    let (mut scale_a, mut scale_b) = ([1.0; DIVIDE_BLOCK], [1.0; DIVIDE_BLOCK]);
+    for (((xa, oa), xb), ob) in first
+        .chunks(DIVIDE_BLOCK)
+        .zip(out_first.chunks_mut(DIVIDE_BLOCK))
+        .zip(second.chunks(DIVIDE_BLOCK))
+        .zip(out_second.chunks_mut(DIVIDE_BLOCK))
+    {
+        for (((((&u, o), &v), p), da), db) in xa
+            .iter()
+            .zip(oa.iter_mut())
+            .zip(xb)
+            .zip(ob.iter_mut())
+            .zip(scale_a.iter_mut())
+            .zip(scale_b.iter_mut())
+        {
+            (*o, *da) = step(&mut a, u);
+            (*p, *db) = step(&mut b, v);
+        }
+        // The divisions apart, four to an instruction.
+        for (o, d) in oa.iter_mut().zip(&scale_a) {
+            *o /= d;
+        }
+        for (o, d) in ob.iter_mut().zip(&scale_b) {
+            *o /= d;
+        }
+    }
+    if second.len() > half {
+        let (o, d) = step(&mut b, second[half]);
+        out_second[half] = o / d;
+    }
+}
+
+/// One stream's sweep: its counts per bucket so far, its next place in every bucket, and the
+/// finite values so far.
+struct Stream {
+    lower: BucketCounts,
+    next: Vec<u32>,
+    count: usize,
+}
+
+impl Stream {
+    /// The chunk's two streams at their starts: the second starts where the first ends.
+    fn pair(buckets: &Buckets, start: &ChunkStart) -> (Self, Self) {
+        let n = buckets.len();
+        let (next_a, next_b) = start.firsts.split_at(n);
+        // The first stream's values per bucket: where the second's begin, less its own start.
+        let in_a: Vec<u32> = next_b.iter().zip(next_a).map(|(b, a)| b - a).collect();
+        let before_b: Vec<u32> = start.before.iter().zip(&in_a).map(|(x, y)| x + y).collect();
+        let count_a = in_a.iter().map(|&k| k as usize).sum::<usize>();
+        (
+            Self {
+                lower: BucketCounts::new(&start.before),
+                next: next_a.to_vec(),
+                count: start.finite_before,
+            },
+            Self {
+                lower: BucketCounts::new(&before_b),
+                next: next_b.to_vec(),
+                count: start.finite_before + count_a,
+            },
+        )
+    }
+
+    /// The rank of `v` before and its divisor ([`RankOptions::place`] and `scale`).
+    #[inline(always)]
+    fn step(
+        &mut self,
+        v: f64,
+        key: BucketKey,
+        items: &[u64],
+        min_periods: usize,
+        options: &RankOptions,
+    ) -> (f64, f64) {
+        if !v.is_finite() {
+            return (f64::NAN, 1.0);
+        }
+        let b = key.of(v);
+        let at = &mut self.next[b];
+        let within = items[*at as usize];
+        *at += 1;
+        let less = self.lower.below(b) + (within >> 32) as usize;
+        let equal = (within & u64::from(u32::MAX)) as usize;
+        self.lower.insert(b);
+        self.count += 1;
+        if self.count >= min_periods {
+            (
+                options.place(less, equal + 1, self.count),
+                options.scale(self.count),
+            )
         } else {
-            f64::NAN
-        };
+            (f64::NAN, 1.0)
+        }
     }
 }
 
@@ -201,7 +359,7 @@ mod tests {
     /// and small values that share linear codes.
     #[test]
     fn long_series_match_a_sorted_list() {
-        let n = 3 * PARALLEL_MIN + 123;
+        let n = 3 * (1 << 16) + 123;
         let mut s = 7u64;
         let mut next = move || {
             s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
@@ -231,7 +389,10 @@ mod tests {
                 _ => (next() % 1_000_000) as f64,
             })
             .collect();
-        for v in [walk, outliers, close, collide] {
+        // Two values, each in a bucket of more than `FEW_SLOTS`.
+        let two: Vec<f64> = (0..n).map(|_| (next() % 2) as f64).collect();
+        assert!(n / 3 > FEW_SLOTS);
+        for v in [walk, outliers, close, collide, two] {
             check(&v, 3);
         }
     }

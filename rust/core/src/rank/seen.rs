@@ -1,14 +1,21 @@
-//! The slots seen so far in a sweep through time, counted below any slot in constant time.
+//! The slots seen so far in a sweep through one bucket of the expanding rank, counted below any
+//! slot in constant time.
 //!
-//! A bitset over the slots with a count per block of 512 slots, a count per group of 64 blocks,
-//! and the running total of the groups before each group. Counting below a slot adds the groups'
-//! total, the earlier blocks of its group (a masked sum of 64 counts) and the earlier bits of its
-//! block (a masked popcount of 8 words): a fixed amount of work, wherever the slot is, so a series
-//! that jumps about costs what a trending one does.
+//! [`FewSeenSlots`], for a bucket of up to [`FEW_SLOTS`]: a bitset with per word the count in the
+//! earlier words of its block of 512 slots, and per block the count in the earlier blocks.
+//! Counting below is two loads and a popcount; marking adds one to the later entries of two short
+//! rows.
 //!
-//! Keeping the groups' running totals would touch every later group on each insert. New slots
-//! wait instead in a batch of 64, which a count compares one by one (a few vector compares), and
-//! go in together; the totals are then summed afresh once per batch.
+//! [`SeenSlots`], for any size: a bitset with a count per block of 512 slots, a count per group
+//! of 64 blocks, and the running total of the groups before each group. Counting below a slot
+//! adds the groups' total, the earlier blocks of its group (a masked sum of 64 counts) and the
+//! earlier bits of its block (a masked popcount of 8 words). Keeping the groups' running totals
+//! would touch every later group on each insert. New slots wait instead in a batch of 64, which
+//! a count compares one by one (a few vector compares), and go in together; the totals are then
+//! summed afresh once per batch.
+//!
+//! Either way the work is fixed, wherever the slot is, so values that jump about cost what
+//! trending ones do.
 
 /// Slots per block: its count is a u16.
 const BLOCK: usize = 512;
@@ -50,9 +57,43 @@ impl SeenSlots {
         }
     }
 
+    #[inline(always)]
+    fn put(&mut self, slot: usize) {
+        self.words[slot / 64] |= 1u64 << (slot % 64);
+        self.blocks[slot / BLOCK] += 1;
+        self.groups[slot / GROUP] += 1;
+    }
+
+    fn flush(&mut self) {
+        for k in 0..self.waiting_len {
+            let s = self.waiting[k] as usize;
+            self.put(s);
+            self.waiting[k] = u32::MAX;
+        }
+        self.waiting_len = 0;
+        self.sum_groups();
+    }
+
+    fn sum_groups(&mut self) {
+        let mut total = 0;
+        for (below, &n) in self.groups_below.iter_mut().zip(&self.groups) {
+            (*below, total) = (total, total + n);
+        }
+    }
+}
+
+/// Counting below and marking, for the sweep through one bucket.
+pub(crate) trait Seen {
+    /// Seen slots below `slot`.
+    fn below(&self, slot: usize) -> usize;
+    /// Marks `slot` seen.
+    fn insert(&mut self, slot: usize);
+}
+
+impl Seen for SeenSlots {
     /// Seen slots below `slot`.
     #[inline(always)]
-    pub(crate) fn below(&self, slot: usize) -> usize {
+    fn below(&self, slot: usize) -> usize {
         let group = slot / GROUP;
         let block = slot / BLOCK;
         let mut n = self.groups_below[group];
@@ -86,46 +127,61 @@ impl SeenSlots {
 
     /// Marks `slot` seen.
     #[inline(always)]
-    pub(crate) fn insert(&mut self, slot: usize) {
+    fn insert(&mut self, slot: usize) {
         self.waiting[self.waiting_len] = slot as u32;
         self.waiting_len += 1;
         if self.waiting_len == BATCH {
             self.flush();
         }
     }
+}
 
-    /// Marks every slot of `slots` seen at once; returns how many.
-    pub(crate) fn extend(&mut self, slots: impl Iterator<Item = usize>) -> usize {
-        let mut marked = 0;
-        for s in slots {
-            self.put(s);
-            marked += 1;
+/// Most slots a [`FewSeenSlots`] covers: its counts are u16.
+pub(crate) const FEW_SLOTS: usize = 1 << 15;
+
+/// The seen slots of a bucket of at most [`FEW_SLOTS`]. Marking a slot adds to the later
+/// entries of its block (8 counts, one 16-byte add) and to the later blocks (up to 64 counts).
+pub(crate) struct FewSeenSlots {
+    words: Vec<u64>,
+    in_block: Vec<u16>,
+    blocks: Vec<u16>,
+}
+
+impl FewSeenSlots {
+    /// An empty set over slots `0..slots`.
+    pub(crate) fn new(slots: usize) -> Self {
+        debug_assert!(slots <= FEW_SLOTS);
+        let blocks = slots.div_ceil(BLOCK).max(1);
+        Self {
+            words: vec![0; blocks * (BLOCK / 64)],
+            in_block: vec![0; blocks * (BLOCK / 64)],
+            blocks: vec![0; blocks.next_multiple_of(16)],
         }
-        self.sum_groups();
-        marked
+    }
+}
+
+impl Seen for FewSeenSlots {
+    #[inline(always)]
+    fn below(&self, slot: usize) -> usize {
+        let w = slot / 64;
+        let earlier = self.words[w] & !(u64::MAX << (slot % 64));
+        usize::from(self.blocks[slot / BLOCK])
+            + usize::from(self.in_block[w])
+            + earlier.count_ones() as usize
     }
 
     #[inline(always)]
-    fn put(&mut self, slot: usize) {
-        self.words[slot / 64] |= 1u64 << (slot % 64);
-        self.blocks[slot / BLOCK] += 1;
-        self.groups[slot / GROUP] += 1;
-    }
-
-    fn flush(&mut self) {
-        for k in 0..self.waiting_len {
-            let s = self.waiting[k] as usize;
-            self.put(s);
-            self.waiting[k] = u32::MAX;
+    fn insert(&mut self, slot: usize) {
+        let w = slot / 64;
+        self.words[w] |= 1 << (slot % 64);
+        let first = w & !7;
+        let at = (w & 7) as u16;
+        for (j, c) in (0u16..8).zip(&mut self.in_block[first..first + 8]) {
+            *c += u16::from(j > at);
         }
-        self.waiting_len = 0;
-        self.sum_groups();
-    }
-
-    fn sum_groups(&mut self) {
-        let mut total = 0;
-        for (below, &n) in self.groups_below.iter_mut().zip(&self.groups) {
-            (*below, total) = (total, total + n);
+        let block = (slot / BLOCK) as u16; // < 64
+        for (j, c) in (0u16..).zip(self.blocks.iter_mut()) {
+            *c += u16::from(j > block);
         }
     }
 }
@@ -133,6 +189,26 @@ impl SeenSlots {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn few_counts_below_match_a_sorted_list() {
+        for slots in [1, 63, 64, 513, 5000, FEW_SLOTS] {
+            let mut set = FewSeenSlots::new(slots);
+            let mut seen = vec![false; slots];
+            for i in 0..slots.min(3000) {
+                let s = (i * 7919 + 13) % slots;
+                if !seen[s] {
+                    set.insert(s);
+                    seen[s] = true;
+                }
+                for p in [0, 1, 63, 64, 511, 512, 513, s, s + 1, slots - 1] {
+                    let p = p.min(slots - 1);
+                    let want = seen[..p].iter().filter(|&&b| b).count();
+                    assert_eq!(Seen::below(&set, p), want, "slots={slots} i={i} p={p}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn counts_below_match_a_sorted_list() {
@@ -156,19 +232,7 @@ mod tests {
         ];
         for i in 0..3000usize {
             let s = (i * 7919 + 13) % slots;
-            if i % 5 == 0 {
-                let batch: Vec<usize> = (0..7).map(|k| (s + k * 4099) % slots).collect();
-                let fresh: Vec<usize> = batch
-                    .into_iter()
-                    .filter(|b| !seen.contains(b))
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                if set.waiting_len == 0 {
-                    set.extend(fresh.iter().copied());
-                    seen.extend(fresh);
-                }
-            } else if !seen.contains(&s) {
+            if !seen.contains(&s) {
                 set.insert(s);
                 seen.push(s);
             }
@@ -178,7 +242,7 @@ mod tests {
                 .chain([s, s.saturating_sub(1), (s + 1) % slots])
             {
                 let want = seen.iter().filter(|&&v| v < p).count();
-                assert_eq!(set.below(p), want, "i={i} p={p}");
+                assert_eq!(Seen::below(&set, p), want, "i={i} p={p}");
             }
         }
     }
