@@ -101,8 +101,6 @@ pub(crate) struct ChunkStart {
     pub(crate) firsts: Vec<u32>,
     /// Per bucket: finite values in the chunks before this one.
     pub(crate) before: Vec<u32>,
-    /// Finite values in the chunks before this one.
-    pub(crate) finite_before: usize,
 }
 
 /// The finite values of a series in buckets by value, each bucket in time order.
@@ -205,7 +203,6 @@ impl Buckets {
             .map(|_| ChunkStart {
                 firsts: vec![0; 2 * buckets],
                 before: vec![0; buckets],
-                finite_before: 0,
             })
             .collect();
         let mut starts = Vec::with_capacity(buckets + 1);
@@ -223,11 +220,6 @@ impl Buckets {
             }
         }
         starts.push(at as usize);
-        let mut finite_before = 0;
-        for (h, c) in hists.iter().zip(chunks.iter_mut()) {
-            c.finite_before = finite_before;
-            finite_before += h.iter().map(|&k| k as usize).sum::<usize>();
-        }
         let mut items = vec![0u64; n];
         let out = ScatteredOut::new(&mut items);
         x.par_chunks(chunk)

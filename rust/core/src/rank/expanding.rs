@@ -91,7 +91,7 @@ fn rank_in_buckets(x: &[f64], buckets: &mut Buckets) {
 /// slot of its run of equals (`slots`), then sweeps through it in time order.
 #[inline(always)]
 fn rank_in_bucket(x: &[f64], items: &mut [u64], order: &mut Vec<u64>, slots: &mut Vec<u64>) {
-    let place = |t: u64| (t & u64::from(u32::MAX)) as usize;
+    let place = |t: u64| halves(t).1;
     order.clear();
     order.extend(
         (0u64..)
@@ -137,7 +137,7 @@ fn rank_in_bucket(x: &[f64], items: &mut [u64], order: &mut Vec<u64>, slots: &mu
 #[inline(always)]
 fn sweep_bucket(slots: &[u64], seen: &mut impl Seen, items: &mut [u64]) {
     for (item, &s) in items.iter_mut().zip(slots) {
-        let (slot, tie_start) = ((s >> 32) as usize, (s & u64::from(u32::MAX)) as usize);
+        let (slot, tie_start) = halves(s);
         let less = seen.below(tie_start);
         seen.insert(slot);
         *item = (less as u64) << 32 | (slot - tie_start) as u64;
@@ -212,17 +212,18 @@ impl Stream {
         // The first stream's values per bucket: where the second's begin, less its own start.
         let in_a: Vec<u32> = next_b.iter().zip(next_a).map(|(b, a)| b - a).collect();
         let before_b: Vec<u32> = start.before.iter().zip(&in_a).map(|(x, y)| x + y).collect();
-        let count_a = in_a.iter().map(|&k| k as usize).sum::<usize>();
+        let total = |counts: &[u32]| counts.iter().map(|&k| k as usize).sum::<usize>();
+        let (count_a, count_before) = (total(&in_a), total(&start.before));
         (
             Self {
                 lower: BucketCounts::new(&start.before),
                 next: next_a.to_vec(),
-                count: start.finite_before,
+                count: count_before,
             },
             Self {
                 lower: BucketCounts::new(&before_b),
                 next: next_b.to_vec(),
-                count: start.finite_before + count_a,
+                count: count_before + count_a,
             },
         )
     }
@@ -244,8 +245,8 @@ impl Stream {
         let at = &mut self.next[b];
         let within = items[*at as usize];
         *at += 1;
-        let less = self.lower.below(b) + (within >> 32) as usize;
-        let equal = (within & u64::from(u32::MAX)) as usize;
+        let (less_within, equal) = halves(within);
+        let less = self.lower.below(b) + less_within;
         self.lower.insert(b);
         self.count += 1;
         if self.count >= min_periods {
@@ -257,6 +258,12 @@ impl Stream {
             (f64::NAN, 1.0)
         }
     }
+}
+
+/// The two u32 packed in `t`: `(t >> 32, t & u32::MAX)`.
+#[inline(always)]
+fn halves(t: u64) -> (usize, usize) {
+    ((t >> 32) as usize, (t & u64::from(u32::MAX)) as usize)
 }
 
 /// Expanding rank as a kernel for the 2-D and grouped runners.
