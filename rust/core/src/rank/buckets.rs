@@ -288,10 +288,11 @@ impl Row {
     /// Adds one to the entries after `k`: two vector adds, no compares.
     #[inline(always)]
     fn add_after(&mut self, k: usize) {
-        if let Some(add) = STEP.get(15 - k..31 - k) {
-            for (e, a) in self.0.iter_mut().zip(add) {
-                *e += a;
-            }
+        let from = 15 - (k & 15);
+        // A fixed 16 entries: two vector adds, with no length or overlap checks.
+        let add: [u32; 16] = std::array::from_fn(|i| STEP[from + i]);
+        for (e, a) in self.0.iter_mut().zip(add) {
+            *e += a;
         }
     }
 }
