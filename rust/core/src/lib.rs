@@ -14,6 +14,7 @@ mod rank;
 mod rolling;
 mod rrg;
 mod scattered;
+mod scratch;
 mod sector;
 mod threads;
 mod view;

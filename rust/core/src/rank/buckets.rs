@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use super::order_window::order_key;
 use crate::cpu::with_avx2;
 use crate::scattered::ScatteredOut;
+use crate::scratch;
 use crate::threads::{min_len, parallelism};
 
 /// Buckets are at most `2^10`. Filling the buckets writes, and the expanding rank's sweep
@@ -105,7 +106,8 @@ pub(crate) struct ChunkStart {
 
 /// The finite values of a series in buckets by value, each bucket in time order.
 pub(crate) struct Buckets {
-    /// `code << 32 | position` per finite value, bucket after bucket.
+    /// `code << 32 | position` per finite value, bucket after bucket, then unused values: a
+    /// buffer reused from an earlier call may be longer.
     pub(crate) items: Vec<u64>,
     /// Bucket `b` holds `items[starts[b]..starts[b + 1]]`.
     pub(crate) starts: Vec<usize>,
@@ -220,8 +222,8 @@ impl Buckets {
             }
         }
         starts.push(at as usize);
-        let mut items = vec![0u64; n];
-        let out = ScatteredOut::new(&mut items);
+        let mut items = scratch::take(n);
+        let out = ScatteredOut::new(&mut items[..n]);
         x.par_chunks(chunk)
             .zip(chunks.par_iter())
             .enumerate()
@@ -390,7 +392,7 @@ mod tests {
             .collect();
         let b = Buckets::fill(&x);
         let finite = x.iter().filter(|v| v.is_finite()).count();
-        assert_eq!(b.items.len(), finite);
+        assert_eq!(b.starts[b.len()], finite);
         for k in 0..b.len() {
             let items = &b.items[b.starts[k]..b.starts[k + 1]];
             for w in items.windows(2) {

@@ -22,6 +22,7 @@ use super::seen::{FEW_SLOTS, FewSeenSlots, Seen, SeenSlots};
 use crate::cpu::{with_avx2, with_avx2_bit_counting};
 use crate::error::{KernelError, same_length};
 use crate::grouped::Kernel;
+use crate::scratch;
 use crate::threads::min_len;
 
 /// Ranks computed before their divisions, which then run as one vector loop.
@@ -49,17 +50,18 @@ pub fn expanding_rank(
     let mut buckets = Buckets::fill(x);
     rank_in_buckets(x, &mut buckets);
     let min_periods = min_periods.max(1);
-    let buckets = &buckets;
-    out.par_chunks_mut(buckets.chunk)
-        .zip(x.par_chunks(buckets.chunk))
-        .zip(buckets.chunks.par_iter())
+    let within = &buckets;
+    out.par_chunks_mut(within.chunk)
+        .zip(x.par_chunks(within.chunk))
+        .zip(within.chunks.par_iter())
         .with_min_len(min_len())
         .for_each(|((out, xs), start)| {
             with_avx2(
                 #[inline(always)]
-                || sweep(xs, buckets, start, min_periods, options, out),
+                || sweep(xs, within, start, min_periods, options, out),
             );
         });
+    scratch::give_back(buckets.items);
     Ok(())
 }
 
@@ -359,6 +361,17 @@ mod tests {
             1,
         );
         check(&[3.0; 50], 1);
+    }
+
+    /// The fill's buffer comes back from an earlier, longer call full of its values (here all
+    /// ones): every value is written before it is read, so none of them shows.
+    #[test]
+    fn a_reused_scratch_buffer_leaves_no_trace() {
+        for n in [3 * (1 << 14) + 7, 1000, 5] {
+            scratch::give_back(vec![u64::MAX; 1 << 17]);
+            let v: Vec<f64> = (0..n).map(|i| ((i * 7919) % 613) as f64).collect();
+            check(&v, 2);
+        }
     }
 
     /// Long series: radix-sorted buckets, runs of equal codes, parallel stretches; a random walk
