@@ -5,10 +5,11 @@
 //! value's smaller elders are then its smaller elders in its own bucket plus all the elders in
 //! lower buckets; its equal elders are all in its own bucket.
 //!
-//! - Within a bucket (in cache, buckets in parallel), the values are sorted, ties in time order,
-//!   which gives each its slot and its equal elders, just below that slot. A sweep through the
-//!   bucket in time order marks each slot seen in turn and counts the seen slots below its run of
-//!   equals ([`FewSeenSlots`], or [`SeenSlots`] for a bucket of more than [`FEW_SLOTS`]).
+//! - Within a bucket (in cache, buckets in parallel), the values are sorted, ties in time order.
+//!   A sweep through the bucket in value order marks each value's place (in time) seen once its
+//!   smaller values went in, and counts the seen places before its own: its smaller elders
+//!   ([`FewSeenSlots`], or [`SeenSlots`] for a bucket of more than [`FEW_SLOTS`]). Its equal
+//!   elders are the ties before it.
 //! - Through time (chunks in parallel, each starting from the bucket counts of the chunks before
 //!   it), a sweep counts the elders in lower buckets ([`BucketCounts`]) and adds the counts from
 //!   within the bucket, found where the bucket was filled.
@@ -80,20 +81,21 @@ fn rank_in_buckets(x: &[f64], buckets: &mut Buckets) {
         .with_min_len(min_len().max(16))
         .for_each_init(
             || (Vec::new(), Vec::new()),
-            |(order, slots), items| {
+            |(order, run), items| {
                 with_avx2_bit_counting(
                     #[inline(always)]
-                    || rank_in_bucket(x, items, order, slots),
+                    || rank_in_bucket(x, items, order, run),
                 );
             },
         );
 }
 
-/// One bucket: sorts it (`order`: `code << 32 | place`), gives each place its slot and the first
-/// slot of its run of equals (`slots`), then sweeps through it in time order.
+/// One bucket: sorts it (`order`: `code << 32 | place`, its places in time order), then goes
+/// through it in value order. A value's smaller elders are the earlier places among the smaller
+/// values, all seen by then. Runs of equal codes are ordered by exact value, then place (`run`:
+/// order key and place).
 #[inline(always)]
-fn rank_in_bucket(x: &[f64], items: &mut [u64], order: &mut Vec<u64>, slots: &mut Vec<u64>) {
-    let place = |t: u64| halves(t).1;
+fn rank_in_bucket(x: &[f64], items: &mut [u64], order: &mut Vec<u64>, run: &mut Vec<(u64, u32)>) {
     order.clear();
     order.extend(
         (0u64..)
@@ -102,9 +104,23 @@ fn rank_in_bucket(x: &[f64], items: &mut [u64], order: &mut Vec<u64>, slots: &mu
     );
     // Stable: equal codes stay in time order.
     radsort::sort_by_key(order, |&t| Buckets::code(t));
-    slots.clear();
-    slots.resize(items.len(), 0);
-    let value = |t: u64| order_key(x[Buckets::position(items[place(t)])]);
+    if items.len() <= FEW_SLOTS {
+        sweep_bucket(x, order, run, &mut FewSeenSlots::new(items.len()), items);
+    } else {
+        sweep_bucket(x, order, run, &mut SeenSlots::new(items.len()), items);
+    }
+}
+
+/// Through one bucket in value order (`order`), writing over each place's item the seen places
+/// below it and its equal elders, as `less << 32 | equal`.
+#[inline(always)]
+fn sweep_bucket(
+    x: &[f64],
+    order: &[u64],
+    run: &mut Vec<(u64, u32)>,
+    seen: &mut impl Seen,
+    items: &mut [u64],
+) {
     let mut a = 0;
     while a < order.len() {
         let code = Buckets::code(order[a]);
@@ -112,37 +128,36 @@ fn rank_in_bucket(x: &[f64], items: &mut [u64], order: &mut Vec<u64>, slots: &mu
         while e < order.len() && Buckets::code(order[e]) == code {
             e += 1;
         }
-        let run = &mut order[a..e];
-        if run.len() > 1 {
-            // Different values can share a code: order by exact value, then time.
-            run.sort_unstable_by_key(|&t| (value(t), place(t)));
-        }
-        // -0.0 and 0.0 share a key: equal, as pandas ranks them.
-        let mut tie_start = a;
-        for j in a..e {
-            if j > a && value(order[j]) != value(order[j - 1]) {
-                tie_start = j;
+        if e == a + 1 {
+            let place = halves(order[a]).1;
+            items[place] = (seen.below(place) as u64) << 32;
+            seen.insert(place);
+        } else {
+            // Different values can share a code: order by exact value, then place.
+            run.clear();
+            run.extend(order[a..e].iter().map(|&t| {
+                let place = halves(t).1;
+                (order_key(x[Buckets::position(items[place])]), place as u32)
+            }));
+            run.sort_unstable();
+            // -0.0 and 0.0 share a key: equal, as pandas ranks them.
+            let mut g = 0;
+            while g < run.len() {
+                let mut h = g + 1;
+                while h < run.len() && run[h].0 == run[g].0 {
+                    h += 1;
+                }
+                for (equal, &(_, place)) in run[g..h].iter().enumerate() {
+                    let place = place as usize;
+                    items[place] = (seen.below(place) as u64) << 32 | equal as u64;
+                }
+                for &(_, place) in &run[g..h] {
+                    seen.insert(place as usize);
+                }
+                g = h;
             }
-            slots[place(order[j])] = (j as u64) << 32 | tie_start as u64;
         }
         a = e;
-    }
-    if items.len() <= FEW_SLOTS {
-        sweep_bucket(slots, &mut FewSeenSlots::new(items.len()), items);
-    } else {
-        sweep_bucket(slots, &mut SeenSlots::new(items.len()), items);
-    }
-}
-
-/// Through one bucket in time order: the seen slots below each slot's run of equals, and its
-/// place in that run, as `less << 32 | equal`.
-#[inline(always)]
-fn sweep_bucket(slots: &[u64], seen: &mut impl Seen, items: &mut [u64]) {
-    for (item, &s) in items.iter_mut().zip(slots) {
-        let (slot, tie_start) = halves(s);
-        let less = seen.below(tie_start);
-        seen.insert(slot);
-        *item = (less as u64) << 32 | (slot - tie_start) as u64;
     }
 }
 

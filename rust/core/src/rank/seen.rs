@@ -1,5 +1,5 @@
-//! The slots seen so far in a sweep through one bucket of the expanding rank, counted below any
-//! slot in constant time.
+//! The slots seen so far in a sweep through one bucket of the expanding rank (the bucket's
+//! places in time), counted below any slot in constant time.
 //!
 //! [`FewSeenSlots`], for a bucket of up to [`FEW_SLOTS`]: a bitset with per word the count in the
 //! earlier words of its block of 512 slots, and per block the count in the earlier blocks.
