@@ -29,6 +29,10 @@ use crate::threads::min_len;
 /// Ranks computed before their divisions, which then run as one vector loop.
 const DIVIDE_BLOCK: usize = 256;
 
+/// Buckets of up to this many values (most, with 1,024 buckets) count their seen blocks in one
+/// row of 16 ([`FewSeenSlots`]).
+const SMALL_BUCKET: usize = 16 * 512;
+
 /// The rank of every value among all valid values up to and including it (pandas
 /// `expanding(min_periods).rank(...)`); NaN for a missing value or fewer than `min_periods`.
 pub fn expanding_rank(
@@ -104,8 +108,22 @@ fn rank_in_bucket(x: &[f64], items: &mut [u64], order: &mut Vec<u64>, run: &mut 
     );
     // Stable: equal codes stay in time order.
     radsort::sort_by_key(order, |&t| Buckets::code(t));
-    if items.len() <= FEW_SLOTS {
-        sweep_bucket(x, order, run, &mut FewSeenSlots::new(items.len()), items);
+    if items.len() <= SMALL_BUCKET {
+        sweep_bucket(
+            x,
+            order,
+            run,
+            &mut FewSeenSlots::<1>::new(items.len()),
+            items,
+        );
+    } else if items.len() <= FEW_SLOTS {
+        sweep_bucket(
+            x,
+            order,
+            run,
+            &mut FewSeenSlots::<4>::new(items.len()),
+            items,
+        );
     } else {
         sweep_bucket(x, order, run, &mut SeenSlots::new(items.len()), items);
     }

@@ -139,33 +139,37 @@ impl Seen for SeenSlots {
 /// Most slots a [`FewSeenSlots`] covers: its counts are u16.
 pub(crate) const FEW_SLOTS: usize = 1 << 15;
 
-/// The seen slots of a bucket of at most [`FEW_SLOTS`]. Marking a slot adds to the later
-/// entries of its block (8 counts, one 16-byte add) and to the later blocks (up to 64 counts).
-pub(crate) struct FewSeenSlots {
+/// The seen slots of a bucket of at most `ROWS * 16` blocks of 512 ([`FEW_SLOTS`] at most).
+/// Marking a slot adds to the later entries of its block (8 counts, one 16-byte add) and to the
+/// later blocks: `ROWS` rows of 16 counts, few enough to stay in registers through a sweep (one
+/// vector for the usual bucket of up to 8,192 values), so no mark waits for the last one's store
+/// to come back from memory. Both adds are fixed steps read from [`STEP`], with no compares.
+pub(crate) struct FewSeenSlots<const ROWS: usize> {
     words: Vec<u64>,
     in_block: Vec<u16>,
-    blocks: Vec<u16>,
+    blocks: [[u16; 16]; ROWS],
 }
 
-impl FewSeenSlots {
-    /// An empty set over slots `0..slots`.
+impl<const ROWS: usize> FewSeenSlots<ROWS> {
+    /// An empty set over slots `0..slots` (at most `ROWS * 16 * 512`).
     pub(crate) fn new(slots: usize) -> Self {
-        debug_assert!(slots <= FEW_SLOTS);
+        debug_assert!(slots <= (ROWS * 16 * BLOCK).min(FEW_SLOTS));
         let blocks = slots.div_ceil(BLOCK).max(1);
         Self {
             words: vec![0; blocks * (BLOCK / 64)],
             in_block: vec![0; blocks * (BLOCK / 64)],
-            blocks: vec![0; blocks.next_multiple_of(16)],
+            blocks: [[0; 16]; ROWS],
         }
     }
 }
 
-impl Seen for FewSeenSlots {
+impl<const ROWS: usize> Seen for FewSeenSlots<ROWS> {
     #[inline(always)]
     fn below(&self, slot: usize) -> usize {
         let w = slot / 64;
         let earlier = self.words[w] & !(u64::MAX << (slot % 64));
-        usize::from(self.blocks[slot / BLOCK])
+        let block = slot / BLOCK;
+        usize::from(self.blocks[block / 16][block % 16])
             + usize::from(self.in_block[w])
             + earlier.count_ones() as usize
     }
@@ -175,14 +179,39 @@ impl Seen for FewSeenSlots {
         let w = slot / 64;
         self.words[w] |= 1 << (slot % 64);
         let first = w & !7;
-        let at = (w & 7) as u16;
-        for (j, c) in (0u16..8).zip(&mut self.in_block[first..first + 8]) {
-            *c += u16::from(j > at);
+        if let Some(row) = self.in_block.get_mut(first..first + 8) {
+            add(row, step::<8>(15 - (w & 7)));
         }
-        let block = (slot / BLOCK) as u16; // < 64
-        for (j, c) in (0u16..).zip(self.blocks.iter_mut()) {
-            *c += u16::from(j > block);
+        let block = slot / BLOCK; // < 64
+        for (r, row) in self.blocks.iter_mut().enumerate() {
+            add(row, step::<16>((15 + 16 * r).saturating_sub(block).min(16)));
         }
+    }
+}
+
+/// Sixteen zeros, then sixteen ones.
+static STEP: [u16; 32] = {
+    let mut s = [0; 32];
+    let mut j = 16;
+    while j < 32 {
+        s[j] = 1;
+        j += 1;
+    }
+    s
+};
+
+/// `N` entries of [`STEP`] from `from` (at most 16): ones exactly from entry `16 - from`.
+#[inline(always)]
+fn step<const N: usize>(from: usize) -> [u16; N] {
+    let from = from.min(16);
+    std::array::from_fn(|i| STEP[from + i])
+}
+
+/// Adds `step` to `row`, entry by entry: one vector add, no compares.
+#[inline(always)]
+fn add<const N: usize>(row: &mut [u16], step: [u16; N]) {
+    for (e, a) in row.iter_mut().zip(step) {
+        *e += a;
     }
 }
 
@@ -192,8 +221,16 @@ mod tests {
 
     #[test]
     fn few_counts_below_match_a_sorted_list() {
-        for slots in [1, 63, 64, 513, 5000, FEW_SLOTS] {
-            let mut set = FewSeenSlots::new(slots);
+        for slots in [1, 63, 64, 513, 5000, 8192, 8193, FEW_SLOTS] {
+            if slots <= 8192 {
+                few_counts_below(FewSeenSlots::<1>::new(slots), slots);
+            }
+            few_counts_below(FewSeenSlots::<4>::new(slots), slots);
+        }
+    }
+
+    fn few_counts_below<const ROWS: usize>(mut set: FewSeenSlots<ROWS>, slots: usize) {
+        {
             let mut seen = vec![false; slots];
             for i in 0..slots.min(3000) {
                 let s = (i * 7919 + 13) % slots;
