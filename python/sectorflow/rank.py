@@ -131,7 +131,14 @@ def expanding_rank(
     """Rank of each value among all valid values since the start (itself included).
 
     Equal to pandas ``expanding(min_periods).rank(method, ascending, pct)``: the "historical
-    percentile since the start" of every value. O(n log n) by merge-sort counting.
+    percentile since the start" of every value. With ``n_t`` valid values up to ``t``,
+    ``less_t`` of them below ``x_t`` and ``eq_t`` equal to it (itself included)::
+
+        rank_t = less_t + share * (eq_t - 1) + 1,  share = 1/2 (average), 0 (min), 1 (max)
+
+    divided by ``n_t`` when ``pct``; descending ranks count the greater values instead.
+    The values go into 1,024 buckets by value; each bucket is ranked on its own, then one sweep
+    through time adds the elders in lower buckets: O(n log n), chunks and buckets in parallel.
 
     Examples
     --------
