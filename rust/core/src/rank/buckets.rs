@@ -17,6 +17,7 @@
 use rayon::prelude::*;
 
 use super::order_window::order_key;
+use super::step::{add, step};
 use crate::cpu::with_avx2;
 use crate::scattered::ScatteredOut;
 use crate::scratch;
@@ -290,12 +291,7 @@ impl Row {
     /// Adds one to the entries after `k`: two vector adds, no compares.
     #[inline(always)]
     fn add_after(&mut self, k: usize) {
-        let from = 15 - (k & 15);
-        // A fixed 16 entries: two vector adds, with no length or overlap checks.
-        let add: [u32; 16] = std::array::from_fn(|i| STEP[from + i]);
-        for (e, a) in self.0.iter_mut().zip(add) {
-            *e += a;
-        }
+        add(&mut self.0, step::<u32, 16>(15 - (k & 15)));
     }
 }
 
@@ -344,17 +340,6 @@ fn exclusive_sums(v: &[u32]) -> Vec<Row> {
         })
         .collect()
 }
-
-/// Sixteen zeros, then sixteen ones: the 16 entries from `15 - k` are one exactly after `k`.
-static STEP: [u32; 32] = {
-    let mut s = [0; 32];
-    let mut j = 16;
-    while j < 32 {
-        s[j] = 1;
-        j += 1;
-    }
-    s
-};
 
 #[cfg(test)]
 mod tests {

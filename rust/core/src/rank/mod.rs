@@ -10,6 +10,7 @@ mod order_window;
 mod quantile;
 mod rolling;
 mod seen;
+mod step;
 
 use std::str::FromStr;
 

@@ -17,6 +17,8 @@
 //! Either way the work is fixed, wherever the slot is, so values that jump about cost what
 //! trending ones do.
 
+use super::step::{add, step};
+
 /// Slots per block: its count is a u16.
 const BLOCK: usize = 512;
 
@@ -143,7 +145,7 @@ pub(crate) const FEW_SLOTS: usize = 1 << 15;
 /// Marking a slot adds to the later entries of its block (8 counts, one 16-byte add) and to the
 /// later blocks: `ROWS` rows of 16 counts, few enough to stay in registers through a sweep (one
 /// vector for the usual bucket of up to 8,192 values), so no mark waits for the last one's store
-/// to come back from memory. Both adds are fixed steps read from [`STEP`], with no compares.
+/// to come back from memory. Both adds are fixed steps ([`step`]), with no compares.
 pub(crate) struct FewSeenSlots<const ROWS: usize> {
     words: Vec<u64>,
     in_block: Vec<u16>,
@@ -180,38 +182,12 @@ impl<const ROWS: usize> Seen for FewSeenSlots<ROWS> {
         self.words[w] |= 1 << (slot % 64);
         let first = w & !7;
         if let Some(row) = self.in_block.get_mut(first..first + 8) {
-            add(row, step::<8>(15 - (w & 7)));
+            add(row, step::<u16, 8>(15 - (w & 7)));
         }
         let block = slot / BLOCK; // < 64
         for (r, row) in self.blocks.iter_mut().enumerate() {
-            add(row, step::<16>((15 + 16 * r).saturating_sub(block).min(16)));
+            add(row, step::<u16, 16>((15 + 16 * r).saturating_sub(block)));
         }
-    }
-}
-
-/// Sixteen zeros, then sixteen ones.
-static STEP: [u16; 32] = {
-    let mut s = [0; 32];
-    let mut j = 16;
-    while j < 32 {
-        s[j] = 1;
-        j += 1;
-    }
-    s
-};
-
-/// `N` entries of [`STEP`] from `from` (at most 16): ones exactly from entry `16 - from`.
-#[inline(always)]
-fn step<const N: usize>(from: usize) -> [u16; N] {
-    let from = from.min(16);
-    std::array::from_fn(|i| STEP[from + i])
-}
-
-/// Adds `step` to `row`, entry by entry: one vector add, no compares.
-#[inline(always)]
-fn add<const N: usize>(row: &mut [u16], step: [u16; N]) {
-    for (e, a) in row.iter_mut().zip(step) {
-        *e += a;
     }
 }
 
