@@ -197,9 +197,12 @@ mod tests {
 
     #[test]
     fn few_counts_below_match_a_sorted_list() {
-        for slots in [1, 63, 64, 513, 5000, 8192, 8193, FEW_SLOTS] {
+        for slots in [1, 63, 64, 513, 5000, 8192, 8193, 16384, 16385, FEW_SLOTS] {
             if slots <= 8192 {
                 few_counts_below(FewSeenSlots::<1>::new(slots), slots);
+            }
+            if slots <= 16384 {
+                few_counts_below(FewSeenSlots::<2>::new(slots), slots);
             }
             few_counts_below(FewSeenSlots::<4>::new(slots), slots);
         }
