@@ -58,17 +58,19 @@ pub fn expanding_rank(
     let mut buckets = Buckets::fill(x);
     rank_in_buckets(x, &mut buckets);
     let min_periods = min_periods.max(1);
-    let within = &buckets;
-    out.par_chunks_mut(within.chunk)
-        .zip(x.par_chunks(within.chunk))
-        .zip(within.chunks.par_iter())
-        .with_min_len(min_len())
-        .for_each(|((out, xs), start)| {
-            with_avx2(
-                #[inline(always)]
-                || sweep(xs, within, start, min_periods, options, out),
-            );
-        });
+    {
+        let buckets = &buckets;
+        out.par_chunks_mut(buckets.chunk)
+            .zip(x.par_chunks(buckets.chunk))
+            .zip(buckets.chunks.par_iter())
+            .with_min_len(min_len())
+            .for_each(|((out, xs), start)| {
+                with_avx2(
+                    #[inline(always)]
+                    || sweep(xs, buckets, start, min_periods, options, out),
+                );
+            });
+    }
     scratch::give_back(buckets.items);
     Ok(())
 }
@@ -388,8 +390,9 @@ mod tests {
         check(&[3.0; 50], 1);
     }
 
-    /// The fill's buffer comes back from an earlier, longer call full of its values (here all
-    /// ones): every value is written before it is read, so none of them shows.
+    /// The fill's buffer comes back from an earlier, longer call full of its values (here every
+    /// bit set): every value is written before it is read, so none of them shows. (Tests run in
+    /// parallel, so another may take the buffer first; then this one checks a fresh buffer.)
     #[test]
     fn a_reused_scratch_buffer_leaves_no_trace() {
         for n in [3 * (1 << 14) + 7, 1000, 5] {
