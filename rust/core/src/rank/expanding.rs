@@ -26,9 +26,6 @@ use crate::grouped::Kernel;
 use crate::scratch;
 use crate::threads::min_len;
 
-/// Ranks computed before their divisions, which then run as one vector loop.
-const DIVIDE_BLOCK: usize = 256;
-
 /// Places one row of 16 block counts of a [`FewSeenSlots`] covers. A bucket takes the fewest
 /// rows that cover it: one for most (1,024 buckets of a 5M-value series hold ~5,000 values
 /// each), two or four for the crowded ones (the middle of a random walk's range, or of returns').
@@ -174,9 +171,8 @@ fn sweep_bucket(
 }
 
 /// Ranks one chunk of the series (`x`), replaying how it filled the buckets to find each
-/// value's counts within its bucket. The chunk's two streams (halves) run side by side, each
-/// with its own counts per bucket: one stream's counts would make each value's update wait for
-/// the last one's.
+/// value's counts within its bucket: its two streams (halves, see [`Buckets::fill`]) one after
+/// the other, each from its own start.
 #[inline(always)]
 fn sweep(
     x: &[f64],
@@ -186,42 +182,15 @@ fn sweep(
     options: &RankOptions,
     out: &mut [f64],
 ) {
-    let half = x.len() / 2;
-    let (first, second) = x.split_at(half);
-    let (out_first, out_second) = out.split_at_mut(half);
-    let (mut a, mut b) = Stream::pair(buckets, start);
+    let (first, second) = x.split_at(x.len() / 2);
+    let (out_first, out_second) = out.split_at_mut(first.len());
+    let (a, b) = Stream::pair(buckets, start);
     let key = buckets.key();
     let items = buckets.items.as_slice();
-    let step = |s: &mut Stream, v: f64| s.step(v, key, items, min_periods, options);
-    let (mut scale_a, mut scale_b) = ([1.0; DIVIDE_BLOCK], [1.0; DIVIDE_BLOCK]);
-    for (((xa, oa), xb), ob) in first
-        .chunks(DIVIDE_BLOCK)
-        .zip(out_first.chunks_mut(DIVIDE_BLOCK))
-        .zip(second.chunks(DIVIDE_BLOCK))
-        .zip(out_second.chunks_mut(DIVIDE_BLOCK))
-    {
-        for (((((&u, o), &v), p), da), db) in xa
-            .iter()
-            .zip(oa.iter_mut())
-            .zip(xb)
-            .zip(ob.iter_mut())
-            .zip(scale_a.iter_mut())
-            .zip(scale_b.iter_mut())
-        {
-            (*o, *da) = step(&mut a, u);
-            (*p, *db) = step(&mut b, v);
+    for (mut stream, xs, out) in [(a, first, out_first), (b, second, out_second)] {
+        for (&v, o) in xs.iter().zip(out) {
+            *o = stream.step(v, key, items, min_periods, options);
         }
-        // The divisions apart, four to an instruction.
-        for (o, d) in oa.iter_mut().zip(&scale_a) {
-            *o /= d;
-        }
-        for (o, d) in ob.iter_mut().zip(&scale_b) {
-            *o /= d;
-        }
-    }
-    if second.len() > half {
-        let (o, d) = step(&mut b, second[half]);
-        out_second[half] = o / d;
     }
 }
 
@@ -257,7 +226,7 @@ impl Stream {
         )
     }
 
-    /// The rank of `v` before and its divisor ([`RankOptions::place`] and `scale`).
+    /// The rank of `v`, or NaN.
     #[inline(always)]
     fn step(
         &mut self,
@@ -266,9 +235,9 @@ impl Stream {
         items: &[u64],
         min_periods: usize,
         options: &RankOptions,
-    ) -> (f64, f64) {
+    ) -> f64 {
         if !v.is_finite() {
-            return (f64::NAN, 1.0);
+            return f64::NAN;
         }
         let b = key.of(v);
         let at = &mut self.next[b];
@@ -279,12 +248,9 @@ impl Stream {
         self.lower.insert(b);
         self.count += 1;
         if self.count >= min_periods {
-            (
-                options.place(less, equal + 1, self.count),
-                options.scale(self.count),
-            )
+            options.rank(less, equal + 1, self.count)
         } else {
-            (f64::NAN, 1.0)
+            f64::NAN
         }
     }
 }

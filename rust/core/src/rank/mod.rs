@@ -68,25 +68,14 @@ impl RankOptions {
     /// The rank of a value with `less` smaller and `eq` equal values (itself included) among `n`.
     #[inline(always)]
     pub(crate) fn rank(&self, less: usize, eq: usize, n: usize) -> f64 {
-        self.place(less, eq, n) / self.scale(n)
-    }
-
-    /// The rank before `pct`'s division: a place from 1 to `n`.
-    #[inline(always)]
-    pub(crate) fn place(&self, less: usize, eq: usize, n: usize) -> f64 {
         // Descending ranks count the greater values instead of the smaller ones.
         let below = if self.ascending { less } else { n - less - eq };
-        match self.method {
+        let r = match self.method {
             RankMethod::Average => count(below) + (count(eq) + 1.0) / 2.0,
             RankMethod::Min => count(below + 1),
             RankMethod::Max => count(below + eq),
-        }
-    }
-
-    /// What [`place`](Self::place) is divided by: `n` for `pct`, else 1 (which leaves it exact).
-    #[inline(always)]
-    pub(crate) fn scale(&self, n: usize) -> f64 {
-        if self.pct { count(n) } else { 1.0 }
+        };
+        if self.pct { r / count(n) } else { r }
     }
 }
 
