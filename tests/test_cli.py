@@ -35,6 +35,7 @@ OUTPUTS = {
     "dashboard.parquet",
     "report.html",
     "stocks",
+    ".sectorflow-manifest.json",  # what this folder holds of ours (issue 20)
 }
 
 

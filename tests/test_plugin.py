@@ -189,7 +189,7 @@ def test_rolling_mean_on_market_closes_equals_numpy_path(market: pl.DataFrame) -
     ("expr", "message"),
     [
         (pl.col("x").sf.rolling_mean(0), "window must be >= 1, got 0"),
-        (pl.col("x").sf.rolling_std(3, ddof=3), "ddof must be < window"),
+        (pl.col("x").sf.rolling_std(3, ddof=-1), "ddof must be >= 0"),
         (pl.col("x").sf.rolling_quantile(5, 1.5), "q must be between 0 and 1"),
         (pl.col("x").sf.rolling_rank(5, method="dense"), "method must be one of"),  # type: ignore[arg-type]
         (pl.col("x").sf.expanding_rank(min_periods=-1), "min_periods must be >= 0"),

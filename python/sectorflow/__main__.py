@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
 EPILOG = "Bad input exits with status 2 and a one-line message naming the file and column."
+UNCHANGED = "the output folder holds what it held before (nothing of this run was kept)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sectorflow`` command."""
     args = _parser().parse_args(argv)
-    from sectorflow.recompute import InputError
+    from sectorflow._publish import raise_on_signals
 
+    raise_on_signals()  # SIGTERM, like Ctrl-C, unwinds: the staging folder is removed
     try:
         if args.command == "recompute":
             from sectorflow import recompute
@@ -74,12 +77,20 @@ def main(argv: list[str] | None = None) -> int:
             from sectorflow import _demo
 
             print(_demo.run(args.symbols, args.days, args.window, args.seed))  # noqa: T201
-    except (InputError, ValueError, TypeError) as err:
+    except (ValueError, TypeError) as err:  # bad input, InputError among them
         print(f"sectorflow: error: {err}", file=sys.stderr)  # noqa: T201
         return 2
-    except KeyboardInterrupt:
-        print("sectorflow: interrupted; nothing was left half-written", file=sys.stderr)  # noqa: T201
-        return 130
+    except OSError as err:
+        print(f"sectorflow: error: {err}; {UNCHANGED}", file=sys.stderr)  # noqa: T201
+        return 1
+    except KeyboardInterrupt as err:
+        signum = getattr(err, "signum", signal.SIGINT)
+        if getattr(err, "published", False):
+            what = "after this run's outputs were published in full"
+        else:
+            what = UNCHANGED
+        print(f"sectorflow: interrupted by {signal.Signals(signum).name}; {what}", file=sys.stderr)  # noqa: T201
+        return 128 + signum
     return 0
 
 

@@ -46,7 +46,8 @@ def to_native(x: object, fn: str, name: str = "x") -> tuple[object, Rebuild]:
     if module == "polars":
         return _from_polars(x, fn, name)
     if isinstance(x, pa.Array | pa.ChunkedArray):
-        if not (pa.types.is_integer(x.type) or pa.types.is_floating(x.type)):
+        t = x.type
+        if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)):
             msg = f"{fn}: {name} must be numeric, got Arrow type {x.type}; cast first"
             raise TypeError(msg)
         chunked = isinstance(x, pa.ChunkedArray)
@@ -96,7 +97,9 @@ def _from_polars(x: Any, fn: str, name: str) -> tuple[object, Rebuild]:
     if not x.dtype.is_numeric():
         msg = f"{fn}: {name} must be numeric, got {x.dtype}; cast first"
         raise TypeError(msg)
-    return x, lambda out: pl.Series(x.name, out, nan_to_null=True)
+    # Cast here, once: the Arrow reader knows no 128-bit integers.
+    payload = x if x.dtype == pl.Float64 else x.cast(pl.Float64)
+    return payload, lambda out: pl.Series(x.name, out, nan_to_null=True)
 
 
 def _to_arrow(out: np.ndarray, *, chunked: bool) -> pa.Array | pa.ChunkedArray:
@@ -147,34 +150,95 @@ class GroupKeys:
 
 
 _STRING_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+_NESTED_TYPES = (pa.types.is_nested, pa.types.is_dictionary)
 
 
 def _factorize(by: object) -> np.ndarray:
+    """Dense codes in first-seen order, ``-1`` for a missing key: ``pandas.factorize``'s rules.
+
+    Keys are equal when pandas calls them equal: ``-0.0`` and ``0.0`` are one key, NaN, None
+    and NaT are missing in every container, and Python objects compare as objects (``1`` and
+    ``"1"`` are two keys; ``1``, ``1.0`` and ``True`` one). Unhashable keys raise ``TypeError``.
+    """
     module = _module(by)
-    if module == "polars":
-        import polars as pl
+    if module in _CODERS:
+        return _CODERS[module](by)
+    if isinstance(by, pa.Array | pa.ChunkedArray):
+        return _arrow_codes(by)
+    if isinstance(by, np.ndarray):
+        return _numpy_codes(by)
+    return _sequence_codes(by)
 
-        s: Any = by
-        if isinstance(s.dtype, pl.Categorical | pl.Enum):
-            s = s.to_physical().cast(pl.Int64)
-        arr: pa.Array | pa.ChunkedArray = s.to_arrow()
-    elif module == "pandas":
-        import pandas as pd
 
-        values: Any = by.array if isinstance(by, pd.Series) else by
-        if isinstance(values, pd.Categorical):
-            codes = values.codes.astype(np.int64)
-            return _renumber(codes)
-        arr = pa.array(np.asarray(values), from_pandas=True)
-    elif isinstance(by, pa.Array | pa.ChunkedArray):
-        arr = by
-    else:
-        try:
-            arr = pa.array(np.asarray(by), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-            msg = f"by must hold one hashable key per row ({err})"
-            raise TypeError(msg) from err
+def _sequence_codes(by: object) -> np.ndarray:
+    """A list or other sequence: Arrow infers one type, or the keys are Python objects."""
+    try:
+        arr = pa.array(by, from_pandas=True)  # one inferred type, or refused for mixed keys
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return _object_codes(_as_list(by))
+    if pa.types.is_nested(arr.type):  # tuples are keys (lists are refused as unhashable)
+        return _object_codes(_as_list(by))
     return _arrow_codes(arr)
+
+
+def _as_list(by: object) -> list[Any]:
+    try:
+        return list(by)  # type: ignore[call-overload]
+    except TypeError as err:
+        msg = f"by must be a sequence of keys, got {type(by).__name__}"
+        raise TypeError(msg) from err
+
+
+def _numpy_codes(by: np.ndarray) -> np.ndarray:
+    if by.ndim != 1:
+        msg = f"by must be 1-D, got {by.ndim}-D"
+        raise ValueError(msg)
+    if by.dtype.kind == "V":
+        msg = f"by must hold one scalar key per row, got structured dtype {by.dtype}"
+        raise TypeError(msg)
+    if by.dtype.kind in "Oc" or by.dtype == np.longdouble:  # hashed as Python objects
+        return _object_codes(by.astype(object, copy=False))
+    if not by.dtype.isnative:
+        by = by.astype(by.dtype.newbyteorder("="))
+    return _arrow_codes(pa.array(by, from_pandas=True))
+
+
+def _pandas_codes(by: Any) -> np.ndarray:
+    import pandas as pd
+
+    if isinstance(by, pd.DataFrame):
+        msg = "by must be one key per row (a Series, array or list), got a DataFrame"
+        raise TypeError(msg)
+    if isinstance(by.dtype, pd.StringDtype):  # strings are coded in the core
+        return _arrow_codes(pa.array(by, from_pandas=True))
+    try:
+        codes, _ = pd.factorize(by, use_na_sentinel=True)
+    except TypeError as err:
+        msg = f"by must hold one hashable key per row ({err})"
+        raise TypeError(msg) from err
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _polars_codes(by: Any) -> np.ndarray:
+    import polars as pl
+
+    s: Any = by
+    if not isinstance(s, pl.Series):
+        msg = f"by must be one key per row (a Series, array or list), got {type(by).__name__}"
+        raise TypeError(msg)
+    if isinstance(s.dtype, pl.Categorical | pl.Enum):
+        s = s.to_physical().cast(pl.Int64)
+    if s.dtype == pl.Object:
+        return _object_codes(s.to_list())
+    if s.dtype in (pl.Int128, pl.UInt128):  # no Arrow reader takes them; digits are exact keys
+        s = s.cast(pl.String)
+    return _arrow_codes(s.to_arrow())
+
+
+_CODERS: dict[str, Callable[[Any], np.ndarray]] = {
+    "polars": _polars_codes,
+    "pandas": _pandas_codes,
+}
 
 
 def _arrow_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -185,8 +249,43 @@ def _arrow_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
         arr = arr.combine_chunks()
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
-    codes = pc.dictionary_encode(arr).indices
+    if any(is_nested(arr.type) for is_nested in _NESTED_TYPES):
+        msg = f"by must hold one scalar key per row, got Arrow type {arr.type}"
+        raise TypeError(msg)
+    if pa.types.is_floating(arr.type):
+        # NaN is missing and -0.0 is 0.0, as in pandas (Arrow hashes the bits).
+        arr = arr.cast(pa.float64())
+        arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.float64()), pc.add(arr, 0.0))
+    try:
+        codes = pc.dictionary_encode(arr).indices
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        msg = f"by must hold hashable scalar keys, got Arrow type {arr.type} ({err})"
+        raise TypeError(msg) from err
     return codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def _is_missing(key: object) -> bool:
+    """None, NaN, NaT and ``pd.NA``: what ``pandas.factorize`` codes as -1."""
+    if key is None:
+        return True
+    if isinstance(key, float | np.floating | complex | np.complexfloating):
+        return bool(key != key)  # noqa: PLR0124
+    if isinstance(key, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(key))
+    return type(key).__name__ in ("NAType", "NaTType")
+
+
+def _object_codes(keys: np.ndarray | list[Any]) -> np.ndarray:
+    """First-seen codes of Python objects, equal as Python compares them."""
+    seen: dict[object, int] = {}
+    codes = np.empty(len(keys), dtype=np.int64)
+    try:
+        for i, key in enumerate(keys):
+            codes[i] = -1 if _is_missing(key) else seen.setdefault(key, len(seen))
+    except TypeError as err:
+        msg = f"by must hold one hashable key per row ({err})"
+        raise TypeError(msg) from err
+    return codes
 
 
 def _renumber(codes: np.ndarray) -> np.ndarray:
@@ -239,3 +338,13 @@ def _length(payload: object) -> int:
     if isinstance(payload, np.ndarray):
         return int(payload.shape[0])
     return len(payload)  # type: ignore[arg-type]
+
+
+def length(x: object, fn: str, name: str = "x") -> int:
+    """The number of rows of ``x``, checked as the kernels check it."""
+    payload, _ = to_native(x, fn, name) if isinstance(x, np.ndarray) else (x, None)
+    try:
+        return _length(payload)
+    except TypeError as err:
+        msg = f"{fn}: {name} must be an array, Series or list, got {type(x).__name__}"
+        raise TypeError(msg) from err

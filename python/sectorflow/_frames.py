@@ -85,6 +85,24 @@ def refuse_rows(
             raise ValueError(msg)
 
 
+def refuse_duplicates(df: pl.DataFrame, keys: list[str], name: str) -> None:
+    """Raises ``ValueError`` naming the first key (e.g. sector and date) on more than one row.
+
+    One rule for every table the library takes: repeated keys are refused, never summed,
+    averaged or resolved by taking the last row.
+    """
+    dup = df.filter(pl.struct(keys).is_duplicated()) if keys else df.clear()
+    if dup.height:
+        row = dup.select(keys).row(0, named=True)
+        where = ", ".join(f"{k}={_shown(v)}" for k, v in row.items())
+        msg = f"{name} has more than one row for {where}"
+        raise ValueError(msg)
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def single_series(obj: Any, name: str, date: str, close: str) -> pl.DataFrame:
     """``date, close`` (Date, Float64) from one series.
 
@@ -102,10 +120,7 @@ def single_series(obj: Any, name: str, date: str, close: str) -> pl.DataFrame:
     out = df.select(
         date_column(df, date, name).alias(date), float_column(df, close, name).alias("close")
     )
-    dup = out.filter(pl.col(date).is_duplicated())
-    if dup.height:
-        msg = f"{name} has more than one row for {date}={dup.item(0, date)}"
-        raise ValueError(msg)
+    refuse_duplicates(out, [date], name)
     return out.sort(date)
 
 

@@ -29,7 +29,8 @@ def daily_bars(
     ``amount`` defaults to ``close * volume`` per bar when the column is absent; a missing open,
     high or low falls back to the bar's close, a missing volume or amount counts 0. Every other
     column (``sector``, ``float_mcap``, ...) is taken from the day's last bar. Each symbol's rows
-    must be in time order (symbols may interleave).
+    must be in time order (symbols may interleave); two bars of a symbol at the same time are
+    refused (``ValueError`` naming the symbol and time), never summed.
 
     Returns ``date, symbol, open, high, low, close, volume, amount, bars, <other columns>``
     sorted by date and symbol.
@@ -37,12 +38,13 @@ def daily_bars(
     df = to_polars(bars, "bars")
     require(df, [datetime, symbol, "close"], "bars")
     stamp = df.schema[datetime]
+    if stamp == pl.String:
+        df = df.with_columns(pl.col(datetime).str.to_datetime())
+        stamp = df.schema[datetime]
     if stamp == pl.Date:
         day = pl.col(datetime)
     elif isinstance(stamp, pl.Datetime):
         day = pl.col(datetime).dt.date()
-    elif stamp == pl.String:
-        day = pl.col(datetime).str.to_datetime().dt.date()
     else:
         msg = f"bars column {datetime!r} must hold datetimes, got {stamp}"
         raise TypeError(msg)
@@ -55,6 +57,7 @@ def daily_bars(
     amounts = [float_column(df, "amount", "bars").alias("amount")] if "amount" in present else []
     feed = df.select(
         day.to_physical().alias("day"),
+        pl.col(datetime).to_physical().cast(pl.Int64).alias("time"),
         pl.col(symbol),
         *(p.alias(n) for p, n in zip(prices, _PRICES[:3], strict=True)),
         close.alias("close"),
@@ -70,9 +73,15 @@ def daily_bars(
             part.get_column(c) if c == symbol else part.get_column(c).to_numpy()
             for c in part.columns
         ]
-        report = acc.feed(*columns[:7], columns[7] if amounts else None)
+        report = acc.feed(*columns[:8], columns[8] if amounts else None)
         if report is not None:
-            row, previous = report
+            row, previous, duplicate = report
+            if duplicate:
+                msg = (
+                    f"bars has more than one row for {symbol}={df.item(row, symbol)!r} at "
+                    f"{datetime}={df.item(row, datetime)} (rows {previous} and {row})"
+                )
+                raise ValueError(msg)
             msg = (
                 f"bars are not in time order for {symbol}={df.item(row, symbol)!r}: "
                 f"{datetime}={df.item(row, datetime)} (row {row}) comes after "

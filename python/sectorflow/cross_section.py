@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sectorflow import _native
-from sectorflow._containers import GroupKeys, apply, to_native
+from sectorflow._containers import GroupKeys, apply, length, to_native
 
 if TYPE_CHECKING:
     from sectorflow.typing import Container, Keys, RankMethod
@@ -32,7 +32,7 @@ def _cross_section(fn: str, x: Any, time: Keys, group: Keys, **kwargs: object) -
             raise ValueError(msg)
         # Each row of x is a column of x.T: the runner scores columns in parallel.
         return rebuild(getattr(_native, fn)(payload.T, **kwargs).T)
-    n = len(x)
+    n = length(x, fn)
     if group is not None:
         keys = GroupKeys.combine(time, group, n)
     else:

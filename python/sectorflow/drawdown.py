@@ -15,7 +15,14 @@ from typing import Any
 
 import polars as pl
 
-from sectorflow._frames import date_column, float_column, require, single_series, to_polars
+from sectorflow._frames import (
+    date_column,
+    float_column,
+    refuse_duplicates,
+    require,
+    single_series,
+    to_polars,
+)
 
 __all__ = ["drawdown", "drawdown_episodes"]
 
@@ -36,11 +43,7 @@ def _closes(series: Any, date: str, key: str | None, close: str) -> tuple[pl.Dat
             key,
             float_column(df, close, "series").alias(close),
         ).sort(key, date)
-        dup = out.filter(pl.struct(date, key).is_duplicated())
-        if dup.height:
-            row = dup.row(0, named=True)
-            msg = f"series has more than one row for {key}={row[key]!r}, {date}={row[date]!r}"
-            raise ValueError(msg)
+        refuse_duplicates(out, [key, date], "series")
     out = out.filter(pl.col(close).is_not_null() & pl.col(close).is_finite())
     if out.filter(pl.col(close) <= 0).height:
         msg = f"series column {close!r} must be positive (a price or NAV level)"

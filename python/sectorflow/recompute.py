@@ -4,8 +4,9 @@ Stages: read the file's schema and date range; for each partition of symbols (al
 symbols, so memory is bounded by a partition) aggregate minute bars to days in the core, compute
 the per-symbol indicators and feed the sector aggregation; then score the sector table (excess
 returns and their percentiles, turnover share, crowding, drawdowns, RRG, the dashboard) and
-write the report. Files are written under a temporary folder inside ``out`` and renamed into
-place when everything is complete, so an interrupted run leaves nothing that looks finished.
+write the report. Files are written under a staging folder inside ``out`` and published all
+at once when everything is complete (``sectorflow._publish``): ``out`` then holds the previous
+run's complete set or this run's, and nothing in it that sectorflow did not write is touched.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import resource
-import shutil
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -28,6 +27,7 @@ import polars as pl
 
 import sectorflow as sf
 from sectorflow._frames import as_date
+from sectorflow._publish import Staging
 from sectorflow.bars import daily_bars
 from sectorflow.scoring import benchmark_table
 from sectorflow.sectors import SectorAggregation
@@ -36,6 +36,13 @@ __all__ = ["InputError", "Progress", "recompute", "score_sectors", "stock_indica
 
 STOCK_COLUMNS = ("symbol", "sector", "close", "volume", "amount", "float_mcap")
 NUMERIC = ("close", "volume", "amount", "float_mcap")
+#: Every name a run may write into ``out`` (turnover needs amounts; the report is optional).
+OUTPUTS = (
+    "stocks",
+    *(f"{n}.parquet" for n in ("sectors", "excess", "turnover", "crowding", "drawdown")),
+    *(f"{n}.parquet" for n in ("episodes", "rrg", "dashboard")),
+    "report.html",
+)
 #: Rows per partition when the caller does not choose the number of partitions.
 ROWS_PER_PARTITION = 5_000_000
 
@@ -104,18 +111,18 @@ def scan(path: Path) -> pl.LazyFrame:
     return lf
 
 
-def _time_column(schema: pl.Schema, path: Path) -> tuple[str, bool]:
-    """The time column and whether it holds intraday bars."""
+def _time_column(schema: pl.Schema, path: Path) -> str:
+    """The time column: ``datetime``, else ``date``; dates or timestamps."""
     if "datetime" in schema:
-        return "datetime", True
-    if "date" in schema:
-        dtype = schema["date"]
-        if isinstance(dtype, pl.Datetime):
-            return "date", True
-        if dtype != pl.Date:
-            raise InputError(path, f"column 'date' must hold dates, got {dtype}")
-        return "date", False
-    raise InputError(path, f"missing column 'date' (or 'datetime') (columns: {list(schema)})")
+        column = "datetime"
+    elif "date" in schema:
+        column = "date"
+    else:
+        raise InputError(path, f"missing column 'date' (or 'datetime') (columns: {list(schema)})")
+    dtype = schema[column]
+    if dtype != pl.Date and not isinstance(dtype, pl.Datetime):
+        raise InputError(path, f"column {column!r} must hold dates or timestamps, got {dtype}")
+    return column
 
 
 def _check_schema(schema: pl.Schema, path: Path) -> None:
@@ -302,18 +309,15 @@ def recompute(
     path, out = Path(stocks), Path(out)
     since = None if since is None else as_date(since, "since")
     until = None if until is None else as_date(until, "until")
+    staging = Staging(out, OUTPUTS)  # refuses a file, or a user's entry with an output's name
     source = _Source.open(path, since, until, progress)
     composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
     if composites is None and sectors is not None:
         composites = _read_sector_map(Path(sectors))
     bench = _read_benchmark(str(benchmark), source.first, source.last)
     k = partitions or max(1, math.ceil(source.rows / ROWS_PER_PARTITION))
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".sectorflow-partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "stocks").mkdir(parents=True)
-    try:
+    with staging as tmp:
+        (tmp / "stocks").mkdir()
         table = _aggregate(
             source, k, tmp / "stocks", progress, composites=composites, sectors=sectors
         )
@@ -321,12 +325,7 @@ def recompute(
             scores = score_sectors(table, bench)
             step()
         files = _write(scores, tmp, progress, report=report, source=path)
-        written = _publish(tmp, out, files)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if created and not any(out.iterdir()):
-            out.rmdir()
-        raise
+        written = staging.publish(files)
     return Run(
         out=out,
         files=written,
@@ -356,26 +355,35 @@ class _Source:
     ) -> _Source:
         lf = scan(path)
         schema = lf.collect_schema()
-        time_col, intraday = _time_column(schema, path)
+        time_col = _time_column(schema, path)
         _check_schema(schema, path)
-        day = pl.col(time_col).cast(pl.Date) if intraday else pl.col(time_col)
+        stamps = isinstance(schema[time_col], pl.Datetime)
+        # The day in the timestamps' own time zone (a tz-aware column keeps its local dates).
+        day = pl.col(time_col).dt.date() if stamps else pl.col(time_col)
         if since is not None:
             lf = lf.filter(day >= since)
         if until is not None:
             lf = lf.filter(day <= until)
+        # Timestamps that are all midnight are daily bars (pandas' to_parquet writes dates so).
+        intraday = (pl.col(time_col).dt.time() != dt.time(0)).any() if stamps else pl.lit(False)  # noqa: FBT003
         with progress.stage("scan", 1) as step:
             try:
                 stats = lf.select(
-                    pl.len().alias("rows"), day.min().alias("first"), day.max().alias("last")
+                    pl.len().alias("rows"),
+                    day.min().alias("first"),
+                    day.max().alias("last"),
+                    intraday.alias("intraday"),
                 ).collect(engine="streaming")
             except pl.exceptions.PolarsError as err:
                 raise InputError(path, f"cannot read it ({str(err).splitlines()[0]})") from err
             step()
-        rows, first, last = stats.row(0)
+        rows, first, last, has_times = stats.row(0)
         if rows == 0 or first is None:
             window = "" if since is None and until is None else " in the dates asked for"
             raise InputError(path, f"no rows{window}")
-        return cls(path, lf, time_col, intraday, rows, first, last)
+        if stamps and not has_times:
+            lf = lf.with_columns(day.alias(time_col))
+        return cls(path, lf, time_col, bool(has_times), rows, first, last)
 
 
 def _aggregate(
@@ -414,7 +422,9 @@ def _aggregate(
 def _partition(source: _Source, i: int, k: int) -> pl.DataFrame:
     """All rows of the symbols whose hash falls in partition ``i`` of ``k``, as daily bars."""
     path, time_col, intraday = source.path, source.time_col, source.intraday
-    part = source.lf.select(time_col, *STOCK_COLUMNS)
+    part = source.lf.select(pl.col(time_col) if intraday else pl.col(time_col).alias("date"),
+                            *STOCK_COLUMNS)  # fmt: skip
+    time_col = time_col if intraday else "date"
     if k > 1:
         part = part.filter(pl.col("symbol").cast(pl.String).hash(seed=0) % k == i)
     try:
@@ -451,19 +461,6 @@ def _write(
             names.append("report.html")
             step()
     return ["stocks", *names]
-
-
-def _publish(tmp: Path, out: Path, names: list[str]) -> list[Path]:
-    """Move the finished files into ``out`` (each rename atomic), then drop ``tmp``."""
-    written = []
-    for name in names:
-        target = out / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        (tmp / name).replace(target)
-        written.append(target)
-    shutil.rmtree(tmp, ignore_errors=True)
-    return written
 
 
 def dashboard_text(dashboard: pl.DataFrame) -> str:

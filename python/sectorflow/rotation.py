@@ -51,7 +51,7 @@ import numpy as np
 import polars as pl
 
 from sectorflow import _native
-from sectorflow._frames import as_date, require, to_polars
+from sectorflow._frames import as_date, date_column, refuse_duplicates, require, to_polars
 
 QUADRANTS = ("Leading", "Weakening", "Lagging", "Improving")
 _QUADRANT = pl.Enum(list(QUADRANTS))
@@ -84,7 +84,7 @@ def _long_prices(
             raise ValueError(msg)
         long = df.unpivot(index=date, on=values, variable_name=key, value_name=close)
     return long.select(
-        pl.col(date).cast(pl.Date).alias("date"),
+        date_column(long, date, "prices").alias("date"),
         pl.col(key).cast(pl.String).alias("key"),
         pl.col(close).cast(pl.Float64).alias(_CLOSE),
         bkey.alias(_BKEY),
@@ -106,11 +106,17 @@ def _benchmark(benchmark: Any, date: str, close: str, benchmark_key: str | None)
         bkey = pl.col(benchmark_key).cast(pl.String)
     else:
         bkey = pl.lit("")
-    return df.select(
-        pl.col(date).cast(pl.Date).alias("date"),
+    out = df.select(
+        date_column(df, date, "benchmark").alias("date"),
         bkey.alias(_BKEY),
         pl.col(close).cast(pl.Float64).alias(_BENCH),
     )
+    if benchmark_key is None:
+        refuse_duplicates(out, ["date"], "benchmark")
+    else:
+        named = out.rename({_BKEY: benchmark_key})
+        refuse_duplicates(named, [benchmark_key, "date"], "benchmark")
+    return out
 
 
 def _bar_key(freq: str | None) -> pl.Expr:
@@ -169,11 +175,7 @@ def _panel(
     if prices.is_empty():
         msg = "prices is empty"
         raise ValueError(msg)
-    dup = prices.group_by(["key", "date"]).len().filter(pl.col("len") > 1)
-    if not dup.is_empty():
-        row = dup.row(0, named=True)
-        msg = f"prices has more than one row for {key_name}={row['key']!r} on {row['date']}"
-        raise ValueError(msg)
+    refuse_duplicates(prices.rename({"key": key_name}), [key_name, "date"], "prices")
     bar = _bar_key(freq).alias("bar")
     bench = _last_per_bar(bench.with_columns(bar), [_BKEY], _BENCH)
     prices = _last_per_bar(prices.with_columns(bar), ["key", _BKEY], _CLOSE)

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from sectorflow._frames import as_date, date_column, float_column, require, single_series, to_polars
+from sectorflow._frames import (
+    as_date,
+    date_column,
+    float_column,
+    refuse_duplicates,
+    require,
+    single_series,
+    to_polars,
+)
 from sectorflow.polars import SectorflowExpr
 from sectorflow.sectors import _check_window, _sector_table, ratio_of_sums
 
@@ -44,11 +52,7 @@ def _long_closes(prices: Any, name: str, date: str, key: str, close: str) -> pl.
         pl.col(key).cast(pl.String),
         float_column(df, close, name).alias(close),
     )
-    dup = out.filter(pl.struct(date, key).is_duplicated())
-    if dup.height:
-        row = dup.row(0, named=True)
-        msg = f"{name} has more than one row for {key}={row[key]!r} on {date}={row[date]}"
-        raise ValueError(msg)
+    refuse_duplicates(out, [key, date], name)
     return out.sort(key, date)
 
 
@@ -193,6 +197,7 @@ def historical_percentile(
     frame = to_polars(df, "df")
     keys = [key] if key is not None else []
     require(frame, [date, *keys, column], "df")
+    refuse_duplicates(frame, [*keys, date], "df")
     if window is not None:
         _check_window(window, "window")
     if isinstance(min_periods, bool) or not isinstance(min_periods, int) or min_periods < 1:

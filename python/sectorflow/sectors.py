@@ -20,6 +20,7 @@ from sectorflow._frames import (
     date_column,
     date_series,
     float_column,
+    refuse_duplicates,
     refuse_rows,
     require,
     to_polars,
@@ -297,6 +298,7 @@ def _sector_table(df: Any, name: str, date: str, key: str, columns: list[str]) -
     if "symbol" in frame.columns and key != "symbol" and "market_amount" not in frame.columns:
         frame = sector_aggregate(frame, date=date, sector=key)
     require(frame, [date, key, *columns], name)
+    refuse_duplicates(frame, [key, date], name)
     return frame.sort(key, date)
 
 
@@ -365,6 +367,7 @@ def turnover_rate(
     _check_window(window, "window")
     frame = to_polars(df, "df")
     require(frame, [date, key, "amount", "float_mcap"], "df")
+    refuse_duplicates(frame, [key, date], "df")
     frame = frame.sort(key, date)
     rate = ratio_of_sums(pl.col("amount"), pl.col("float_mcap"), window, key)
     return frame.select(date, key, rate.alias("turnover_rate")).with_columns(
@@ -393,12 +396,7 @@ def top_concentration(
         msg = f"top must be in (0, 1], got {top!r}"
         raise ValueError(msg)
     df = _stock_bars(stocks, date, symbol, sector)
-    refuse_rows(
-        df,
-        [(pl.struct(date, symbol).is_duplicated(), "more than one row for a symbol on a date")],
-        "stocks",
-        [date, symbol],
-    )
+    refuse_duplicates(df, [symbol, date], "stocks")
     traded = df.filter(pl.col("amount").is_not_null())
     k = (pl.len() * top).ceil().cast(pl.UInt32)
     return (

@@ -1,8 +1,9 @@
 //! Intraday bars to daily bars: open, high, low, close, volume, amount and the bar count per
 //! (symbol, day), in one pass fed in parts.
 //!
-//! Each symbol's rows must come in time order (any interleaving of symbols); a day ends for a
-//! symbol when its first row of a later day arrives, so only one open bucket per symbol is kept.
+//! Each symbol's rows must come in strict time order (any interleaving of symbols; two bars of a
+//! symbol at the same time are refused, never summed); a day ends for a symbol when its first row
+//! of a later day arrives, so only one open bucket per symbol is kept.
 
 use crate::error::KernelError;
 use crate::sector::BarsError;
@@ -12,6 +13,9 @@ use crate::sector::BarsError;
 pub struct IntradayBars<'a> {
     /// The trading day of each bar (days since 1970-01-01).
     pub day: &'a [i32],
+    /// The time of each bar in any increasing unit (e.g. microseconds since the epoch); it
+    /// orders a symbol's bars and finds duplicates.
+    pub time: &'a [i64],
     /// Symbol codes, dense in first-seen order (see [`crate::Codes`]).
     pub symbol: &'a [u32],
     pub open: &'a [f64],
@@ -52,15 +56,20 @@ struct Bucket {
     amount: f64,
     bars: u32,
     last_row: u64,
-    /// The last row of this symbol seen (with or without a close), for the order check.
+}
+
+/// A symbol's open day and its last row seen (with or without a close), for the order check.
+#[derive(Clone, Copy, Debug)]
+struct Symbol {
+    bucket: Option<Bucket>,
+    seen_time: i64,
     seen_row: u64,
-    seen_day: i32,
 }
 
 /// Daily bars from intraday bars fed in parts, in order.
 #[derive(Debug, Clone, Default)]
 pub struct DailyAccumulator {
-    open: Vec<Option<Bucket>>,
+    open: Vec<Symbol>,
     out: DailyBars,
     rows: u64,
 }
@@ -76,14 +85,16 @@ impl DailyAccumulator {
         Self::default()
     }
 
-    /// Adds `bars`; its rows are numbered after those of the earlier parts. A row whose day
-    /// precedes the same symbol's previous row is refused as [`BarsError::OutOfOrder`].
+    /// Adds `bars`; its rows are numbered after those of the earlier parts. A row whose time
+    /// is not after the same symbol's previous row is refused as [`BarsError::OutOfOrder`]
+    /// (`duplicate` when the times are equal).
     pub fn feed(&mut self, bars: &IntradayBars<'_>) -> Result<(), BarsError> {
         let n = bars.day.len();
         KernelError::same_lengths(
             n,
             &[
                 ("symbol", bars.symbol.len()),
+                ("datetime", bars.time.len()),
                 ("open", bars.open.len()),
                 ("high", bars.high.len()),
                 ("low", bars.low.len()),
@@ -103,20 +114,23 @@ impl DailyAccumulator {
                 .into());
             }
             if code == self.open.len() {
-                self.open.push(None);
+                self.open.push(Symbol {
+                    bucket: None,
+                    seen_time: i64::MIN,
+                    seen_row: u64::MAX,
+                });
             }
-            let day = bars.day[i];
-            if let Some(b) = &mut self.open[code] {
-                if day < b.seen_day {
-                    return Err(BarsError::OutOfOrder {
-                        row: usize::try_from(row).unwrap_or(usize::MAX),
-                        previous: usize::try_from(b.seen_row).unwrap_or(usize::MAX),
-                        duplicate: false,
-                    });
-                }
-                b.seen_row = row;
-                b.seen_day = day;
+            let (day, time) = (bars.day[i], bars.time[i]);
+            let symbol = &mut self.open[code];
+            if symbol.seen_row != u64::MAX && time <= symbol.seen_time {
+                return Err(BarsError::OutOfOrder {
+                    row: usize::try_from(row).unwrap_or(usize::MAX),
+                    previous: usize::try_from(symbol.seen_row).unwrap_or(usize::MAX),
+                    duplicate: time == symbol.seen_time,
+                });
             }
+            symbol.seen_row = row;
+            symbol.seen_time = time;
             let close = bars.close[i];
             if !close.is_finite() {
                 continue;
@@ -128,7 +142,7 @@ impl DailyAccumulator {
                 or(bars.high[i], close),
                 or(bars.low[i], close),
             );
-            match &mut self.open[code] {
+            match &mut symbol.bucket {
                 Some(b) if b.day == day => {
                     b.high = b.high.max(high);
                     b.low = b.low.min(low);
@@ -152,8 +166,6 @@ impl DailyAccumulator {
                         amount,
                         bars: 1,
                         last_row: row,
-                        seen_row: row,
-                        seen_day: day,
                     });
                 }
             }
@@ -164,8 +176,8 @@ impl DailyAccumulator {
 
     /// The daily bars: days ended while feeding, then each symbol's last day in code order.
     pub fn finish(mut self) -> DailyBars {
-        for (code, b) in self.open.iter().enumerate() {
-            if let Some(b) = b {
+        for (code, symbol) in self.open.iter().enumerate() {
+            if let Some(b) = &symbol.bucket {
                 self.out.push(code as u32, b);
             }
         }
@@ -196,6 +208,7 @@ mod tests {
     fn minutes_become_one_bar_per_symbol_and_day() {
         // Symbols 0 and 1 interleaved over two days; symbol 1's second bar has no prices.
         let day = [5, 5, 5, 5, 6, 6];
+        let time = [50, 50, 51, 51, 60, 61];
         let symbol = [0, 1, 0, 1, 0, 0];
         let open = [10.0, 20.0, 11.0, f64::NAN, 12.0, 12.5];
         let high = [10.5, 21.0, 11.8, f64::NAN, 12.9, 13.0];
@@ -204,6 +217,7 @@ mod tests {
         let volume = [100.0, 5.0, 200.0, 7.0, 50.0, f64::NAN];
         let bars = IntradayBars {
             day: &day,
+            time: &time,
             symbol: &symbol,
             open: &open,
             high: &high,
@@ -230,26 +244,45 @@ mod tests {
         assert_eq!(out.last_row, [2, 5, 1]);
     }
 
-    #[test]
-    fn an_earlier_day_after_a_later_one_is_refused() {
+    fn refusal(day: [i32; 3], time: [i64; 3], close: [f64; 3]) -> BarsError {
+        let ones = [1.0; 3];
         let bars = IntradayBars {
-            day: &[6, 5],
-            symbol: &[0, 0],
-            open: &[1.0, 1.0],
-            high: &[1.0, 1.0],
-            low: &[1.0, 1.0],
-            close: &[1.0, 1.0],
-            volume: &[1.0, 1.0],
+            day: &day,
+            time: &time,
+            symbol: &[0, 1, 0],
+            open: &ones,
+            high: &ones,
+            low: &ones,
+            close: &close,
+            volume: &ones,
             amount: None,
         };
-        let err = DailyAccumulator::new().feed(&bars).unwrap_err();
-        assert_eq!(
-            err,
-            BarsError::OutOfOrder {
-                row: 1,
-                previous: 0,
-                duplicate: false
-            }
-        );
+        DailyAccumulator::new().feed(&bars).unwrap_err()
+    }
+
+    #[test]
+    fn an_earlier_bar_after_a_later_one_is_refused() {
+        let err = refusal([6, 6, 5], [60, 60, 50], [1.0; 3]);
+        let want = BarsError::OutOfOrder {
+            row: 2,
+            previous: 0,
+            duplicate: false,
+        };
+        assert_eq!(err, want);
+        // The same day, an earlier minute.
+        assert_eq!(refusal([6, 6, 6], [61, 60, 60], [1.0; 3]), want);
+    }
+
+    /// issue 20: two bars of a symbol at the same time are refused, never summed, even when the
+    /// first has no close.
+    #[test]
+    fn duplicate_bars_are_refused_20() {
+        let want = BarsError::OutOfOrder {
+            row: 2,
+            previous: 0,
+            duplicate: true,
+        };
+        assert_eq!(refusal([6, 6, 6], [60, 60, 60], [1.0; 3]), want);
+        assert_eq!(refusal([6, 6, 6], [60, 60, 60], [f64::NAN, 1.0, 1.0]), want);
     }
 }

@@ -45,6 +45,21 @@ impl<'a> Matrix<'a> {
     pub fn shape(&self) -> (usize, usize) {
         (self.rows, self.cols)
     }
+
+    /// The values laid out in `layout` (a transposing copy).
+    fn relaid(&self, layout: Layout) -> Vec<f64> {
+        let (r, c) = (self.rows, self.cols);
+        let mut out = Vec::with_capacity(self.data.len());
+        match layout {
+            Layout::RowMajor => {
+                (0..r).for_each(|i| out.extend((0..c).map(|j| self.data[j * r + i])))
+            }
+            Layout::ColMajor => {
+                (0..c).for_each(|j| out.extend((0..r).map(|i| self.data[i * c + j])))
+            }
+        }
+        out
+    }
 }
 
 /// A kernel over one series (and optionally a second aligned one) writing one output series.
@@ -121,7 +136,7 @@ pub fn run_columns(
     kernel: &impl Kernel,
 ) -> Result<(), KernelError> {
     if let Some(y) = y
-        && (y.shape() != x.shape() || y.layout != x.layout)
+        && y.shape() != x.shape()
     {
         return Err(KernelError::invalid(
             "y",
@@ -132,6 +147,16 @@ pub fn run_columns(
             ),
         ));
     }
+    // issue 20: a y in the other memory order (C against Fortran) is copied into x's.
+    let relaid = y
+        .filter(|y| y.layout != x.layout)
+        .map(|y| y.relaid(x.layout));
+    let y_in_order = relaid.as_deref().map(|data| Matrix {
+        data,
+        layout: x.layout,
+        ..*x
+    });
+    let y = y_in_order.as_ref().or(y);
     same_length("out", x.data.len(), out.len())?;
     if x.rows == 0 || x.cols == 0 {
         return Ok(());
@@ -469,6 +494,44 @@ mod tests {
         // Each result has its input's layout.
         assert_eq!(a, [1.0, 2.0, 4.0, 6.0, 9.0, 12.0]);
         assert_eq!(b, [1.0, 4.0, 9.0, 2.0, 6.0, 12.0]);
+    }
+
+    struct Difference;
+
+    impl Kernel for Difference {
+        fn series(&self, x: &[f64], y: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+            for ((o, a), b) in out.iter_mut().zip(x).zip(y.unwrap_or(x)) {
+                *o = a - b;
+            }
+            Ok(())
+        }
+    }
+
+    /// issue 20: a y in the other memory order than x was refused as "not the same shape".
+    #[test]
+    fn y_in_the_other_memory_order_pairs_by_position_20() {
+        let c = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // 3 x 2 row-major
+        let f = [10.0, 30.0, 50.0, 20.0, 40.0, 60.0]; // 10 x that matrix, column-major
+        let (rm, cm) = (Layout::RowMajor, Layout::ColMajor);
+        let mut out = [0.0; 6];
+        let (x, y) = (
+            Matrix::new(&c, 3, 2, rm).unwrap(),
+            Matrix::new(&f, 3, 2, cm).unwrap(),
+        );
+        run_columns(&x, Some(&y), &mut out, &Difference).unwrap();
+        assert_eq!(out, [-9.0, -18.0, -27.0, -36.0, -45.0, -54.0]);
+        let (x, y) = (
+            Matrix::new(&f, 3, 2, cm).unwrap(),
+            Matrix::new(&c, 3, 2, rm).unwrap(),
+        );
+        run_columns(&x, Some(&y), &mut out, &Difference).unwrap();
+        assert_eq!(out, [9.0, 27.0, 45.0, 18.0, 36.0, 54.0]);
+        let y = Matrix::new(&c, 2, 3, rm).unwrap();
+        let err = run_columns(&x, Some(&y), &mut out, &Difference).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "y must have the same shape as x (3, 2), got (2, 3)"
+        );
     }
 
     #[test]

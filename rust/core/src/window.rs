@@ -433,6 +433,13 @@ pub(crate) fn select(c: bool, a: f64, b: f64) -> f64 {
     if c { a } else { b }
 }
 
+/// `v` with a rounding residue below zero clamped to 0; NaN (an overflowed sum of squares) stays
+/// NaN, where `f64::max(v, 0.0)` would turn it into a variance of 0.
+#[inline(always)]
+pub(crate) fn non_negative(v: f64) -> f64 {
+    select(v < 0.0, 0.0, v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

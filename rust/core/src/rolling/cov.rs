@@ -4,7 +4,7 @@
 // Lane loops index several struct-of-arrays fields by the same k; that is what vectorises.
 #![allow(clippy::needless_range_loop)]
 
-use crate::window::{Mergeable, select};
+use crate::window::{Mergeable, non_negative, select};
 
 /// Count and shifted power sums of both series (shifts: the lane's first pair, a member of its
 /// window), as [`VarState`](super::moments::VarState) does for one series.
@@ -23,12 +23,12 @@ pub(crate) struct CoState<const N: usize> {
 impl<const N: usize> CoState<N> {
     #[inline(always)]
     fn cxx(&self, k: usize) -> f64 {
-        (self.sxx[k] - self.sx[k] * self.sx[k] / self.n[k]).max(0.0)
+        non_negative(self.sxx[k] - self.sx[k] * self.sx[k] / self.n[k])
     }
 
     #[inline(always)]
     fn cyy(&self, k: usize) -> f64 {
-        (self.syy[k] - self.sy[k] * self.sy[k] / self.n[k]).max(0.0)
+        non_negative(self.syy[k] - self.sy[k] * self.sy[k] / self.n[k])
     }
 
     #[inline(always)]

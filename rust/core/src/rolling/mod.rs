@@ -60,16 +60,6 @@ impl RollingSpec {
             ddof: to_usize(ddof, "ddof")?,
         })
     }
-
-    fn check_ddof(&self) -> Result<(), KernelError> {
-        if self.ddof >= self.window {
-            return Err(KernelError::invalid(
-                "ddof",
-                format!("ddof must be < window ({}), got {}", self.window, self.ddof),
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// Statistics of one series over a trailing window.
@@ -84,12 +74,6 @@ pub enum UnaryStat {
     Kurt,
     Min,
     Max,
-}
-
-impl UnaryStat {
-    fn uses_ddof(self) -> bool {
-        matches!(self, Self::Var | Self::Std | Self::Zscore)
-    }
 }
 
 /// Statistics of two aligned series over a trailing window of pairwise-complete rows.
@@ -235,13 +219,6 @@ fn binary_on<const N: usize, D: Driver<N, Row = ([f64; N], [f64; N])>>(
     }
 }
 
-fn check_unary(stat: UnaryStat, spec: &RollingSpec) -> Result<(), KernelError> {
-    if stat.uses_ddof() {
-        spec.check_ddof()?;
-    }
-    Ok(())
-}
-
 /// Rolling `stat` of `x` into `out` (same length).
 pub fn rolling_unary(
     stat: UnaryStat,
@@ -250,7 +227,6 @@ pub fn rolling_unary(
     out: &mut [f64],
 ) -> Result<(), KernelError> {
     same_length("out", x.len(), out.len())?;
-    check_unary(stat, spec)?;
     with_avx2(
         #[inline(always)]
         || unary_series(stat, x, spec, out),
@@ -277,7 +253,6 @@ pub fn rolling_unary_tile(
     out: &mut TileOut<'_>,
 ) -> Result<(), KernelError> {
     same_length("out", x.rows(), out.rows())?;
-    check_unary(stat, spec)?;
     with_avx2(
         #[inline(always)]
         || unary_tile(stat, x, spec, out),
@@ -321,7 +296,6 @@ pub fn rolling_binary(
 ) -> Result<(), KernelError> {
     same_length("y", a.len(), b.len())?;
     same_length("out", a.len(), out.len())?;
-    spec.check_ddof()?;
     with_avx2(
         #[inline(always)]
         || binary_series(stat, a, b, spec, out),
@@ -349,7 +323,6 @@ pub fn rolling_binary_tile(
 ) -> Result<(), KernelError> {
     same_length("y", a.rows(), b.rows())?;
     same_length("out", a.rows(), out.rows())?;
-    spec.check_ddof()?;
     with_avx2(
         #[inline(always)]
         || binary_tile(stat, a, b, spec, out),
@@ -580,8 +553,39 @@ mod tests {
             RollingSpec::new(3, Some(5), 1).unwrap_err().to_string(),
             "min_periods must be <= window (3), got 5"
         );
-        let spec = RollingSpec::new(3, None, 3).unwrap();
-        let err = rolling_unary(UnaryStat::Var, &[1.0; 4], &spec, &mut [0.0; 4]).unwrap_err();
-        assert_eq!(err.argument(), "ddof");
+    }
+
+    /// issue 20: a window with no more than `ddof` observations is NaN, as in pandas, not an error.
+    #[test]
+    fn window_not_above_ddof_is_nan_20() {
+        for (window, ddof) in [(1, 1), (3, 3), (2, 5)] {
+            let spec = RollingSpec::new(window, Some(1), ddof).unwrap();
+            for stat in [UnaryStat::Var, UnaryStat::Std, UnaryStat::Zscore] {
+                let mut out = [0.0; 4];
+                rolling_unary(stat, &[1.0, 2.0, 4.0, 8.0], &spec, &mut out).unwrap();
+                assert!(out.iter().all(|v| v.is_nan()), "{stat:?} {out:?}");
+            }
+            for stat in [BinaryStat::Cov, BinaryStat::Corr, BinaryStat::Beta] {
+                let mut out = [0.0; 4];
+                let (a, b) = ([1.0, 2.0, 4.0, 8.0], [1.0, 3.0, 2.0, 5.0]);
+                rolling_binary(stat, &a, &b, &spec, &mut out).unwrap();
+                assert!(out.iter().all(|v| v.is_nan()), "{stat:?} {out:?}");
+            }
+        }
+    }
+
+    /// issue 20: squares that overflow give inf or NaN, never a variance of 0.
+    #[test]
+    fn overflowing_squares_are_not_zero_variance_20() {
+        let spec = RollingSpec::new(2, None, 1).unwrap();
+        let x = [1e154, -1e154, 1e300, -1e300];
+        for stat in [UnaryStat::Var, UnaryStat::Std] {
+            let mut out = [0.0; 4];
+            rolling_unary(stat, &x, &spec, &mut out).unwrap();
+            assert!(out[1..].iter().all(|v| !v.is_finite()), "{stat:?} {out:?}");
+        }
+        let mut out = [0.0; 4];
+        rolling_binary(BinaryStat::Cov, &x, &x, &spec, &mut out).unwrap();
+        assert!(out[1..].iter().all(|v| !v.is_finite()), "{out:?}");
     }
 }

@@ -9,7 +9,7 @@
 // Lane loops index several struct-of-arrays fields by the same k; that is what vectorises.
 #![allow(clippy::needless_range_loop)]
 
-use crate::window::{Mergeable, select};
+use crate::window::{Mergeable, non_negative, select};
 
 /// Count, sum, minimum and maximum. A window whose minimum equals its maximum is flat and returns
 /// its value exactly (pandas' same-value rule, GH 42064). Blocks never subtract, so the plain sum of
@@ -99,7 +99,7 @@ impl<const N: usize> VarState<N> {
     /// Σ (x - mean)² of lane `k`, never negative.
     #[inline(always)]
     pub(crate) fn m2(&self, k: usize) -> f64 {
-        (self.s2[k] - self.s1[k] * self.s1[k] / self.n[k]).max(0.0)
+        non_negative(self.s2[k] - self.s1[k] * self.s1[k] / self.n[k])
     }
 
     /// Sample variance of lane `k` with `ddof`; NaN when `n <= ddof`.
@@ -107,7 +107,7 @@ impl<const N: usize> VarState<N> {
     pub(crate) fn var(&self, k: usize, ddof: f64) -> f64 {
         // n·m2 = n·S2 - S1², so one division serves both normalisations.
         let n = self.n[k];
-        let nm2 = (n * self.s2[k] - self.s1[k] * self.s1[k]).max(0.0);
+        let nm2 = non_negative(n * self.s2[k] - self.s1[k] * self.s1[k]);
         select(n > ddof, nm2 / (n * (n - ddof)), f64::NAN)
     }
 

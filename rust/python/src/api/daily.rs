@@ -27,14 +27,15 @@ impl DailyAccumulator {
         }
     }
 
-    /// Adds one part. Returns `None`, or `(row, previous_row)` (rows counted over all parts)
-    /// when a symbol's days go backwards, for the caller to name.
-    #[pyo3(signature = (day, symbol, open, high, low, close, volume, amount))]
+    /// Adds one part. Returns `None`, or `(row, previous_row, duplicate)` (rows counted over all
+    /// parts) when a symbol's bar is not after its previous one, for the caller to name.
+    #[pyo3(signature = (day, time, symbol, open, high, low, close, volume, amount))]
     #[allow(clippy::too_many_arguments)]
     fn feed(
         &mut self,
         py: Python<'_>,
         day: PyReadonlyArray1<'_, i32>,
+        time: PyReadonlyArray1<'_, i64>,
         symbol: &Bound<'_, PyAny>,
         open: PyReadonlyArray1<'_, f64>,
         high: PyReadonlyArray1<'_, f64>,
@@ -42,10 +43,11 @@ impl DailyAccumulator {
         close: PyReadonlyArray1<'_, f64>,
         volume: PyReadonlyArray1<'_, f64>,
         amount: Option<PyReadonlyArray1<'_, f64>>,
-    ) -> PyResult<Option<(usize, usize)>> {
+    ) -> PyResult<Option<(usize, usize, bool)>> {
         let inner = self.inner.as_mut().ok_or_else(finished)?;
         let symbol = string_chunks(symbol, "symbol")?;
         let bars_day = slice(&day, "date")?;
+        let bars_time = slice(&time, "datetime")?;
         let (open, high) = (slice(&open, "open")?, slice(&high, "high")?);
         let (low, close) = (slice(&low, "low")?, slice(&close, "close")?);
         let volume = slice(&volume, "volume")?;
@@ -56,6 +58,7 @@ impl DailyAccumulator {
                 let codes = string_codes(&symbol, "symbol", symbols)?;
                 let bars = IntradayBars {
                     day: bars_day,
+                    time: bars_time,
                     symbol: &codes,
                     open,
                     high,
@@ -67,7 +70,7 @@ impl DailyAccumulator {
                 out_of_order(inner.feed(&bars))
             })
         })?;
-        Ok(report.map(|(row, previous, _)| (row, previous)))
+        Ok(report)
     }
 
     /// The daily bars as arrays (`symbol` as codes into `symbols`), one row per symbol and day.

@@ -24,7 +24,7 @@ fn float_input(
     let s = inputs.get(index).ok_or_else(|| {
         to_polars_err(KernelError::invalid(name, format!("missing input {name}")))
     })?;
-    if !s.dtype().is_primitive_numeric() {
+    if !s.dtype().is_numeric() {
         return Err(to_polars_err(KernelError::invalid(
             name,
             format!("{name} must be numeric, got {}; cast first", s.dtype()),
