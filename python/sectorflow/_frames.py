@@ -99,6 +99,23 @@ def refuse_duplicates(df: pl.DataFrame, keys: list[str], name: str) -> None:
         raise ValueError(msg)
 
 
+def refuse_bad_closes(df: pl.DataFrame, close: str, name: str, keys: list[str]) -> None:
+    """Raises ``ValueError`` for an empty table or a close <= 0, naming the first such row.
+
+    A close is a price or index level: ratios of closes mean nothing below zero. Missing
+    (null, NaN, ±inf) closes are left to the kernels, which skip them.
+    """
+    if df.is_empty():
+        msg = f"{name} has no rows"
+        raise ValueError(msg)
+    refuse_rows(
+        df,
+        [(pl.col(close) <= 0, f"column {close!r} must be positive (a price or index level)")],
+        name,
+        [*keys, close],
+    )
+
+
 def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
@@ -121,6 +138,7 @@ def single_series(obj: Any, name: str, date: str, close: str) -> pl.DataFrame:
         date_column(df, date, name).alias(date), float_column(df, close, name).alias("close")
     )
     refuse_duplicates(out, [date], name)
+    refuse_bad_closes(out, "close", name, [date])
     return out.sort(date)
 
 

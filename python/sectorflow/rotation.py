@@ -51,7 +51,14 @@ import numpy as np
 import polars as pl
 
 from sectorflow import _native
-from sectorflow._frames import as_date, date_column, refuse_duplicates, require, to_polars
+from sectorflow._frames import (
+    as_date,
+    date_column,
+    refuse_bad_closes,
+    refuse_duplicates,
+    require,
+    to_polars,
+)
 
 QUADRANTS = ("Leading", "Weakening", "Lagging", "Improving")
 _QUADRANT = pl.Enum(list(QUADRANTS))
@@ -83,12 +90,15 @@ def _long_prices(
             msg = f"prices has no {key!r}/{close!r} columns and no series columns"
             raise ValueError(msg)
         long = df.unpivot(index=date, on=values, variable_name=key, value_name=close)
-    return long.select(
+    out = long.select(
         date_column(long, date, "prices").alias("date"),
         pl.col(key).cast(pl.String).alias("key"),
         pl.col(close).cast(pl.Float64).alias(_CLOSE),
         bkey.alias(_BKEY),
     )
+    named = out.select(pl.col("key").alias(key), "date", pl.col(_CLOSE).alias(close))
+    refuse_bad_closes(named, close, "prices", [key, "date"])
+    return out
 
 
 def _benchmark(benchmark: Any, date: str, close: str, benchmark_key: str | None) -> pl.DataFrame:
@@ -111,6 +121,7 @@ def _benchmark(benchmark: Any, date: str, close: str, benchmark_key: str | None)
         bkey.alias(_BKEY),
         pl.col(close).cast(pl.Float64).alias(_BENCH),
     )
+    refuse_bad_closes(out.rename({_BENCH: close}), close, "benchmark", ["date"])
     if benchmark_key is None:
         refuse_duplicates(out, ["date"], "benchmark")
     else:

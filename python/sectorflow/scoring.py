@@ -16,6 +16,7 @@ from sectorflow._frames import (
     as_date,
     date_column,
     float_column,
+    refuse_bad_closes,
     refuse_duplicates,
     require,
     single_series,
@@ -53,6 +54,7 @@ def _long_closes(prices: Any, name: str, date: str, key: str, close: str) -> pl.
         float_column(df, close, name).alias(close),
     )
     refuse_duplicates(out, [key, date], name)
+    refuse_bad_closes(out, close, name, [key, date])
     return out.sort(key, date)
 
 
