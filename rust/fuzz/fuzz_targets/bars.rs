@@ -38,7 +38,8 @@ fuzz_target!(|input: Input| {
 
     // Daily bars: symbols' clocks advance by `step` minutes; a day is 390 minutes.
     let mut clock: HashMap<u8, i64> = HashMap::new();
-    let (mut day, mut time, mut symbol, mut close, mut volume) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut day, mut time, mut symbol, mut close, mut volume) =
+        (vec![], vec![], vec![], vec![], vec![]);
     let mut firsts: HashMap<u8, u32> = HashMap::new();
     let mut duplicate_at = None;
     for (row, bar) in input.bars.iter().enumerate() {
@@ -58,7 +59,11 @@ fuzz_target!(|input: Input| {
     }
     let n = day.len();
     let mut acc = DailyAccumulator::new();
-    let cut = if n == 0 { 0 } else { usize::from(input.parts) % (n + 1) };
+    let cut = if n == 0 {
+        0
+    } else {
+        usize::from(input.parts) % (n + 1)
+    };
     let mut refused = None;
     for (a, b) in [(0, cut), (cut, n)] {
         let part = IntradayBars {
@@ -78,7 +83,14 @@ fuzz_target!(|input: Input| {
         }
     }
     match (duplicate_at, refused) {
-        (Some(row), Some(BarsError::OutOfOrder { row: r, duplicate: true, .. })) => {
+        (
+            Some(row),
+            Some(BarsError::OutOfOrder {
+                row: r,
+                duplicate: true,
+                ..
+            }),
+        ) => {
             assert_eq!(r, row);
             return;
         }
@@ -92,7 +104,9 @@ fuzz_target!(|input: Input| {
         if !close[i].is_finite() {
             continue;
         }
-        let e = cells.entry((symbol[i], day[i])).or_insert((f64::NEG_INFINITY, 0.0, 0.0, 0));
+        let e = cells
+            .entry((symbol[i], day[i]))
+            .or_insert((f64::NEG_INFINITY, 0.0, 0.0, 0));
         e.0 = e.0.max(close[i]);
         e.1 = close[i];
         e.2 += volume[i];
@@ -101,6 +115,9 @@ fuzz_target!(|input: Input| {
     assert_eq!(out.day.len(), cells.len());
     for k in 0..out.day.len() {
         let cell = cells[&(out.symbol[k], out.day[k])];
-        assert_eq!((out.high[k], out.close[k], out.volume[k], out.bars[k]), cell);
+        assert_eq!(
+            (out.high[k], out.close[k], out.volume[k], out.bars[k]),
+            cell
+        );
     }
 });

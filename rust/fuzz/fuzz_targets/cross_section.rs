@@ -26,7 +26,9 @@ fuzz_target!(|input: Input| {
         ascending: input.ascending,
     };
     let mut out = vec![0.0; x.len()];
-    CrossSection(CsStat::Rank(options)).series(&x, None, &mut out).expect("a valid call");
+    CrossSection(CsStat::Rank(options))
+        .series(&x, None, &mut out)
+        .expect("a valid call");
     // NaN is missing; ±inf are ranked (pandas' groupby rank); -0.0 ties with 0.0.
     let ranked: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
     for (i, &got) in out.iter().enumerate() {
@@ -43,7 +45,9 @@ fuzz_target!(|input: Input| {
     let exact = tame(&input.x);
     let scale = 1.0 + finite.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     for stat in [CsStat::Zscore { ddof }, CsStat::Demean] {
-        CrossSection(stat).series(&x, None, &mut out).expect("a valid call");
+        CrossSection(stat)
+            .series(&x, None, &mut out)
+            .expect("a valid call");
         for (i, &got) in out.iter().enumerate() {
             if !x[i].is_finite() || finite.is_empty() {
                 assert!(got.is_nan(), "{stat:?} row {i}: {got} for {}", x[i]);
@@ -59,7 +63,11 @@ fuzz_target!(|input: Input| {
                 CsStat::Demean => x[i] - mean(&finite),
                 _ => {
                     let sd = var(&finite, ddof).sqrt();
-                    if sd > 0.0 { (x[i] - mean(&finite)) / sd } else { f64::NAN }
+                    if sd > 0.0 {
+                        (x[i] - mean(&finite)) / sd
+                    } else {
+                        f64::NAN
+                    }
                 }
             };
             check(got, want, 1e-9, 1e-12 * scale, (stat, i));

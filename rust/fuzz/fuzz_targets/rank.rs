@@ -36,7 +36,12 @@ const INTERPOLATIONS: [Interpolation; 5] = [
 fuzz_target!(|input: Input| {
     let mut x = values(&input.x);
     let copies = usize::from(input.repeat % 64).max(1);
-    x = x.iter().copied().cycle().take((x.len() * copies).min(2048)).collect();
+    x = x
+        .iter()
+        .copied()
+        .cycle()
+        .take((x.len() * copies).min(2048))
+        .collect();
     let w = usize::from(input.window.max(1));
     let minp = usize::from(input.min_periods) % (w + 1);
     let method = input.method % 3;
@@ -65,8 +70,18 @@ fuzz_target!(|input: Input| {
     rolling_quantile(&x, &spec, q, kind, &mut out).expect("a valid call");
     for (i, &got) in out.iter().enumerate() {
         let v = window(&x, i, w);
-        let want = if v.len() >= minp.max(1) { quantile(&v, q, interpolation) } else { f64::NAN };
-        check(got, want, 1e-15, 1e-300, ("rolling_quantile", i, w, minp, q, kind));
+        let want = if v.len() >= minp.max(1) {
+            quantile(&v, q, interpolation)
+        } else {
+            f64::NAN
+        };
+        check(
+            got,
+            want,
+            1e-15,
+            1e-300,
+            ("rolling_quantile", i, w, minp, q, kind),
+        );
     }
 
     expanding_rank(&x, minp, &options, &mut out).expect("a valid call");

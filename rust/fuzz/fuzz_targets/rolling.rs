@@ -36,7 +36,10 @@ fuzz_target!(|input: Input| {
     };
     let x = values(&input.x);
     let exact = tame(&input.x);
-    let scale = 1.0 + x.iter().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs()));
+    let scale = 1.0
+        + x.iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, |m, v| m.max(v.abs()));
     for stat in UNARY {
         let mut out = vec![0.0; x.len()];
         rolling_unary(stat, &x, &spec, &mut out).expect("a valid call");
@@ -50,7 +53,10 @@ fuzz_target!(|input: Input| {
             if v.is_empty() {
                 // min_periods=0 on an empty window: pandas' sum is 0, every other statistic NaN.
                 let want_zero = stat == UnaryStat::Sum;
-                assert!(if want_zero { got == 0.0 } else { got.is_nan() }, "{case:?}: {got}");
+                assert!(
+                    if want_zero { got == 0.0 } else { got.is_nan() },
+                    "{case:?}: {got}"
+                );
                 continue;
             }
             // Invariants that hold for any input.
@@ -83,7 +89,11 @@ fuzz_target!(|input: Input| {
                 UnaryStat::Std => var(&v, ddof).sqrt(),
                 UnaryStat::Zscore => {
                     let sd = var(&v, ddof).sqrt();
-                    if x[i].is_finite() && sd > 0.0 { (x[i] - mean(&v)) / sd } else { f64::NAN }
+                    if x[i].is_finite() && sd > 0.0 {
+                        (x[i] - mean(&v)) / sd
+                    } else {
+                        f64::NAN
+                    }
                 }
                 UnaryStat::Skew => skew(&v),
                 UnaryStat::Kurt => kurt(&v),
@@ -115,7 +125,10 @@ fuzz_target!(|input: Input| {
                 continue;
             }
             if stat == BinaryStat::Corr {
-                assert!(got.is_nan() || (-1.0..=1.0).contains(&got), "{case:?}: corr {got}");
+                assert!(
+                    got.is_nan() || (-1.0..=1.0).contains(&got),
+                    "{case:?}: corr {got}"
+                );
             }
             if !exact {
                 continue;

@@ -6,9 +6,9 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use reference::{Value, same, values};
 use sectorflow_core::{
-    CrossSection, CsStat, Ewm, EwmSpec, Groups, Kernel, Layout, Matrix, PctChange, RankMethod,
-    RankOptions, Rolling, RollingPair, RollingQuantile, RollingRank, RollingSpec, BinaryStat,
-    Interpolation, UnaryStat, run_columns, run_groups, run_series,
+    BinaryStat, CrossSection, CsStat, Ewm, EwmSpec, Groups, Interpolation, Kernel, Layout, Matrix,
+    PctChange, RankMethod, RankOptions, Rolling, RollingPair, RollingQuantile, RollingRank,
+    RollingSpec, UnaryStat, run_columns, run_groups, run_series,
 };
 
 #[derive(Arbitrary, Debug)]
@@ -26,7 +26,12 @@ struct Input {
 fn check_kernel(kernel: &impl Kernel, input: &Input, two: bool) {
     let base = values(&input.x);
     let copies = usize::from(input.repeat % 32).max(1);
-    let x: Vec<f64> = base.iter().copied().cycle().take((base.len() * copies).min(20_000)).collect();
+    let x: Vec<f64> = base
+        .iter()
+        .copied()
+        .cycle()
+        .take((base.len() * copies).min(20_000))
+        .collect();
     let y: Vec<f64> = x.iter().rev().copied().collect();
     let y = two.then_some(y.as_slice());
     let n = x.len();
@@ -44,11 +49,20 @@ fn check_kernel(kernel: &impl Kernel, input: &Input, two: bool) {
 
     // by= codes: -1 is a missing key; others dense 0..k in any order.
     if !input.keys.is_empty() {
-        let raw: Vec<i64> = (0..n).map(|i| i64::from(input.keys[i % input.keys.len()] % 5)).collect();
+        let raw: Vec<i64> = (0..n)
+            .map(|i| i64::from(input.keys[i % input.keys.len()] % 5))
+            .collect();
         let mut dense = std::collections::HashMap::new();
         let codes: Vec<i64> = raw
             .iter()
-            .map(|&c| if c < 0 { -1 } else { let k = dense.len() as i64; *dense.entry(c).or_insert(k) })
+            .map(|&c| {
+                if c < 0 {
+                    -1
+                } else {
+                    let k = dense.len() as i64;
+                    *dense.entry(c).or_insert(k)
+                }
+            })
             .collect();
         let groups = Groups::from_codes(&codes).expect("valid codes");
         run_groups(&x, y, &groups, &mut out, kernel).expect("a valid call");
@@ -76,17 +90,23 @@ fn check_kernel(kernel: &impl Kernel, input: &Input, two: bool) {
         want[col].copy_from_slice(&r);
     }
     let m = Matrix::new(&cm, rows, cols, Layout::ColMajor).expect("shape");
-    let ym = ycm.as_ref().map(|y| Matrix::new(y, rows, cols, Layout::ColMajor).expect("shape"));
+    let ym = ycm
+        .as_ref()
+        .map(|y| Matrix::new(y, rows, cols, Layout::ColMajor).expect("shape"));
     let mut out = vec![0.0; rows * cols];
     run_columns(&m, ym.as_ref(), &mut out, kernel).expect("a valid call");
     same(&out, &want, "run_columns, Fortran order");
     let to_rm = |c: &[f64]| -> Vec<f64> {
-        (0..rows * cols).map(|k| c[(k % cols) * rows + k / cols]).collect()
+        (0..rows * cols)
+            .map(|k| c[(k % cols) * rows + k / cols])
+            .collect()
     };
     let rm = to_rm(&cm);
     let yrm = ycm.as_ref().map(|y| to_rm(y));
     let m = Matrix::new(&rm, rows, cols, Layout::RowMajor).expect("shape");
-    let ym = yrm.as_ref().map(|y| Matrix::new(y, rows, cols, Layout::RowMajor).expect("shape"));
+    let ym = yrm
+        .as_ref()
+        .map(|y| Matrix::new(y, rows, cols, Layout::RowMajor).expect("shape"));
     run_columns(&m, ym.as_ref(), &mut out, kernel).expect("a valid call");
     same(&out, &to_rm(&want), "run_columns, C order");
 }
@@ -95,13 +115,52 @@ fuzz_target!(|input: Input| {
     let w = i64::from(input.window.max(1));
     let minp = i64::from(input.min_periods) % (w + 1);
     let spec = RollingSpec::new(w, Some(minp), 1).expect("valid arguments");
-    let options = RankOptions { method: RankMethod::Average, pct: true, ascending: true };
+    let options = RankOptions {
+        method: RankMethod::Average,
+        pct: true,
+        ascending: true,
+    };
     match input.kernel % 10 {
-        0 => check_kernel(&Rolling { stat: UnaryStat::Mean, spec }, &input, false),
-        1 => check_kernel(&Rolling { stat: UnaryStat::Std, spec }, &input, false),
-        2 => check_kernel(&Rolling { stat: UnaryStat::Kurt, spec }, &input, false),
-        3 => check_kernel(&Rolling { stat: UnaryStat::Max, spec }, &input, false),
-        4 => check_kernel(&RollingPair { stat: BinaryStat::Corr, spec }, &input, true),
+        0 => check_kernel(
+            &Rolling {
+                stat: UnaryStat::Mean,
+                spec,
+            },
+            &input,
+            false,
+        ),
+        1 => check_kernel(
+            &Rolling {
+                stat: UnaryStat::Std,
+                spec,
+            },
+            &input,
+            false,
+        ),
+        2 => check_kernel(
+            &Rolling {
+                stat: UnaryStat::Kurt,
+                spec,
+            },
+            &input,
+            false,
+        ),
+        3 => check_kernel(
+            &Rolling {
+                stat: UnaryStat::Max,
+                spec,
+            },
+            &input,
+            false,
+        ),
+        4 => check_kernel(
+            &RollingPair {
+                stat: BinaryStat::Corr,
+                spec,
+            },
+            &input,
+            true,
+        ),
         5 => check_kernel(&RollingRank { spec, options }, &input, false),
         6 => {
             let kernel = RollingQuantile::new(spec, 0.3, Interpolation::Linear).expect("valid q");
