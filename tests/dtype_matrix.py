@@ -192,7 +192,12 @@ def _pandas_dtypes() -> dict[str, pd.Series | pd.DataFrame]:
 
 
 def as_float(obj: Any) -> np.ndarray | None:  # noqa: PLR0911 (one return per container)
-    """The float64 values a numeric input stands for (NaN for missing), or None if not numbers."""
+    """The float64 values a numeric input stands for (NaN for missing), or None if not numbers.
+
+    A polars column of dtype Null is all missing numbers (the sector functions take it so).
+    """
+    if isinstance(obj, pl.Series) and obj.dtype == pl.Null:
+        return np.full(len(obj), np.nan)
     if isinstance(obj, pl.Series):
         if not (obj.dtype.is_numeric() or obj.dtype == pl.Boolean):
             return None
@@ -400,9 +405,62 @@ def _keyed_ref(keys: Any) -> Callable[[], Any] | None:
     return want.to_numpy
 
 
+# The sector functions, each on a long table whose ``close`` column has the drawn dtype.
+TABLES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
+    "excess_return": lambda t: sf.excess_return(t, BENCH, window=2),
+    "historical_percentile": lambda t: sf.historical_percentile(t, "close"),
+    "drawdown": lambda t: sf.drawdown(t, key="sector"),
+    "drawdown_episodes": lambda t: sf.drawdown_episodes(t, key="sector", min_depth=0.01),
+    "rrg": lambda t: sf.rrg(t, BENCH, freq=None, window=3),
+    "turnover_rate": sf.turnover_rate,
+}
+DAYS = pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 1, N), eager=True)
+BENCH = pl.DataFrame({"date": DAYS, "close": np.linspace(10.0, 12.0, N)})
+
+
+def table_cases() -> Iterator[tuple[str, Callable[[], Any], Callable[[], Any] | None, str]]:
+    """Every sector function x every dtype of the ``close`` column (polars and pandas tables)."""
+    for dtype, close in _polars_dtypes().items():
+        table = pl.DataFrame(
+            [DAYS.alias("date"), pl.Series("sector", ["A"] * N), close.alias("close")]
+        )
+        table = table.with_columns(amount=pl.col("close"), float_mcap=pl.lit(100.0))
+        for name, fn in TABLES.items():
+            for kind in ("polars", "pandas"):
+                given = table if kind == "polars" else _to_pandas_or_none(table)
+                if given is None:
+                    continue
+                # What the function receives (pandas' object Decimals come back as Decimal).
+                floats = as_float(close if kind == "polars" else pl.from_pandas(given)["close"])
+                ref = None
+                if floats is not None:
+                    as_floats = pl.Series(floats)
+                    ref = _numeric_columns(
+                        fn, table.with_columns(close=as_floats, amount=as_floats)
+                    )
+                argument = "amount" if name == "turnover_rate" else "close"
+                yield f"tables/{name}/{dtype}|{kind}", _numeric_columns(fn, given), ref, argument
+
+
+def _to_pandas_or_none(table: pl.DataFrame) -> Any:
+    try:
+        return table.to_pandas()
+    except Exception:  # noqa: BLE001 (a dtype pandas cannot hold is no case for it)
+        return None
+
+
+def _numeric_columns(fn: Callable[[Any], pl.DataFrame], table: Any) -> Callable[[], Any]:
+    def run() -> Any:
+        out = fn(table)
+        computed = pl.col(pl.Float64, pl.Float32, pl.Int64, pl.UInt32)
+        return out.select(computed.exclude("close", "amount", "float_mcap"))
+
+    return run
+
+
 def main(face: str) -> None:
     sf.set_num_threads(2)
-    for case, run, ref, argument in cases(face):
+    for case, run, ref, argument in table_cases() if face == "tables" else cases(face):
         print(json.dumps({"start": case}), flush=True)  # noqa: T201
         outcome, detail = judge(run, ref, argument)
         print(json.dumps({"case": case, "outcome": outcome, "detail": detail}), flush=True)  # noqa: T201

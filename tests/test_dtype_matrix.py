@@ -30,6 +30,9 @@ NUMERIC = {
                 "decimal128(10, 2)", "chunked float64", "chunked empty chunks", "sliced float64"},
     "pandas": {"int8", "uint64", "float32", "float64", "Int64", "Float64", "Int64 with NA",
                "arrow double", "frame float"},
+    "tables": {"Int8", "Int16", "Int32", "Int64", "Int128", "UInt8", "UInt16", "UInt32",
+               "UInt64", "Float32", "Float64", "Decimal(precision=10, scale=2)",
+               "Float64 chunked"},
 }  # fmt: skip
 
 

@@ -102,18 +102,15 @@ def refuse_duplicates(df: pl.DataFrame, keys: list[str], name: str) -> None:
 def refuse_bad_closes(df: pl.DataFrame, close: str, name: str, keys: list[str]) -> None:
     """Raises ``ValueError`` for an empty table or a close <= 0, naming the first such row.
 
-    A close is a price or index level: ratios of closes mean nothing below zero. Missing
+    A close is a price, index or NAV level: ratios of closes mean nothing below zero. Missing
     (null, NaN, ±inf) closes are left to the kernels, which skip them.
     """
     if df.is_empty():
         msg = f"{name} has no rows"
         raise ValueError(msg)
-    refuse_rows(
-        df,
-        [(pl.col(close) <= 0, f"column {close!r} must be positive (a price or index level)")],
-        name,
-        [*keys, close],
-    )
+    bad = (pl.col(close) <= 0) & pl.col(close).is_finite()
+    message = f"column {close!r} must be positive (a price, index or NAV level)"
+    refuse_rows(df, [(bad, message)], name, [*keys, close])
 
 
 def _shown(value: Any) -> str:

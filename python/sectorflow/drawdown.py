@@ -18,6 +18,7 @@ import polars as pl
 from sectorflow._frames import (
     date_column,
     float_column,
+    refuse_bad_closes,
     refuse_duplicates,
     require,
     single_series,
@@ -44,11 +45,8 @@ def _closes(series: Any, date: str, key: str | None, close: str) -> tuple[pl.Dat
             float_column(df, close, "series").alias(close),
         ).sort(key, date)
         refuse_duplicates(out, [key, date], "series")
-    out = out.filter(pl.col(close).is_not_null() & pl.col(close).is_finite())
-    if out.filter(pl.col(close) <= 0).height:
-        msg = f"series column {close!r} must be positive (a price or NAV level)"
-        raise ValueError(msg)
-    return out, keys
+        refuse_bad_closes(out, close, "series", [key, date])
+    return out.filter(pl.col(close).is_not_null() & pl.col(close).is_finite()), keys
 
 
 def drawdown(

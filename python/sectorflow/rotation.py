@@ -54,6 +54,7 @@ from sectorflow import _native
 from sectorflow._frames import (
     as_date,
     date_column,
+    float_column,
     refuse_bad_closes,
     refuse_duplicates,
     require,
@@ -93,7 +94,7 @@ def _long_prices(
     out = long.select(
         date_column(long, date, "prices").alias("date"),
         pl.col(key).cast(pl.String).alias("key"),
-        pl.col(close).cast(pl.Float64).alias(_CLOSE),
+        float_column(long, close, "prices").alias(_CLOSE),
         bkey.alias(_BKEY),
     )
     named = out.select(pl.col("key").alias(key), "date", pl.col(_CLOSE).alias(close))
@@ -119,7 +120,7 @@ def _benchmark(benchmark: Any, date: str, close: str, benchmark_key: str | None)
     out = df.select(
         date_column(df, date, "benchmark").alias("date"),
         bkey.alias(_BKEY),
-        pl.col(close).cast(pl.Float64).alias(_BENCH),
+        float_column(df, close, "benchmark").alias(_BENCH),
     )
     refuse_bad_closes(out.rename({_BENCH: close}), close, "benchmark", ["date"])
     if benchmark_key is None:
@@ -190,6 +191,10 @@ def _panel(
     bar = _bar_key(freq).alias("bar")
     bench = _last_per_bar(bench.with_columns(bar), [_BKEY], _BENCH)
     prices = _last_per_bar(prices.with_columns(bar), ["key", _BKEY], _CLOSE)
+    for table, name in ((prices, "prices"), (bench, "benchmark")):
+        if table.is_empty():
+            msg = f"{name} has no close values (every one is missing)"
+            raise ValueError(msg)
     first, last = prices.select(pl.col("bar").min().alias("a"), pl.col("bar").max().alias("b")).row(
         0
     )
