@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import sectorflow as sf
+from tests.cli import run
 from tests.data import MINUTES, SHENWAN, needs_data
 
 SECTIONS = (
@@ -37,17 +36,6 @@ OUTPUTS = {
     "stocks",
     ".sectorflow-manifest.json",  # what this folder holds of ours (issue 20)
 }
-
-
-def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 (our own command, argv list)
-        [sys.executable, "-m", "sectorflow", *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")

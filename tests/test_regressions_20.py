@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +13,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import sectorflow as sf
-
-
-def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 (our own command, argv list)
-        [sys.executable, "-m", "sectorflow", *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        timeout=600,
-    )
+from tests.cli import run as run_cli
 
 
 def tree(folder: Path) -> dict[str, bytes]:
