@@ -4,7 +4,7 @@
 // Lane loops index several struct-of-arrays fields by the same k; that is what vectorises.
 #![allow(clippy::needless_range_loop)]
 
-use crate::window::{Mergeable, non_negative, select};
+use crate::window::{Mergeable, select};
 
 /// Count and shifted power sums of both series (shifts: the lane's first pair, a member of its
 /// window), as [`VarState`](super::moments::VarState) does for one series.
@@ -21,14 +21,17 @@ pub(crate) struct CoState<const N: usize> {
 }
 
 impl<const N: usize> CoState<N> {
+    // `max(0.0)` turns an overflowed (NaN) co-moment into 0, which is harmless here, unlike in
+    // a variance: `corr` and `slope` read `cxx`/`cyy` only through `> 0.0`, so both give NaN.
+    // (`window::non_negative` measured ~20% slower on the 2-thread panel corr and cov.)
     #[inline(always)]
     fn cxx(&self, k: usize) -> f64 {
-        non_negative(self.sxx[k] - self.sx[k] * self.sx[k] / self.n[k])
+        (self.sxx[k] - self.sx[k] * self.sx[k] / self.n[k]).max(0.0)
     }
 
     #[inline(always)]
     fn cyy(&self, k: usize) -> f64 {
-        non_negative(self.syy[k] - self.sy[k] * self.sy[k] / self.n[k])
+        (self.syy[k] - self.sy[k] * self.sy[k] / self.n[k]).max(0.0)
     }
 
     #[inline(always)]
