@@ -208,3 +208,32 @@ def test_a_fault_at_every_write_and_rename_leaves_the_old_or_the_new_set(
         assert code == 1, (k, where, err)
         assert err[-1] == f"sectorflow: error: injected fault at {where}; {_unchanged()}"
         assert not [line for line in err if line.startswith("Traceback")]
+
+
+def test_a_signal_while_publishing_waits_for_the_whole_new_set(
+    setup: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SIGTERM arrives at the first rename of the publishing step: the renames go on, the folder
+    # holds the new set, and the command says so with 128 + 15.
+    out = fresh_out(setup, "publishing")
+    original = pathlib.Path.replace
+    sent: list[int] = []
+
+    def replace_and_signal(self: pathlib.Path, target: Any) -> Any:
+        if not sent and ".sectorflow-partial" in str(target):
+            sent.append(signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, target)
+
+    pathlib.Path.replace = replace_and_signal  # type: ignore[method-assign]
+    try:
+        code = main(["recompute", str(setup["stocks"]), "--benchmark", "market", "--out", str(out)])
+    finally:
+        pathlib.Path.replace = original  # type: ignore[method-assign]
+    assert sent
+    check_folder(out, setup, "new")
+    assert code == 128 + signal.SIGTERM
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert (
+        last == "sectorflow: interrupted by SIGTERM after this run's outputs were published in full"
+    )

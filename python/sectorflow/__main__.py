@@ -85,11 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt as err:
         signum = getattr(err, "signum", signal.SIGINT)
+        name = signal.Signals(signum).name
         if getattr(err, "published", False):
-            what = "after this run's outputs were published in full"
+            line = f"interrupted by {name} after this run's outputs were published in full"
         else:
-            what = UNCHANGED
-        print(f"sectorflow: interrupted by {signal.Signals(signum).name}; {what}", file=sys.stderr)  # noqa: T201
+            line = f"interrupted by {name}; {UNCHANGED}"
+        print(f"sectorflow: {line}", file=sys.stderr)  # noqa: T201
         return 128 + signum
     return 0
 
