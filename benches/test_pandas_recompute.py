@@ -11,7 +11,7 @@ import pandas_recompute
 import pytest
 
 import sectorflow as sf
-from sectorflow.recompute import Progress, recompute
+from sectorflow.app.recompute import Progress, recompute
 
 
 @pytest.fixture(scope="module")

@@ -216,12 +216,12 @@ def test_a_benchmark_without_overlapping_dates_is_refused(stocks: Path, tmp_path
 def test_an_interrupted_run_leaves_no_finished_looking_files(
     stocks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sectorflow import recompute, report
+    from sectorflow.app import recompute
 
     def fail(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(report, "write_report", fail)
+    monkeypatch.setattr(recompute, "write_report", fail)
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         recompute.recompute(stocks, "market", out, progress=recompute.Progress(io.StringIO()))

@@ -26,7 +26,7 @@ import polars as pl
 import pytest
 
 import sectorflow as sf
-from sectorflow.__main__ import main
+from sectorflow.app.cli import main
 
 GENERATED = re.compile(rb"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC")
 
@@ -149,7 +149,7 @@ def test_signals_at_any_moment_leave_the_old_or_the_new_complete_set(
 
 
 def _unchanged() -> str:
-    from sectorflow.__main__ import UNCHANGED
+    from sectorflow.app.cli import UNCHANGED
 
     return UNCHANGED
 

@@ -12,7 +12,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import sectorflow as sf
-from sectorflow.rotation import QUADRANTS
+from sectorflow.sector.rrg import QUADRANTS
 from tests import data
 from tests.data import ETFS, needs_data
 
@@ -324,13 +324,13 @@ SW_ENGLISH = {
 @needs_data
 def test_chart_of_the_shenwan_rrg_is_written(shenwan: Frames, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    import sectorflow.plot
+    import sectorflow.app.plot
 
     sectors, bench = shenwan
     sectors = sectors.with_columns(pl.col("sector").replace_strict(SW_ENGLISH))
     result = sf.rrg(sectors, bench)
     path = tmp_path / "rrg.png"
-    fig = sectorflow.plot.rrg(result, tail=8, path=path)
+    fig = sectorflow.app.plot.rrg(result, tail=8, path=path)
     assert path.stat().st_size > 50_000
     ax = fig.axes[0]
     texts = {t.get_text() for t in ax.texts}

@@ -3,10 +3,7 @@
 from sectorflow import datasets, polars
 from sectorflow._containers import GroupKeys
 from sectorflow._native import get_num_threads, set_num_threads
-from sectorflow.bars import daily_bars
 from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
-from sectorflow.dashboard import sector_dashboard
-from sectorflow.drawdown import drawdown, drawdown_episodes
 from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
 from sectorflow.rolling import (
     ewm_mean,
@@ -24,9 +21,22 @@ from sectorflow.rolling import (
     rolling_var,
     rolling_zscore,
 )
-from sectorflow.rotation import rrg, rrg_tail, rrg_transitions
-from sectorflow.scoring import crowding, excess_return, historical_percentile
-from sectorflow.sectors import sector_aggregate, top_concentration, turnover_rate, turnover_share
+from sectorflow.sector import (
+    crowding,
+    daily_bars,
+    drawdown,
+    drawdown_episodes,
+    excess_return,
+    historical_percentile,
+    rrg,
+    rrg_tail,
+    rrg_transitions,
+    sector_aggregate,
+    sector_dashboard,
+    top_concentration,
+    turnover_rate,
+    turnover_share,
+)
 
 __all__ = [
     "GroupKeys",

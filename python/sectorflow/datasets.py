@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,7 +11,7 @@ import polars as pl
 if TYPE_CHECKING:
     from sectorflow.typing import Frequency
 
-__all__ = ["SECTORS", "synthetic_market"]
+__all__ = ["SECTORS", "ff49_sectors", "synthetic_market"]
 
 #: Sector names used by :func:`synthetic_market` (GICS-like).
 SECTORS = (
@@ -179,3 +180,18 @@ def synthetic_market(
             "float_mcap": float_mcap[rows, cols],
         }
     )
+
+
+def ff49_sectors() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The bundled Ken French 49 industries as index levels, and the market.
+
+    Levels start at 1000 and chain the daily returns: ``date, sector, close`` and ``date, close``.
+    """
+    path = Path(__file__).parent / "data" / "ff49_industries_vw_daily.parquet"
+    wide = pl.read_parquet(path)
+    levels = wide.select("date", (pl.exclude("date") + 1.0).cum_prod() * 1000.0)
+    market = levels.select("date", pl.col("market").alias("close"))
+    sectors = levels.drop("market").unpivot(
+        index="date", variable_name="sector", value_name="close"
+    )
+    return sectors.sort("sector", "date"), market

@@ -19,4 +19,30 @@ Interpolation = Literal["linear", "lower", "higher", "nearest", "midpoint"]
 #: Bar frequencies of :func:`sectorflow.datasets.synthetic_market`.
 Frequency = Literal["1d", "1min"]
 
-__all__ = ["Container", "Frequency", "Interpolation", "Keys", "RankMethod"]
+#: Relative Rotation Graph definitions (see :func:`sectorflow.rrg`).
+RrgMethod = Literal["jdk", "rrg_lite", "rrgpy", "haitong"]
+
+#: The centre an RS-Ratio is measured against: simple or exponential moving average.
+RrgAverage = Literal["sma", "ema"]
+
+#: How the JdK RS-Ratio is normalised: a z-score, or the ratio of two moving averages.
+RrgNormalize = Literal["zscore", "ma_ratio"]
+
+#: The excess return of a series over its benchmark (the core's one formula, ``ExcessMode``).
+ExcessMode = Literal["ratio", "diff", "log"]
+
+#: Weights of the stocks in a sector: free-float cap, total cap or equal.
+Weighting = Literal["float_mcap", "mcap", "equal"]
+
+__all__ = [
+    "Container",
+    "ExcessMode",
+    "Frequency",
+    "Interpolation",
+    "Keys",
+    "RankMethod",
+    "RrgAverage",
+    "RrgMethod",
+    "RrgNormalize",
+    "Weighting",
+]

@@ -9,8 +9,20 @@ from typing import Any
 
 import numpy as np
 
-import sectorflow as sf
-from sectorflow.datasets import synthetic_market
+from sectorflow import rank as rank_faces
+from sectorflow import rolling as rolling_faces
+from sectorflow._containers import GroupKeys
+from sectorflow._native import get_num_threads
+from sectorflow.app import recompute
+from sectorflow.app.report import write_report
+from sectorflow.cross_section import cs_rank
+from sectorflow.datasets import ff49_sectors, synthetic_market
+from sectorflow.rank import expanding_rank, rolling_quantile
+from sectorflow.rolling import ewm_mean, pct_change, rolling_corr, rolling_cov, rolling_zscore
+from sectorflow.sector import score_sectors
+
+#: The window kernels by name, for the rows that time them next to pandas' rolling methods.
+_KERNELS = {n: getattr(m, n) for m in (rolling_faces, rank_faces) for n in m.__all__}
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -20,14 +32,22 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int = 0) -> str:
-    """Return the Markdown table of the demo (also printed by the command line)."""
+    """Return the Markdown table of the demo (also printed by the command line).
+
+    Times pandas next to sectorflow, so pandas must be installed (it is not a dependency).
+    """
+    try:
+        import pandas  # noqa: F401, ICN001
+    except ImportError as err:
+        msg = "sectorflow kernels times pandas next to sectorflow: pip install pandas first"
+        raise ValueError(msg) from err
     t_gen, market = _timed(lambda: synthetic_market(n_symbols=n_symbols, n_days=n_days, seed=seed))
     df = market.to_pandas()
     close = df["close"].to_numpy()
     volume = df["volume"].to_numpy()
-    keys = sf.GroupKeys(df["symbol"])  # factorized once, as pandas' groupby object below
-    dates = sf.GroupKeys(df["date"])
-    ret = sf.pct_change(close, by=keys)
+    keys = GroupKeys(df["symbol"])  # factorized once, as pandas' groupby object below
+    dates = GroupKeys(df["date"])
+    ret = pct_change(close, by=keys)
     df["ret"] = ret
     grouped = df.groupby("symbol", sort=False)
     w = window
@@ -54,7 +74,7 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
         """sf.<kernel>(col, w, by=symbol) against pandas groupby(symbol)[col].rolling(w).<stat>."""
         return (
             kernel,
-            lambda: getattr(sf, kernel)(columns[col], w, by=keys),
+            lambda: _KERNELS[kernel](columns[col], w, by=keys),
             lambda: pandas_rolling(col, kernel.removeprefix("rolling_"), **pandas_kw),
         )
 
@@ -63,45 +83,45 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
         window_case("rolling_mean", "close"),
         window_case("rolling_var", "ret"),
         window_case("rolling_std", "ret"),
-        ("rolling_zscore", lambda: sf.rolling_zscore(close, w, by=keys), pandas_zscore),
+        ("rolling_zscore", lambda: rolling_zscore(close, w, by=keys), pandas_zscore),
         window_case("rolling_skew", "ret"),
         window_case("rolling_kurt", "ret"),
         window_case("rolling_min", "close"),
         window_case("rolling_max", "close"),
         (
             "rolling_cov",
-            lambda: sf.rolling_cov(ret, volume, w, by=keys),
+            lambda: rolling_cov(ret, volume, w, by=keys),
             lambda: pandas_pair("cov"),
         ),
         (
             "rolling_corr",
-            lambda: sf.rolling_corr(ret, volume, w, by=keys),
+            lambda: rolling_corr(ret, volume, w, by=keys),
             lambda: pandas_pair("corr"),
         ),
         (
             "ewm_mean",
-            lambda: sf.ewm_mean(close, span=w, by=keys),
+            lambda: ewm_mean(close, span=w, by=keys),
             lambda: grouped["close"].transform(lambda s: s.ewm(span=w).mean()).to_numpy(),
         ),
         (
             "pct_change",
-            lambda: sf.pct_change(close, 5, by=keys),
+            lambda: pct_change(close, 5, by=keys),
             lambda: grouped["close"].pct_change(5).to_numpy(),
         ),
         window_case("rolling_rank", "ret", pct=True),
         (
             "rolling_quantile",
-            lambda: sf.rolling_quantile(ret, w, 0.9, by=keys),
+            lambda: rolling_quantile(ret, w, 0.9, by=keys),
             lambda: pandas_rolling("ret", "quantile", q=0.9),
         ),
         (
             "expanding_rank",
-            lambda: sf.expanding_rank(ret, by=keys),
+            lambda: expanding_rank(ret, by=keys),
             lambda: grouped["ret"].transform(lambda s: s.expanding().rank(pct=True)).to_numpy(),
         ),
         (
             "cs_rank",
-            lambda: sf.cs_rank(ret, dates),
+            lambda: cs_rank(ret, dates),
             lambda: df.groupby("date")["ret"].rank(pct=True).to_numpy(),
         ),
     ]
@@ -109,7 +129,7 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
         (
             f"sectorflow demo: {n_symbols} symbols x {n_days} days = {len(df):,} rows "
             f"(generated in {t_gen:.2f} s), window {w}, by symbol, "
-            f"{sf.get_num_threads()} threads"
+            f"{get_num_threads()} threads"
         ),
         "",
         "| kernel | sectorflow (s) | pandas (s) | speed-up | max abs diff |",
@@ -127,37 +147,17 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
     return "\n".join(lines)
 
 
-def ff49_sectors() -> tuple[Any, Any]:
-    """The bundled Ken French 49 industries as index levels, and the market.
-
-    Levels start at 1000 and chain the daily returns: ``date, sector, close`` and ``date, close``.
-    """
-    import polars as pl
-
-    path = Path(__file__).parent / "data" / "ff49_industries_vw_daily.parquet"
-    wide = pl.read_parquet(path)
-    levels = wide.select("date", (pl.exclude("date") + 1.0).cum_prod() * 1000.0)
-    market = levels.select("date", pl.col("market").alias("close"))
-    sectors = levels.drop("market").unpivot(
-        index="date", variable_name="sector", value_name="close"
-    )
-    return sectors.sort("sector", "date"), market
-
-
 def main(out: Path) -> None:
     """``sectorflow demo``: reports on the Ken French 49 industries and a generated market.
 
     The industries (real) are scored as sector indices; the generated stock-level market goes
-    through :func:`sectorflow.recompute.recompute`. Both land under ``out``.
+    through :func:`sectorflow.app.recompute.recompute`. Both land under ``out``.
     """
-    from sectorflow import recompute
-    from sectorflow.report import write_report
-
     progress = recompute.Progress()
     out.mkdir(parents=True, exist_ok=True)
     sectors, market = ff49_sectors()
     with progress.stage("ff49: scores", 1) as step:
-        scores = recompute.score_sectors(sectors, market)
+        scores = score_sectors(sectors, market)
         step()
     ff49 = out / "ff49"
     ff49.mkdir(exist_ok=True)

@@ -1,20 +1,19 @@
-"""From stock bars to sector series: aggregates, turnover share, turnover rate, concentration.
+"""From stock bars to sector series: returns, index levels, amounts, members, breadth.
 
 Stock bars are a long table ``date, symbol, sector, close, volume, amount, float_mcap`` (one row
-per symbol and trading day; a suspended stock has a flat bar or no row). Sector tables are long
-``date, sector, ...``. Every function takes polars or pandas and returns a polars DataFrame.
+per symbol and trading day; a suspended stock has a flat bar or no row). Every function takes
+polars or pandas and returns a polars DataFrame.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
-from sectorflow import _native
 from sectorflow._frames import (
     aligned_parts,
     date_column,
@@ -25,15 +24,18 @@ from sectorflow._frames import (
     require,
     to_polars,
 )
-from sectorflow.polars import SectorflowExpr
+from sectorflow.tables import SectorAccumulator
 
-__all__ = ["sector_aggregate", "top_concentration", "turnover_rate", "turnover_share"]
+if TYPE_CHECKING:
+    from sectorflow.typing import Weighting
 
-Weighting = Literal["float_mcap", "mcap", "equal"]
+__all__ = ["SectorAggregation", "sector_aggregate", "sector_table"]
+
+
 _WEIGHTS = ("float_mcap", "mcap", "equal")
 
 
-def _stock_bars(
+def stock_bars(
     stocks: Any, date: str, symbol: str, sector: str, extra: Sequence[str] = ()
 ) -> pl.DataFrame:
     """The checked bars: ``date`` (Date), ``symbol``/``sector`` (String) and Float64 values."""
@@ -161,7 +163,7 @@ def sector_aggregate(
     if weight not in _WEIGHTS:
         msg = f"weight must be one of {_WEIGHTS}, got {weight!r}"
         raise ValueError(msg)
-    df = _stock_bars(stocks, date, symbol, sector, ["mcap"] if weight == "mcap" else [])
+    df = stock_bars(stocks, date, symbol, sector, ["mcap"] if weight == "mcap" else [])
     first, last = df.select(pl.col(date).min().alias("a"), pl.col(date).max().alias("b")).row(0)
     aggregation = SectorAggregation(
         first, last, weight=weight, date=date, symbol=symbol, sector=sector
@@ -189,16 +191,14 @@ class SectorAggregation:
     ) -> None:
         """Start an empty aggregation over the dates ``first..last``."""
         epoch = dt.date(1970, 1, 1)
-        self._acc = _native.SectorAccumulator(
-            first_day=(first - epoch).days, last_day=(last - epoch).days
-        )
+        self._acc = SectorAccumulator(first_day=(first - epoch).days, last_day=(last - epoch).days)
         self._weight, self._date, self._symbol, self._sector = weight, date, symbol, sector
         self._rows = 0  # rows fed so far: the core numbers rows over all parts
 
     def add(self, stocks: Any) -> None:
         """Feed one part of the stock bars (checked as :func:`sector_aggregate` checks them)."""
         extra = ["mcap"] if self._weight == "mcap" else []
-        self._feed(_stock_bars(stocks, self._date, self._symbol, self._sector, extra))
+        self._feed(stock_bars(stocks, self._date, self._symbol, self._sector, extra))
 
     def _feed(self, df: pl.DataFrame) -> None:
         date, symbol, sector = self._date, self._symbol, self._sector
@@ -292,7 +292,7 @@ def _cells_frame(
     )
 
 
-def _sector_table(df: Any, name: str, date: str, key: str, columns: list[str]) -> pl.DataFrame:
+def sector_table(df: Any, name: str, date: str, key: str, columns: list[str]) -> pl.DataFrame:
     """A sector table with ``columns``; stock bars (a ``symbol`` column) are aggregated first."""
     frame = to_polars(df, name)
     if "symbol" in frame.columns and key != "symbol" and "market_amount" not in frame.columns:
@@ -300,117 +300,3 @@ def _sector_table(df: Any, name: str, date: str, key: str, columns: list[str]) -
     require(frame, [date, key, *columns], name)
     refuse_duplicates(frame, [key, date], name)
     return frame.sort(key, date)
-
-
-def ratio_of_sums(num: pl.Expr, den: pl.Expr, window: int, key: str) -> pl.Expr:
-    """``sum_{window} num / sum_{window} den`` per ``key`` (rows in date order)."""
-    rolling_sum = SectorflowExpr.rolling_sum
-    return rolling_sum(SectorflowExpr(num), window).over(key) / rolling_sum(
-        SectorflowExpr(den), window
-    ).over(key)
-
-
-def turnover_share(
-    sectors: Any,
-    *,
-    window: int = 20,
-    method: Literal["ratio_of_sums", "mean_of_ratios"] = "ratio_of_sums",
-    cap_adjusted: bool = False,
-    date: str = "date",
-    key: str = "sector",
-) -> pl.DataFrame:
-    """Each sector's share of market turnover, smoothed over ``window`` days.
-
-    ``method="ratio_of_sums"`` (default)::
-
-        turnover_share_t = sum_{window} amount / sum_{window} market_amount
-
-    ``"mean_of_ratios"`` averages the daily shares instead. ``cap_adjusted=True`` adds the
-    float-cap share and the share divided by it (the 兴证/Haitong "cap-adjusted" ratio; 1 means
-    the sector trades in proportion to its size)::
-
-        float_cap_share    = float_mcap / market_float_mcap
-        cap_adjusted_share = turnover_share / float_cap_share
-
-    ``sectors`` is a table from :func:`sector_aggregate` (stock bars are aggregated first).
-    Windows count a sector's rows; the first ``window - 1`` are null. Returns ``date, <key>,
-    turnover_share`` (and ``float_cap_share, cap_adjusted_share``), sorted by key and date.
-    """
-    _check_window(window, "window")
-    if method not in ("ratio_of_sums", "mean_of_ratios"):
-        msg = f"method must be 'ratio_of_sums' or 'mean_of_ratios', got {method!r}"
-        raise ValueError(msg)
-    needed = ["amount", "market_amount"] + (["float_mcap", "market_float_mcap"] * cap_adjusted)
-    df = _sector_table(sectors, "sectors", date, key, needed)
-    amount, market = pl.col("amount"), pl.col("market_amount")
-    if method == "ratio_of_sums":
-        share = ratio_of_sums(amount, market, window, key)
-    else:
-        share = SectorflowExpr(amount / market).rolling_mean(window).over(key)
-    out = df.select(date, key, share.alias("turnover_share"))
-    if cap_adjusted:
-        cap_share = (pl.col("float_mcap") / pl.col("market_float_mcap")).alias("float_cap_share")
-        out = out.with_columns(df.select(cap_share)).with_columns(
-            (pl.col("turnover_share") / pl.col("float_cap_share")).alias("cap_adjusted_share")
-        )
-    return out.with_columns(pl.selectors.float().fill_nan(None))
-
-
-def turnover_rate(
-    df: Any, *, window: int = 1, date: str = "date", key: str = "sector"
-) -> pl.DataFrame:
-    """Turnover rate: ``sum_{window} amount / sum_{window} float_mcap`` per ``key``.
-
-    Works on sector tables (``key="sector"``) and on stock bars (``key="symbol"``). Returns
-    ``date, <key>, turnover_rate``, sorted by key and date.
-    """
-    _check_window(window, "window")
-    frame = to_polars(df, "df")
-    require(frame, [date, key, "amount", "float_mcap"], "df")
-    refuse_duplicates(frame, [key, date], "df")
-    frame = frame.sort(key, date)
-    rate = ratio_of_sums(pl.col("amount"), pl.col("float_mcap"), window, key)
-    return frame.select(date, key, rate.alias("turnover_rate")).with_columns(
-        pl.col("turnover_rate").fill_nan(None)
-    )
-
-
-def top_concentration(
-    stocks: Any,
-    top: float = 0.2,
-    *,
-    date: str = "date",
-    symbol: str = "symbol",
-    sector: str = "sector",
-) -> pl.DataFrame:
-    """Share of a sector's amount traded by its most traded ``top`` fraction of members.
-
-    Per sector and day, with ``n`` members that have an amount and ``k = ceil(top * n)``::
-
-        top_concentration = (sum of the k largest amounts) / (sum of all amounts)
-
-    (兴证策略: "通信 70%, 电子 68%" of amount done by the top 20% of stocks.) Null when the
-    sector traded nothing. Returns ``date, <sector>, top_concentration, members``, sorted.
-    """
-    if not (isinstance(top, float | int) and 0.0 < top <= 1.0):
-        msg = f"top must be in (0, 1], got {top!r}"
-        raise ValueError(msg)
-    df = _stock_bars(stocks, date, symbol, sector)
-    refuse_duplicates(df, [symbol, date], "stocks")
-    traded = df.filter(pl.col("amount").is_not_null())
-    k = (pl.len() * top).ceil().cast(pl.UInt32)
-    return (
-        traded.group_by(date, sector)
-        .agg(
-            (pl.col("amount").top_k(k).sum() / pl.col("amount").sum()).alias("top_concentration"),
-            pl.len().cast(pl.UInt32).alias("members"),
-        )
-        .with_columns(pl.col("top_concentration").fill_nan(None))
-        .sort(date, sector)
-    )
-
-
-def _check_window(window: int, name: str) -> None:
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-        msg = f"{name} must be an integer >= 1, got {window!r}"
-        raise ValueError(msg)

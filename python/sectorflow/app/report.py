@@ -6,15 +6,11 @@ import datetime as dt
 import html
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-import sectorflow as sf
-
-if TYPE_CHECKING:
-    from sectorflow.recompute import Scores
+from sectorflow.sector import SectorScores, rrg_tail
 
 __all__ = ["write_report"]
 
@@ -84,7 +80,7 @@ def rrg_svg(rotation: pl.DataFrame, tail: int | None = None, size: int = 560) ->
     rotation = rotation.drop_nulls(["rs_ratio", "rs_momentum"])
     if tail is None:
         tail = 8 if rotation.get_column("sector").n_unique() <= MANY_SECTORS else 3
-    tails = sf.rrg_tail(rotation, tail)
+    tails = rrg_tail(rotation, tail)
     if tails.is_empty():
         return '<p class="note">Not enough history for the RRG.</p>'
     x = tails.get_column("rs_ratio").to_numpy()
@@ -243,7 +239,7 @@ def excess_bands(excess: pl.DataFrame, points: int = 400) -> str:
     return '<div class="grid">' + "".join(charts) + "</div>"
 
 
-def write_report(path: Path, scores: Scores, *, title: str = "sectorflow report") -> Path:
+def write_report(path: Path, scores: SectorScores, *, title: str = "sectorflow report") -> Path:
     """Write the report of ``scores`` to ``path`` (one self-contained HTML file)."""
     dash = scores.dashboard
     day = scores.sectors.get_column("date").max()

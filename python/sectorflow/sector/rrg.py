@@ -1,6 +1,7 @@
 """Relative Rotation Graphs: RS-Ratio against RS-Momentum for every sector at once.
 
-The transform itself is one call of the compiled core over all series (``_native.rrg``); this
+The transform itself is one call of the compiled core over all series
+(:func:`sectorflow.tables.rrg_matrix`); this
 module only reshapes: long or wide input to one price matrix on the benchmark's calendar (weekly
 bars when asked), and the result back to a long polars DataFrame.
 
@@ -45,12 +46,11 @@ A window of zero variance gives NaN (null), never inf.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
-from sectorflow import _native
 from sectorflow._frames import (
     as_date,
     date_column,
@@ -60,6 +60,10 @@ from sectorflow._frames import (
     require,
     to_polars,
 )
+from sectorflow.tables import rrg_matrix
+
+if TYPE_CHECKING:
+    from sectorflow.typing import ExcessMode, RrgAverage, RrgMethod, RrgNormalize
 
 QUADRANTS = ("Leading", "Weakening", "Lagging", "Improving")
 _QUADRANT = pl.Enum(list(QUADRANTS))
@@ -232,15 +236,15 @@ def rrg(
     prices: Any,
     benchmark: Any,
     *,
-    method: str = "jdk",
+    method: RrgMethod = "jdk",
     freq: str | None = "W-FRI",
     window: int = 14,
     momentum_lag: int = 1,
     ddof: int | None = None,
-    ma: str = "sma",
-    normalize: str = "zscore",
+    ma: RrgAverage = "sma",
+    normalize: RrgNormalize = "zscore",
     lookback: int = 26,
-    excess_mode: str = "ratio",
+    excess_mode: ExcessMode = "ratio",
     fill: bool = False,
     date: str = "date",
     key: str = "sector",
@@ -249,7 +253,7 @@ def rrg(
 ) -> pl.DataFrame:
     """Relative Rotation Graph of every series in ``prices`` against ``benchmark``.
 
-    Formulas for each ``method`` are in this module's docstring (``help(sectorflow.rotation)``).
+    Formulas for each ``method`` are in this module's docstring (``help(sectorflow.sector.rrg)``).
 
     Parameters
     ----------
@@ -292,7 +296,7 @@ def rrg(
     dates, keys, matrix, bmatrix, bench_of = _panel(
         long, bench, freq, fill=fill, by_bench=benchmark_key is not None, key_name=key
     )
-    out = _native.rrg(
+    out = rrg_matrix(
         matrix,
         bmatrix,
         bench_of,
@@ -324,7 +328,8 @@ def rrg(
     return result.with_columns(pl.selectors.float().fill_nan(None)).sort(["date", key])
 
 
-def _key_of(result: pl.DataFrame) -> str:
+def key_of(result: pl.DataFrame) -> str:
+    """The series column of an :func:`rrg` result (its one column that is not a score)."""
     known = {"date", "rs_ratio", "rs_momentum", "quadrant", "distance", "heading", "velocity"}
     rest = [c for c in result.columns if c not in known]
     if len(rest) != 1:
@@ -338,7 +343,7 @@ def rrg_tail(result: pl.DataFrame, n: int = 8, *, asof: Any = None) -> pl.DataFr
     if n < 1:
         msg = f"n must be >= 1, got {n}"
         raise ValueError(msg)
-    key = _key_of(result)
+    key = key_of(result)
     points = result.drop_nulls(["rs_ratio", "rs_momentum"])
     if asof is not None:
         points = points.filter(pl.col("date") <= as_date(asof, "asof"))
@@ -347,7 +352,7 @@ def rrg_tail(result: pl.DataFrame, n: int = 8, *, asof: Any = None) -> pl.DataFr
 
 def rrg_transitions(result: pl.DataFrame) -> pl.DataFrame:
     """Every change of quadrant: ``<key>, date, from, to`` (consecutive defined points)."""
-    key = _key_of(result)
+    key = key_of(result)
     return (
         result.drop_nulls("quadrant")
         .sort([key, "date"])

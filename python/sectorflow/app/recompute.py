@@ -5,7 +5,7 @@ symbols, so memory is bounded by a partition) aggregate minute bars to days in t
 the per-symbol indicators and feed the sector aggregation; then score the sector table (excess
 returns and their percentiles, turnover share, crowding, drawdowns, RRG, the dashboard) and
 write the report. Files are written under a staging folder inside ``out`` and published all
-at once when everything is complete (``sectorflow._publish``): ``out`` then holds the previous
+at once when everything is complete (:mod:`sectorflow.app.publish`): ``out`` then holds the previous
 run's complete set or this run's, and nothing in it that sectorflow did not write is touched.
 """
 
@@ -25,14 +25,15 @@ from typing import Any, TextIO
 
 import polars as pl
 
-import sectorflow as sf
+from sectorflow._containers import GroupKeys
 from sectorflow._frames import as_date
-from sectorflow._publish import Staging
-from sectorflow.bars import daily_bars
-from sectorflow.scoring import benchmark_table
-from sectorflow.sectors import SectorAggregation
+from sectorflow.app.publish import Staging
+from sectorflow.app.report import write_report
+from sectorflow.rank import rolling_rank
+from sectorflow.rolling import pct_change, rolling_max, rolling_std, rolling_sum
+from sectorflow.sector import SectorAggregation, SectorScores, daily_bars, score_sectors
 
-__all__ = ["InputError", "Progress", "recompute", "score_sectors", "stock_indicators"]
+__all__ = ["InputError", "Progress", "recompute", "stock_indicators"]
 
 STOCK_COLUMNS = ("symbol", "sector", "close", "volume", "amount", "float_mcap")
 NUMERIC = ("close", "volume", "amount", "float_mcap")
@@ -145,77 +146,23 @@ def stock_indicators(stocks: pl.DataFrame) -> pl.DataFrame:
     return_20d_pct                         rolling_rank(return_20d, 250, min_periods=60)
     drawdown_250d                          close / 250-day high - 1
     """
-    keys = sf.GroupKeys(stocks.get_column("symbol"))
+    keys = GroupKeys(stocks.get_column("symbol"))
     close = stocks.get_column("close").cast(pl.Float64).to_numpy()
     amount = stocks.get_column("amount").cast(pl.Float64).to_numpy()
     cap = stocks.get_column("float_mcap").cast(pl.Float64).to_numpy()
-    r1 = sf.pct_change(close, 1, by=keys)
-    r20 = sf.pct_change(close, 20, by=keys)
+    r1 = pct_change(close, 1, by=keys)
+    r20 = pct_change(close, 20, by=keys)
     columns = {
         "return_1d": r1,
         "return_20d": r20,
-        "return_60d": sf.pct_change(close, 60, by=keys),
-        "volatility_20d": sf.rolling_std(r1, 20, by=keys) * math.sqrt(252.0),
-        "turnover_rate_20d": sf.rolling_sum(amount, 20, by=keys) / sf.rolling_sum(cap, 20, by=keys),
-        "return_20d_pct": sf.rolling_rank(r20, 250, min_periods=60, by=keys),
-        "drawdown_250d": close / sf.rolling_max(close, 250, min_periods=1, by=keys) - 1.0,
+        "return_60d": pct_change(close, 60, by=keys),
+        "volatility_20d": rolling_std(r1, 20, by=keys) * math.sqrt(252.0),
+        "turnover_rate_20d": rolling_sum(amount, 20, by=keys) / rolling_sum(cap, 20, by=keys),
+        "return_20d_pct": rolling_rank(r20, 250, min_periods=60, by=keys),
+        "drawdown_250d": close / rolling_max(close, 250, min_periods=1, by=keys) - 1.0,
     }
     return stocks.select("date", "symbol", "sector", "close").with_columns(
         pl.Series(name, values, nan_to_null=True) for name, values in columns.items()
-    )
-
-
-@dataclass
-class Scores:
-    """The sector tables of a run (each a long polars frame)."""
-
-    sectors: pl.DataFrame
-    excess: pl.DataFrame
-    drawdown: pl.DataFrame
-    episodes: pl.DataFrame
-    rrg: pl.DataFrame
-    dashboard: pl.DataFrame
-    crowding: pl.DataFrame
-    turnover: pl.DataFrame | None = None
-
-    def tables(self) -> dict[str, pl.DataFrame]:
-        """File stem -> table, for the tables present."""
-        names = ("sectors", "excess", "turnover", "crowding", "drawdown", "episodes", "rrg")
-        out = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
-        out["dashboard"] = self.dashboard
-        return out
-
-
-def score_sectors(
-    sectors: pl.DataFrame, benchmark: Any, *, window: int = 40, crowding_window: int = 1250
-) -> Scores:
-    """Every sector score of a sector table (``date, sector, close[, amount, ...]``).
-
-    ``benchmark`` is a ``date, close`` table, ``"market"`` or ``"equal_weight"``. Turnover
-    share needs the amounts of a stock-level aggregation and is skipped without them; crowding
-    uses the factors the table has inputs for (volatility and bias from closes alone).
-    """
-    bench = benchmark_table(sectors, benchmark, "date", "sector")
-    excess = sf.historical_percentile(
-        sf.excess_return(sectors, bench, window=window), "excess_return"
-    )
-    has_amounts = {"amount", "market_amount"} <= set(sectors.columns)
-    turnover = None
-    if has_amounts:
-        turnover = sf.historical_percentile(sf.turnover_share(sectors), "turnover_share")
-    crowd = sf.crowding(sectors, window=crowding_window)
-    closes = sectors.select("date", "sector", "close")
-    return Scores(
-        sectors=sectors,
-        excess=excess,
-        turnover=turnover,
-        crowding=crowd,
-        drawdown=sf.drawdown(closes, key="sector"),
-        episodes=sf.drawdown_episodes(closes, key="sector"),
-        rrg=sf.rrg(closes, bench),
-        dashboard=sf.sector_dashboard(
-            sectors, bench, window=window, crowding_window=crowding_window
-        ),
     )
 
 
@@ -275,7 +222,7 @@ class Run:
 
     out: Path
     files: list[Path]
-    scores: Scores
+    scores: SectorScores
     rows: int
     partitions: int
     seconds: float
@@ -446,7 +393,7 @@ def _partition(source: _Source, i: int, k: int) -> pl.DataFrame:
 
 
 def _write(
-    scores: Scores, tmp: Path, progress: Progress, *, report: bool, source: Path
+    scores: SectorScores, tmp: Path, progress: Progress, *, report: bool, source: Path
 ) -> list[str]:
     tables = scores.tables()
     names = [f"{n}.parquet" for n in tables]
@@ -455,8 +402,6 @@ def _write(
             table.write_parquet(tmp / f"{name}.parquet")
             step()
         if report:
-            from sectorflow.report import write_report
-
             write_report(tmp / "report.html", scores, title=f"sectorflow: {source.name}")
             names.append("report.html")
             step()

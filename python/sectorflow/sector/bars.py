@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from sectorflow import _native
 from sectorflow._frames import aligned_parts, date_series, float_column, require, to_polars
+from sectorflow.tables import DailyAccumulator
 
 __all__ = ["daily_bars"]
 
@@ -67,7 +67,7 @@ def daily_bars(
     if feed.get_column("day").null_count():
         msg = f"bars column {datetime!r} has missing values"
         raise ValueError(msg)
-    acc = _native.DailyAccumulator()
+    acc = DailyAccumulator()
     for part in aligned_parts(feed):
         columns = [
             part.get_column(c) if c == symbol else part.get_column(c).to_numpy()

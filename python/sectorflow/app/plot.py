@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sectorflow.rotation import QUADRANTS, _key_of, rrg_tail
+from sectorflow.sector.rrg import QUADRANTS, key_of, rrg_tail
 
 if TYPE_CHECKING:
     import polars as pl
@@ -75,7 +75,7 @@ def rrg(
     import matplotlib.pyplot as plt
     from matplotlib import patheffects
 
-    key = _key_of(result)
+    key = key_of(result)
     points = rrg_tail(result, tail, asof=asof)
     if points.is_empty():
         msg = "result has no defined points to draw"

@@ -1,0 +1,99 @@
+"""Command line: ``sectorflow recompute``, ``sectorflow demo`` and ``sectorflow kernels``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+EPILOG = "Bad input exits with status 2 and a one-line message naming the file and column."
+UNCHANGED = "the output folder holds what it held before (nothing of this run was kept)"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sectorflow", description=__doc__, epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "recompute",
+        help="every indicator of a stock file: parquet files and report.html in --out",
+    )
+    run.add_argument("stocks", type=Path, help="parquet or CSV: date (or datetime), symbol, "
+                     "sector, close, volume, amount, float_mcap")  # fmt: skip
+    run.add_argument(
+        "--benchmark",
+        required=True,
+        help="a parquet/CSV file with date, close; or 'market' / 'equal_weight'",
+    )
+    run.add_argument("--out", required=True, type=Path, help="folder to write into")
+    run.add_argument("--sectors", type=Path, help='JSON file of composites: {"TMT": [...]}')
+    run.add_argument("--since", help="first date (YYYY-MM-DD)")
+    run.add_argument("--until", help="last date (YYYY-MM-DD)")
+    run.add_argument("--partitions", type=int, help="symbol partitions (default: 5M rows each)")
+    demo = sub.add_parser(
+        "demo", help="the Ken French 49 industries and a generated market: reports in a folder"
+    )
+    demo.add_argument("--out", type=Path, default=Path("sectorflow-demo"))
+    kernels = sub.add_parser(
+        "kernels", help="a synthetic market, every kernel timed next to pandas"
+    )
+    kernels.add_argument("--symbols", type=int, default=500)
+    kernels.add_argument("--days", type=int, default=2_000)
+    kernels.add_argument("--window", type=int, default=60)
+    kernels.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sectorflow`` command."""
+    args = _parser().parse_args(argv)
+    from sectorflow.app.publish import raise_on_signals
+
+    raise_on_signals()  # SIGTERM, like Ctrl-C, unwinds: the staging folder is removed
+    try:
+        if args.command == "recompute":
+            from sectorflow.app import recompute
+
+            run = recompute.recompute(
+                args.stocks,
+                args.benchmark,
+                args.out,
+                sectors=args.sectors,
+                since=args.since,
+                until=args.until,
+                partitions=args.partitions,
+            )
+            print(recompute.dashboard_text(run.scores.dashboard))  # noqa: T201
+            print(  # noqa: T201
+                f"{run.rows:,} rows in {run.partitions} partition(s): wrote {len(run.files)} "
+                f"outputs to {run.out} (report: {run.out / 'report.html'}) in "
+                f"{run.seconds:.1f} s, peak memory {run.peak_mb:,.0f} MB"
+            )
+        elif args.command == "demo":
+            from sectorflow.app import demo
+
+            demo.main(args.out)
+        else:
+            from sectorflow.app import demo
+
+            print(demo.run(args.symbols, args.days, args.window, args.seed))  # noqa: T201
+    except (ValueError, TypeError) as err:  # bad input, InputError among them
+        print(f"sectorflow: error: {err}", file=sys.stderr)  # noqa: T201
+        return 2
+    except OSError as err:
+        print(f"sectorflow: error: {err}; {UNCHANGED}", file=sys.stderr)  # noqa: T201
+        return 1
+    except KeyboardInterrupt as err:
+        signum = getattr(err, "signum", signal.SIGINT)
+        name = signal.Signals(signum).name
+        if getattr(err, "published", False):
+            line = f"interrupted by {name} after this run's outputs were published in full"
+        else:
+            line = f"interrupted by {name}; {UNCHANGED}"
+        print(f"sectorflow: {line}", file=sys.stderr)  # noqa: T201
+        return 128 + signum
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

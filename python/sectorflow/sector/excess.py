@@ -1,0 +1,161 @@
+"""Excess return of each sector over a benchmark, and the benchmark table itself.
+
+All take long tables ``date, <key>, ...`` (polars or pandas) and return polars DataFrames sorted
+by key and date; windows count rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import polars as pl
+
+from sectorflow._frames import (
+    date_column,
+    float_column,
+    refuse_bad_closes,
+    refuse_duplicates,
+    require,
+    single_series,
+    to_polars,
+)
+from sectorflow.sector._tables import check_window, sf
+
+__all__ = ["ExcessReturnMode", "benchmark_table", "excess_return"]
+
+
+ExcessReturnMode = Literal["ratio", "diff", "log", "active_nav"]
+
+
+_MODES = ("ratio", "diff", "log", "active_nav")
+
+
+def _long_closes(prices: Any, name: str, date: str, key: str, close: str) -> pl.DataFrame:
+    """``date, key, close`` from a long table or a wide one (a column per series)."""
+    df = to_polars(prices, name)
+    require(df, [date], name)
+    if key not in df.columns or close not in df.columns:
+        values = [c for c in df.columns if c != date]
+        if not values:
+            msg = f"{name} has no {key!r}/{close!r} columns and no series columns"
+            raise ValueError(msg)
+        df = df.unpivot(index=date, on=values, variable_name=key, value_name=close)
+    out = df.select(
+        date_column(df, date, name).alias(date),
+        pl.col(key).cast(pl.String),
+        float_column(df, close, name).alias(close),
+    )
+    refuse_duplicates(out, [key, date], name)
+    refuse_bad_closes(out, close, name, [key, date])
+    return out.sort(key, date)
+
+
+def _equal_weight(df: pl.DataFrame, date: str, key: str, close: str) -> pl.DataFrame:
+    """The equal-weight index of the series: the mean of their daily returns, chained from 1."""
+    daily = df.with_columns(sf(pl.col(close)).pct_change(1).over(key).alias("__r"))
+    return (
+        daily.group_by(date)
+        .agg(pl.col("__r").mean())
+        .sort(date)
+        .select(date, (1.0 + pl.col("__r").fill_null(0.0)).cum_prod().alias("close"))
+    )
+
+
+def benchmark_table(
+    frame: pl.DataFrame, benchmark: Any, date: str, key: str, close: str = "close"
+) -> pl.DataFrame:
+    """The benchmark as a ``date, close`` table.
+
+    ``benchmark`` is a table or Series of an index, ``"market"`` (the ``market_close`` column of
+    a :func:`sector_aggregate` table ``frame``) or ``"equal_weight"`` (of the series of
+    ``frame``; composites do not count).
+    """
+    if not isinstance(benchmark, str):
+        return single_series(benchmark, "benchmark", date, "close")
+    if benchmark == "market":
+        if "market_close" not in frame.columns:
+            msg = "benchmark='market' needs stock bars (or a sector_aggregate table); pass an index"
+            raise ValueError(msg)
+        return (
+            frame.select(date_column(frame, date, "sectors").alias(date), "market_close")
+            .group_by(date)
+            .agg(pl.col("market_close").first().alias("close"))
+            .sort(date)
+        )
+    if benchmark == "equal_weight":
+        base = frame.filter(~pl.col("composite")) if "composite" in frame.columns else frame
+        return _equal_weight(_long_closes(base, "sectors", date, key, close), date, key, close)
+    msg = f"benchmark must be a table, a Series, 'equal_weight' or 'market', got {benchmark!r}"
+    raise ValueError(msg)
+
+
+def _with_benchmark(df: pl.DataFrame, bench: pl.DataFrame, date: str, key: str) -> pl.DataFrame:
+    """``df`` with the close of ``bench`` (``date, close``) as ``benchmark`` on each row's date.
+
+    The benchmark is forward-filled over dates it lacks (its holidays) within its own range, and
+    null outside it.
+    """
+    last = bench.get_column(date).max()
+    calendar = pl.concat([df.select(date), bench.select(date)]).unique().sort(date)
+    bench = calendar.join(bench, on=date, how="left").select(
+        date,
+        pl.when(pl.col(date) <= last).then(pl.col("close").forward_fill()).alias("benchmark"),
+    )
+    out = df.join(bench, on=date, how="left")
+    if out.get_column("benchmark").is_null().all():
+        msg = "benchmark has no dates in common with the sectors"
+        raise ValueError(msg)
+    return out.sort(key, date)
+
+
+def excess_return(
+    sectors: Any,
+    benchmark: Any,
+    *,
+    window: int = 40,
+    mode: ExcessReturnMode = "ratio",
+    date: str = "date",
+    key: str = "sector",
+    close: str = "close",
+) -> pl.DataFrame:
+    """Rolling ``window``-bar excess return of each sector over a benchmark.
+
+    With ``P`` the sector's close, ``B`` the benchmark's and ``L = window`` rows of the sector::
+
+        ratio       (P_t / P_t-L) / (B_t / B_t-L) - 1          (default; relative strength)
+        diff        (P_t / P_t-L - 1) - (B_t / B_t-L - 1)
+        log         ln(P_t / P_t-L) - ln(B_t / B_t-L)
+        active_nav  NAV_t / NAV_t-L - 1,  NAV_t = prod_s<=t (1 + r_P,s - r_B,s)  (daily returns)
+
+    ``benchmark`` is a table ``date, close`` or a pandas Series (a market index such as CSI All
+    Share), ``"equal_weight"`` (the mean daily return of the sectors, chained) or ``"market"``
+    (the ``market_close`` column of a :func:`sector_aggregate` table). The benchmark is taken on
+    each sector's dates, forward-filled over its own holidays; sectors are never filled.
+
+    Returns ``date, <key>, close, benchmark, excess_return``; the first ``window`` rows of each
+    sector are null.
+    """
+    check_window(window, "window")
+    if mode not in _MODES:
+        msg = f"mode must be one of {_MODES}, got {mode!r}"
+        raise ValueError(msg)
+    frame = to_polars(sectors, "sectors")
+    df = _long_closes(frame, "sectors", date, key, close)
+    df = _with_benchmark(df, benchmark_table(frame, benchmark, date, key, close), date, key)
+    p, b = pl.col(close), pl.col("benchmark")
+    if mode == "active_nav":
+        active = sf(p).pct_change(1).over(key) - sf(b).pct_change(1).over(key)
+        nav = (1.0 + active.fill_null(0.0)).cum_prod().over(key)
+        excess = sf(nav).pct_change(window).over(key)
+    else:
+        rp = sf(p).pct_change(window).over(key)
+        rb = sf(b).pct_change(window).over(key)
+        if mode == "ratio":
+            excess = (1.0 + rp) / (1.0 + rb) - 1.0
+        elif mode == "diff":
+            excess = rp - rb
+        else:
+            excess = rp.log1p() - rb.log1p()
+    return df.select(date, key, close, "benchmark", excess.alias("excess_return")).with_columns(
+        pl.col("excess_return").fill_nan(None)
+    )
