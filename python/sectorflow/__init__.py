@@ -21,22 +21,15 @@ from sectorflow.rolling import (
     rolling_var,
     rolling_zscore,
 )
-from sectorflow.sector import (
-    crowding,
-    daily_bars,
-    drawdown,
-    drawdown_episodes,
-    excess_return,
-    historical_percentile,
-    rrg,
-    rrg_tail,
-    rrg_transitions,
-    sector_aggregate,
-    sector_dashboard,
-    top_concentration,
-    turnover_rate,
-    turnover_share,
-)
+from sectorflow.sector.aggregate import sector_aggregate
+from sectorflow.sector.bars import daily_bars
+from sectorflow.sector.crowding import crowding
+from sectorflow.sector.dashboard import sector_dashboard
+from sectorflow.sector.drawdown import drawdown, drawdown_episodes
+from sectorflow.sector.excess import excess_return
+from sectorflow.sector.percentile import historical_percentile
+from sectorflow.sector.rrg import rrg, rrg_tail, rrg_transitions
+from sectorflow.sector.turnover import top_concentration, turnover_rate, turnover_share
 
 __all__ = [
     "GroupKeys",

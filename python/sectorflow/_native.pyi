@@ -111,3 +111,13 @@ def rrg(
     lookback: int,
     excess_mode: str,
 ) -> dict[str, Any]: ...
+def pivot_last(
+    key: np.ndarray,
+    day: np.ndarray,
+    value: np.ndarray,
+    *,
+    first_day: int,
+    bar_of_day: np.ndarray,
+    bars: int,
+    keys: int,
+) -> tuple[np.ndarray | None, tuple[int, int] | None]: ...

@@ -19,7 +19,7 @@ from sectorflow._native import DailyAccumulator, SectorAccumulator
 if TYPE_CHECKING:
     from sectorflow.typing import ExcessMode, RrgAverage, RrgMethod, RrgNormalize
 
-__all__ = ["DailyAccumulator", "SectorAccumulator", "rrg_matrix", "string_codes"]
+__all__ = ["DailyAccumulator", "SectorAccumulator", "pivot_last", "rrg_matrix", "string_codes"]
 
 
 def rrg_matrix(
@@ -63,3 +63,33 @@ def rrg_matrix(
 def string_codes(keys: Any) -> np.ndarray:
     """Dense int64 codes of an Arrow string column in first-seen order (coded in the core)."""
     return np.asarray(_native.string_keys(keys))
+
+
+def pivot_last(
+    key: np.ndarray,
+    day: np.ndarray,
+    value: np.ndarray,
+    *,
+    first_day: int,
+    bar_of_day: np.ndarray,
+    bars: int,
+    keys: int,
+) -> tuple[np.ndarray | None, tuple[int, int] | None]:
+    """A long table (key code, day, value) as a ``bars x keys`` matrix, in one pass of the core.
+
+    ``key``: int64 codes ``< keys`` (negative: skipped); ``day``: int32 days; ``value``:
+    float64, NaN or ±inf missing. ``bar_of_day[d - first_day]`` is the bar (matrix row) of day
+    ``d``, negative for none. Each cell holds the value of the key's latest day with a value in
+    the bar. Returns the cells flat in column order (``reshape((bars, keys), order="F")``) and
+    None, or None and ``(row, previous)``: two rows of one key on one day.
+    """
+    cells, duplicate = _native.pivot_last(
+        np.ascontiguousarray(key, dtype=np.int64),
+        np.ascontiguousarray(day, dtype=np.int32),
+        np.ascontiguousarray(value, dtype=np.float64),
+        first_day=first_day,
+        bar_of_day=np.ascontiguousarray(bar_of_day, dtype=np.int64),
+        bars=bars,
+        keys=keys,
+    )
+    return cells, duplicate

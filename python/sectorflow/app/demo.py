@@ -19,7 +19,7 @@ from sectorflow.cross_section import cs_rank
 from sectorflow.datasets import ff49_sectors, synthetic_market
 from sectorflow.rank import expanding_rank, rolling_quantile
 from sectorflow.rolling import ewm_mean, pct_change, rolling_corr, rolling_cov, rolling_zscore
-from sectorflow.sector import score_sectors
+from sectorflow.sector.dashboard import score_sectors
 
 #: The window kernels by name, for the rows that time them next to pandas' rolling methods.
 _KERNELS = {n: getattr(m, n) for m in (rolling_faces, rank_faces) for n in m.__all__}

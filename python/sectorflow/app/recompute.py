@@ -31,7 +31,9 @@ from sectorflow.app.publish import Staging
 from sectorflow.app.report import write_report
 from sectorflow.rank import rolling_rank
 from sectorflow.rolling import pct_change, rolling_max, rolling_std, rolling_sum
-from sectorflow.sector import SectorAggregation, SectorScores, daily_bars, score_sectors
+from sectorflow.sector.aggregate import SectorAggregation
+from sectorflow.sector.bars import daily_bars
+from sectorflow.sector.dashboard import SectorScores, score_sectors
 
 __all__ = ["InputError", "Progress", "recompute", "stock_indicators"]
 

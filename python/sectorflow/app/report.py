@@ -6,11 +6,15 @@ import datetime as dt
 import html
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from sectorflow.sector import SectorScores, rrg_tail
+from sectorflow.sector.rrg import rrg_tail
+
+if TYPE_CHECKING:
+    from sectorflow.sector.dashboard import SectorScores
 
 __all__ = ["write_report"]
 

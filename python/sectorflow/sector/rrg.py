@@ -60,7 +60,7 @@ from sectorflow._frames import (
     require,
     to_polars,
 )
-from sectorflow.tables import rrg_matrix
+from sectorflow.tables import pivot_last, rrg_matrix, string_codes
 
 if TYPE_CHECKING:
     from sectorflow.typing import ExcessMode, RrgAverage, RrgMethod, RrgNormalize
@@ -135,40 +135,35 @@ def _benchmark(benchmark: Any, date: str, close: str, benchmark_key: str | None)
     return out
 
 
-def _bar_key(freq: str | None) -> pl.Expr:
-    """The weekly bar a date belongs to: the date of the bar's anchor day (e.g. its Friday)."""
+def _anchor(freq: str | None) -> int | None:
+    """The ISO weekday (1 = Monday) that ends a weekly bar, or None for one bar per day."""
     if freq is None:
-        return pl.col("date")
+        return None
     m = re.fullmatch(r"W-(MON|TUE|WED|THU|FRI|SAT|SUN)", freq.upper())
     if m is None:
         msg = f"freq must be None or 'W-<DAY>' such as 'W-FRI', got {freq!r}"
         raise ValueError(msg)
-    anchor = _WEEKDAYS[m.group(1)]
-    ahead = (anchor - pl.col("date").dt.weekday()) % 7
-    return pl.col("date") + pl.duration(days=ahead)
+    return _WEEKDAYS[m.group(1)]
 
 
-def _last_per_bar(df: pl.DataFrame, by: list[str], value: str) -> pl.DataFrame:
-    """The last available value of each bar, labelled with its last trading date."""
-    return (
-        df.drop_nulls(value)
-        .filter(pl.col(value).is_not_nan())
-        .sort("date")
-        .group_by([*by, "bar"], maintain_order=True)
-        .agg(pl.col("date").last(), pl.col(value).last())
-    )
+def _bar_days(days: np.ndarray, anchor: int | None) -> np.ndarray:
+    """The bar of each day (days since 1970-01-01): the day itself, or its week's anchor day."""
+    if anchor is None:
+        return days
+    weekday = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday (ISO 4)
+    return days + (anchor - weekday) % 7
 
 
-def _matrix(
-    df: pl.DataFrame, column: str, keys: list[str], value: str, calendar: pl.DataFrame
-) -> np.ndarray:
-    """``value`` scattered into a Fortran-ordered (bars x keys) matrix, NaN where absent."""
-    rows = calendar.select("bar").with_row_index("__r")
-    cols = pl.DataFrame({column: keys}, schema={column: pl.String}).with_row_index("__c")
-    cells = df.join(rows, on="bar").join(cols, on=column)
-    out = np.full((calendar.height, len(keys)), np.nan, order="F")
-    out[cells["__r"].to_numpy(), cells["__c"].to_numpy()] = cells[value].to_numpy()
-    return out
+def _codes(keys: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes of string keys in sorted order, and the sorted keys (one pass in the core)."""
+    first_seen = string_codes(keys)
+    running = np.maximum.accumulate(first_seen)
+    new = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if len(running) else running
+    names = keys.gather(new).to_list()
+    order = np.argsort(np.array(names, dtype=object), kind="stable")
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    return rank[first_seen], [names[i] for i in order]
 
 
 def _forward_fill(m: np.ndarray) -> np.ndarray:
@@ -176,6 +171,67 @@ def _forward_fill(m: np.ndarray) -> np.ndarray:
     seen = np.where(np.isnan(m), 0, np.arange(m.shape[0])[:, None])
     np.maximum.accumulate(seen, axis=0, out=seen)
     return np.asfortranarray(m[seen, np.arange(m.shape[1])])
+
+
+class _Calendar:
+    """The benchmark's bars over the prices' span: the row of each day, labelled with dates.
+
+    A bar is a day (``freq=None``) or a week ending on its anchor day; it is labelled with the
+    benchmark's last trading date in it. Days map to rows over every day of the prices and of
+    the bars, so the duplicate check sees every row and a bar takes its whole week.
+    """
+
+    def __init__(
+        self, bench: pl.DataFrame, price_days: np.ndarray, valid: np.ndarray, anchor: int | None
+    ) -> None:
+        finite = bench.filter(pl.col(_BENCH).is_finite())
+        if finite.is_empty():
+            msg = "benchmark has no close values (every one is missing)"
+            raise ValueError(msg)
+        bench_days = finite.get_column("date").to_physical().to_numpy().astype(np.int64)
+        anchors, last = _last_day_per_bar(_bar_days(bench_days, anchor), bench_days)
+        span = _bar_days(np.array([valid.min(), valid.max()]), anchor)
+        inside = (anchors >= span[0]) & (anchors <= span[1])
+        self.anchors, self.last_day = anchors[inside], last[inside]
+        width = 0 if anchor is None else 6
+        first = min(int(price_days.min()), int(span[0]) - width)
+        final = max(int(price_days.max()), int(span[1]))
+        self.first_day = first
+        day_bars = _bar_days(np.arange(first, final + 1, dtype=np.int64), anchor)
+        row = np.searchsorted(self.anchors, day_bars)
+        found = self.anchors[np.minimum(row, max(self.bars - 1, 0))] if self.bars else row
+        hit = (row < self.bars) & (found == day_bars)
+        self.bar_of_day = np.where(hit, row, -1).astype(np.int64)
+
+    @property
+    def bars(self) -> int:
+        """The number of bars (matrix rows)."""
+        return len(self.anchors)
+
+
+def _last_day_per_bar(bars: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique bars and the last of ``days`` in each."""
+    order = np.lexsort((days, bars))
+    bars, days = bars[order], days[order]
+    end = np.r_[bars[1:] != bars[:-1], True] if len(bars) else np.zeros(0, dtype=bool)
+    return bars[end], days[end]
+
+
+def _pivot(
+    codes: np.ndarray, days: np.ndarray, values: np.ndarray, cal: _Calendar, keys: int
+) -> tuple[np.ndarray, tuple[int, int] | None]:
+    cells, duplicate = pivot_last(
+        codes,
+        days,
+        values,
+        first_day=cal.first_day,
+        bar_of_day=cal.bar_of_day,
+        bars=cal.bars,
+        keys=keys,
+    )
+    if cells is None:
+        return np.empty((0, 0)), duplicate
+    return cells.reshape((cal.bars, keys), order="F"), None
 
 
 def _panel(
@@ -186,49 +242,51 @@ def _panel(
     fill: bool,
     by_bench: bool,
     key_name: str,
-) -> tuple[np.ndarray, list[Any], list[str], np.ndarray, np.ndarray]:
-    """The price matrix on the benchmark's calendar: (dates, keys, prices, benchmarks, bench_of)."""
+) -> tuple[np.ndarray, list[Any], np.ndarray, np.ndarray, np.ndarray]:
+    """The price matrix on the benchmark's calendar: (dates, keys, prices, benchmarks, bench_of).
+
+    One pass of the core over the long rows (:func:`sectorflow.tables.pivot_last`): each cell
+    is the series' last available close in the bar; a repeated (series, date) is refused.
+    """
     if prices.is_empty():
         msg = "prices is empty"
         raise ValueError(msg)
-    refuse_duplicates(prices.rename({"key": key_name}), [key_name, "date"], "prices")
-    bar = _bar_key(freq).alias("bar")
-    bench = _last_per_bar(bench.with_columns(bar), [_BKEY], _BENCH)
-    prices = _last_per_bar(prices.with_columns(bar), ["key", _BKEY], _CLOSE)
-    for table, name in ((prices, "prices"), (bench, "benchmark")):
-        if table.is_empty():
-            msg = f"{name} has no close values (every one is missing)"
-            raise ValueError(msg)
-    first, last = prices.select(pl.col("bar").min().alias("a"), pl.col("bar").max().alias("b")).row(
-        0
-    )
-    calendar = (
-        bench.group_by("bar")
-        .agg(pl.col("date").max())
-        .filter(pl.col("bar").is_between(first, last))
-        .sort("bar")
-    )
-    if prices.join(calendar, on="bar", how="semi").is_empty():
+    anchor = _anchor(freq)
+    days = prices.get_column("date").to_physical().to_numpy()
+    close = prices.get_column(_CLOSE).to_numpy()
+    finite = np.isfinite(close)
+    if not finite.any():
+        msg = "prices has no close values (every one is missing)"
+        raise ValueError(msg)
+    cal = _Calendar(bench, days, days[finite], anchor)
+    codes, keys = _codes(prices.get_column("key"))
+    matrix, duplicate = _pivot(codes, days, close, cal, len(keys))
+    if duplicate is not None:
+        row = prices.row(duplicate[0], named=True)
+        msg = f"prices has more than one row for {key_name}={row['key']!r}, date={row['date']}"
+        raise ValueError(msg)
+    if cal.bars == 0 or np.isnan(matrix).all():
         msg = "benchmark has no dates in common with prices"
         raise ValueError(msg)
-    keys = prices.get_column("key").unique().sort().to_list()
-    matrix = _matrix(prices, "key", keys, _CLOSE, calendar)
     if fill:
         matrix = _forward_fill(matrix)
-    bkeys = bench.get_column(_BKEY).unique().sort().to_list() if by_bench else [""]
-    bmatrix = _matrix(bench, _BKEY, bkeys, _BENCH, calendar)
+    bdays = bench.get_column("date").to_physical().to_numpy()
+    bcodes, bkeys = _codes(bench.get_column(_BKEY))
+    bcal = cal
+    bmatrix, _ = _pivot(bcodes, bdays, bench.get_column(_BENCH).to_numpy(), bcal, len(bkeys))
     if by_bench:
-        pairs = prices.select("key", _BKEY).unique(subset="key", keep="first")
-        of = dict(zip(pairs.get_column("key"), pairs.get_column(_BKEY), strict=True))
+        first = np.full(len(keys), -1, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes))[::-1]  # the first row of each series
+        of = prices.get_column(_BKEY).gather(first).to_list()
         position = {b: i for i, b in enumerate(bkeys)}
-        missing = [k for k in keys if of.get(k) not in position]
+        missing = [k for k, b in zip(keys, of, strict=True) if b not in position]
         if missing:
             msg = f"benchmark has no series for {key_name}={missing[0]!r}"
             raise ValueError(msg)
-        bench_of = np.array([position[of[k]] for k in keys], dtype=np.int64)
+        bench_of = np.array([position[b] for b in of], dtype=np.int64)
     else:
         bench_of = np.zeros(len(keys), dtype=np.int64)
-    dates = calendar.get_column("date").to_numpy()
+    dates = cal.last_day.astype("datetime64[D]")
     return dates, keys, matrix, bmatrix, bench_of
 
 
@@ -288,7 +346,7 @@ def rrg(
     polars.DataFrame
         ``date, <key>, rs_ratio, rs_momentum, quadrant, distance, heading, velocity``, one row
         per series and bar of the benchmark's calendar, null where undefined (warm-up, missing
-        bars, zero-variance windows), sorted by date then key.
+        bars, zero-variance windows), sorted by key then date (as every sector function).
 
     """
     long = _long_prices(prices, date, key, close, benchmark_key)
@@ -309,23 +367,19 @@ def rrg(
         lookback=lookback,
         excess_mode=excess_mode,
     )
-    rows = len(dates)
-    quadrant = (
-        pl.Series(out["quadrant"])
-        .replace_strict(dict(enumerate(QUADRANTS)), default=None, return_dtype=pl.String)
-        .cast(_QUADRANT)
+    rows, n = len(dates), len(keys)
+    # The kernel's columns are the series (flat index series * rows + bar): key-major rows.
+    quadrant = pl.Series("quadrant", list(QUADRANTS), dtype=_QUADRANT).gather(
+        pl.Series(out["quadrant"]).cast(pl.UInt8, strict=False)  # -1 (undefined) -> null
     )
-    result = pl.DataFrame(
-        {
-            "date": np.tile(dates, len(keys)),
-            key: pl.Series(keys, dtype=pl.String).gather(np.repeat(np.arange(len(keys)), rows)),
-            "rs_ratio": out["rs_ratio"],
-            "rs_momentum": out["rs_momentum"],
-            "quadrant": quadrant,
-            **{c: out[c] for c in ("distance", "heading", "velocity")},
-        }
-    )
-    return result.with_columns(pl.selectors.float().fill_nan(None)).sort(["date", key])
+    columns = [
+        pl.Series("date", np.tile(dates, n)),
+        pl.Series(key, keys, dtype=pl.String).gather(np.repeat(np.arange(n), rows)),
+        *(pl.Series(c, out[c], nan_to_null=True) for c in ("rs_ratio", "rs_momentum")),
+        quadrant,
+        *(pl.Series(c, out[c], nan_to_null=True) for c in ("distance", "heading", "velocity")),
+    ]
+    return pl.DataFrame(columns)
 
 
 def key_of(result: pl.DataFrame) -> str:

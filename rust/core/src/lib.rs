@@ -10,6 +10,7 @@ mod error;
 mod ewm;
 mod grouped;
 mod pct_change;
+mod pivot;
 mod rank;
 mod rolling;
 mod rrg;
@@ -26,6 +27,7 @@ pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};
 pub use grouped::{Groups, Kernel, Layout, Matrix, run_columns, run_groups, run_series};
 pub use pct_change::{PctChange, pct_change};
+pub use pivot::{Calendar, Duplicate, LongRows, pivot_last};
 pub use rank::{
     CrossSection, CsStat, ExpandingRank, Interpolation, RankMethod, RankOptions, RollingQuantile,
     RollingRank, expanding_rank, rolling_quantile, rolling_rank,

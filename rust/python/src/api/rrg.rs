@@ -3,9 +3,12 @@
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sectorflow_core::{rrg as rrg_core, KernelError, RrgColumns, RrgSpec};
+use sectorflow_core::{
+    pivot_last as pivot_core, rrg as rrg_core, Calendar, KernelError, LongRows, RrgColumns, RrgSpec,
+};
 
 use super::guarded;
+use super::sector::slice;
 use crate::errors::to_py_err;
 
 /// A Fortran-ordered (column-major) float64 matrix as a slice.
@@ -79,7 +82,40 @@ fn rrg<'py>(
     Ok(out)
 }
 
+/// A long table (key code, day, value) scattered into a `bars x keys` matrix, flat in column
+/// order: each cell the value of the key's latest day with a value within the bar. Returns
+/// `(cells, None)`, or `(None, (row, previous))` for two rows of one key on one day.
+#[pyfunction]
+#[pyo3(signature = (key, day, value, *, first_day, bar_of_day, bars, keys))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn pivot_last<'py>(
+    py: Python<'py>,
+    key: PyReadonlyArray1<'py, i64>,
+    day: PyReadonlyArray1<'py, i32>,
+    value: PyReadonlyArray1<'py, f64>,
+    first_day: i32,
+    bar_of_day: PyReadonlyArray1<'py, i64>,
+    bars: usize,
+    keys: usize,
+) -> PyResult<(Option<Bound<'py, PyArray1<f64>>>, Option<(usize, usize)>)> {
+    let rows = LongRows {
+        key: slice(&key, "key")?,
+        day: slice(&day, "day")?,
+        value: slice(&value, "value")?,
+    };
+    let calendar = Calendar {
+        first_day,
+        bar_of_day: slice(&bar_of_day, "bar_of_day")?,
+        bars,
+    };
+    match py.detach(|| guarded(|| pivot_core(&rows, &calendar, keys)))? {
+        Ok(cells) => Ok((Some(PyArray1::from_vec(py, cells)), None)),
+        Err(d) => Ok((None, Some((d.row, d.previous)))),
+    }
+}
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rrg, m)?)?;
+    m.add_function(wrap_pyfunction!(pivot_last, m)?)?;
     Ok(())
 }
