@@ -50,12 +50,14 @@ fuzz: fuzz-tools  ## every cargo fuzz target (libFuzzer + ASan) for FUZZ_SECONDS
 test-python:
 	$(PYTHON) -m pytest
 
-lint:  ## formatting, clippy and ruff
+lint: install  ## formatting, clippy, ruff, mypy --strict and the stub checked by stubtest
 	cargo fmt --all -- --check
 	cargo fmt --manifest-path rust/fuzz/Cargo.toml -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(PYTHON) -m ruff check python tests benches
 	$(PYTHON) -m ruff format --check python tests benches
+	$(PYTHON) -m mypy
+	$(PYTHON) -m mypy.stubtest sectorflow._native
 
 format:
 	cargo fmt --all

@@ -9,7 +9,7 @@ names, polars keeps its name, Arrow and polars get null where the result is miss
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +18,8 @@ import pyarrow.compute as pc
 from sectorflow import _native
 
 Rebuild = Callable[[np.ndarray], Any]
+#: The container a kernel face was given, and returns.
+C = TypeVar("C")
 
 _NUMERIC_KINDS = frozenset("biuf")
 
@@ -183,7 +185,7 @@ def _sequence_codes(by: object) -> np.ndarray:
 
 def _as_list(by: object) -> list[Any]:
     try:
-        return list(by)  # type: ignore[call-overload]
+        return list(by)  # type: ignore[call-overload,no-any-return]
     except TypeError as err:
         msg = f"by must be a sequence of keys, got {type(by).__name__}"
         raise TypeError(msg) from err
@@ -261,7 +263,8 @@ def _arrow_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError) as err:
         msg = f"by must hold hashable scalar keys, got Arrow type {arr.type} ({err})"
         raise TypeError(msg) from err
-    return codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    codes_np: np.ndarray = codes.fill_null(-1).to_numpy(zero_copy_only=False)
+    return codes_np.astype(np.int64, copy=False)
 
 
 def _is_missing(key: object) -> bool:
@@ -312,13 +315,13 @@ def key_codes(by: object, n: int) -> np.ndarray:
 
 def apply(
     fn: str,
-    x: object,
+    x: C,
     *args: object,
     y: object = None,
     by: object = None,
     names: tuple[str, str] = ("x", "y"),
     **kwargs: object,
-) -> Any:
+) -> C:
     """Call ``_native.<fn>`` on x (and y) with ``by`` codes and rebuild x's container.
 
     ``names`` are the argument names used in error messages (``rolling_beta`` takes ``y`` first).
@@ -331,7 +334,7 @@ def apply(
     else:
         y_payload, _ = to_native(y, fn, names[1])
         out = kernel(payload, y_payload, *args, by=codes, **kwargs)
-    return rebuild(out)
+    return cast("C", rebuild(out))
 
 
 def _length(payload: object) -> int:

@@ -151,9 +151,11 @@ def as_date(value: Any, name: str) -> dt.date:
         except ValueError:
             pass
     elif hasattr(value, "to_pydatetime"):
-        return value.to_pydatetime().date()
+        day: dt.date = value.to_pydatetime().date()
+        return day
     elif isinstance(value, np.datetime64):
-        return value.astype("datetime64[D]").item()
+        item: dt.date = value.astype("datetime64[D]").item()
+        return item
     msg = f"{name} must be a date (or an ISO string such as '2019-01-01'), got {value!r}"
     raise ValueError(msg)
 

@@ -1,9 +1,39 @@
 # Stubs of the compiled module sectorflow._native (rust/python/src/api).
 
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, final
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = [
+    "DailyAccumulator",
+    "SectorAccumulator",
+    "cs_demean",
+    "cs_rank",
+    "cs_zscore",
+    "ewm_mean",
+    "expanding_rank",
+    "get_num_threads",
+    "pct_change",
+    "pivot_last",
+    "rolling_beta",
+    "rolling_corr",
+    "rolling_cov",
+    "rolling_kurt",
+    "rolling_max",
+    "rolling_mean",
+    "rolling_min",
+    "rolling_quantile",
+    "rolling_rank",
+    "rolling_skew",
+    "rolling_std",
+    "rolling_sum",
+    "rolling_var",
+    "rolling_zscore",
+    "rrg",
+    "set_num_threads",
+    "string_keys",
+]
 
 _Codes: TypeAlias = npt.NDArray[np.int64] | None
 _Out: TypeAlias = npt.NDArray[np.float64]
@@ -121,3 +151,37 @@ def pivot_last(
     bars: int,
     keys: int,
 ) -> tuple[np.ndarray | None, tuple[int, int] | None]: ...
+
+@final
+class SectorAccumulator:
+    def __new__(cls, *, first_day: int, last_day: int) -> SectorAccumulator: ...
+    def sectors(self) -> list[str]: ...
+    def feed(
+        self,
+        day: Any,
+        symbol: Any,
+        sector: Any,
+        close: Any,
+        volume: Any,
+        amount: Any,
+        float_mcap: Any,
+        weight: Any,
+    ) -> tuple[int, int, bool] | None: ...
+    def finish(self, groups: list[list[int]], base: float) -> dict[str, Any]: ...
+
+@final
+class DailyAccumulator:
+    def __new__(cls) -> DailyAccumulator: ...
+    def feed(
+        self,
+        day: Any,
+        time: Any,
+        symbol: Any,
+        open: Any,  # noqa: A002 (the column's name)
+        high: Any,
+        low: Any,
+        close: Any,
+        volume: Any,
+        amount: Any,
+    ) -> tuple[int, int, bool] | None: ...
+    def finish(self) -> dict[str, Any]: ...

@@ -8,12 +8,12 @@ with ``time=None`` is scored row by row.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from sectorflow import _native
-from sectorflow._containers import GroupKeys, apply, length, to_native
+from sectorflow._containers import C, GroupKeys, apply, length, to_native
 
 if TYPE_CHECKING:
     from sectorflow.typing import Container, Keys, RankMethod
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["cs_demean", "cs_rank", "cs_zscore"]
 
 
-def _cross_section(fn: str, x: Any, time: Keys, group: Keys, **kwargs: object) -> Any:
+def _cross_section(fn: str, x: C, time: Keys, group: Keys, **kwargs: Any) -> C:
     if time is None:
         if group is not None:
             msg = f"{fn}: group needs time (long format); wide input is scored per row"
@@ -31,7 +31,7 @@ def _cross_section(fn: str, x: Any, time: Keys, group: Keys, **kwargs: object) -
             msg = f"{fn}: time is required for 1-D x (long format); wide x must be 2-D"
             raise ValueError(msg)
         # Each row of x is a column of x.T: the runner scores columns in parallel.
-        return rebuild(getattr(_native, fn)(payload.T, **kwargs).T)
+        return cast("C", rebuild(getattr(_native, fn)(payload.T, **kwargs).T))
     n = length(x, fn)
     if group is not None:
         keys = GroupKeys.combine(time, group, n)

@@ -54,17 +54,17 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
 
     def pandas_rolling(col: str, stat: str, **kw: Any) -> np.ndarray:
         r = getattr(grouped[col].rolling(w), stat)(**kw)
-        return r.reset_index(level=0, drop=True).reindex(df.index).to_numpy()
+        return np.asarray(r.reset_index(level=0, drop=True).reindex(df.index).to_numpy())
 
     def pandas_zscore() -> np.ndarray:
         m, s = pandas_rolling("close", "mean"), pandas_rolling("close", "std")
-        return (close - m) / s
+        return np.asarray((close - m) / s)
 
     def pandas_pair(stat: str) -> np.ndarray:
         out = grouped.apply(
             lambda g: getattr(g["ret"].rolling(w), stat)(g["volume"]), include_groups=False
         )
-        return out.reset_index(level=0, drop=True).reindex(df.index).to_numpy()
+        return np.asarray(out.reset_index(level=0, drop=True).reindex(df.index).to_numpy())
 
     columns = {"close": close, "volume": volume, "ret": ret}
 

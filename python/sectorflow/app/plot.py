@@ -55,6 +55,13 @@ def _spread_labels(fig: Any, labels: list[Any], rounds: int = 400) -> None:
                 t.set_position(tuple(to_data.inverted().transform((x + d[0], y + d[1]))))
 
 
+def _colors(name: str) -> list[tuple[float, ...]]:
+    """The colours of a qualitative matplotlib colormap (a ``ListedColormap``)."""
+    import matplotlib.pyplot as plt
+
+    return [tuple(c) for c in getattr(plt.get_cmap(name), "colors", [])]
+
+
 def rrg(
     result: pl.DataFrame,
     tail: int = 8,
@@ -80,7 +87,8 @@ def rrg(
     if points.is_empty():
         msg = "result has no defined points to draw"
         raise ValueError(msg)
-    haitong = bool(result["rs_ratio"].drop_nulls().abs().max() < 50)  # noqa: PLR2004
+    largest = result["rs_ratio"].drop_nulls().abs().max()
+    haitong = isinstance(largest, float) and largest < 50  # noqa: PLR2004 (0-centred values)
     centre = 0.0 if haitong else 100.0
     fig, ax = plt.subplots(figsize=(11, 9), dpi=110)
     x, y = points["rs_ratio"].to_numpy(), points["rs_momentum"].to_numpy()
@@ -110,13 +118,13 @@ def rrg(
     ax.axvline(centre, color="#444444", lw=0.8, zorder=1)
     # Distinct, dark enough to read on the shading: tab10, Dark2, Set1, then tab20b's darkest.
     palette = [
-        *plt.get_cmap("tab10").colors,
-        *plt.get_cmap("Dark2").colors,
-        *plt.get_cmap("Set1").colors,
-        *plt.get_cmap("tab20b").colors[::4],
+        *_colors("tab10"),
+        *_colors("Dark2"),
+        *_colors("Set1"),
+        *_colors("tab20b")[::4],
     ]
     heads, names = [], []
-    for i, (name, group) in enumerate(points.group_by(key, maintain_order=True)):
+    for i, (group_key, group) in enumerate(points.group_by(key, maintain_order=True)):
         gx, gy = group["rs_ratio"].to_numpy(), group["rs_momentum"].to_numpy()
         colour = palette[i % len(palette)]
         ax.plot(gx, gy, "-", color=colour, lw=1.4, alpha=0.9, zorder=3)
@@ -132,13 +140,13 @@ def rrg(
         else:
             ax.plot(gx, gy, "o", color=colour, ms=6, zorder=4)
         heads.append((gx[-1], gy[-1], colour))
-        names.append(str(name[0]))
+        names.append(str(group_key[0]))
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_xlabel("RS-Ratio" if not haitong else "excess return (rs_ratio)")
     ax.set_ylabel("RS-Momentum" if not haitong else "change of excess return (rs_momentum)")
     last = points["date"].max()
-    ax.set_title(title or f"Relative Rotation Graph, {tail}-point tails to {last}")
+    ax.set_title(title or f"Relative Rotation Graph, {tail}-point tails to {last!s}")
     fig.tight_layout()
     outline = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     labels = [

@@ -172,11 +172,11 @@ def _signals_held() -> Iterator[list[int]]:
     def record(signum: int, _frame: FrameType | None) -> None:
         held.append(signum)
 
-    previous: dict[int, Callable[..., Any] | int | None] = {}
+    previous: dict[int, Callable[..., Any] | int | None] = {}  # signal number -> its handler
     for signum in _SIGNALS:
         previous[signum] = signal.signal(signum, record)
     try:
         yield held
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -191,7 +191,7 @@ def _read_benchmark(benchmark: str, first: dt.date, last: dt.date) -> Any:
     if inside.is_empty():
         lo, hi = bench.get_column("date").min(), bench.get_column("date").max()
         raise InputError(
-            path, f"no dates overlap the stocks' {first}..{last} (benchmark has {lo}..{hi})"
+            path, f"no dates overlap the stocks' {first}..{last} (benchmark has {lo!s}..{hi!s})"
         )
     return bench.sort("date")
 
@@ -262,7 +262,7 @@ def recompute(
     source = _Source.open(path, since, until, progress)
     composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
     if composites is None and sectors is not None:
-        composites = _read_sector_map(Path(sectors))
+        composites = _read_sector_map(Path(str(sectors)))
     bench = _read_benchmark(str(benchmark), source.first, source.last)
     k = partitions or max(1, math.ceil(source.rows / ROWS_PER_PARTITION))
     with staging as tmp:

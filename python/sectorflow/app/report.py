@@ -251,7 +251,8 @@ def write_report(path: Path, scores: SectorScores, *, title: str = "sectorflow r
     sections = [
         f"<h1>{_esc(title)}</h1>",
         (
-            f'<p class="note">{first} to {day}; {scores.sectors.get_column("sector").n_unique()} '
+            f'<p class="note">{first!s} to {day!s}; '
+            f"{scores.sectors.get_column('sector').n_unique()} "
             f"sectors; generated {dt.datetime.now(tz=dt.UTC):%Y-%m-%d %H:%M} UTC by sectorflow.</p>"
         ),
         "<h2>Dashboard</h2>",

@@ -219,7 +219,9 @@ class SectorAggregation:
                 part.get_column(c) if c in (symbol, sector) else part.get_column(c).to_numpy()
                 for c in part.columns
             ]
-            report = self._acc.feed(*columns[:7], columns[7] if weights else None)
+            day, syms, secs, close, volume, amount, cap = columns[:7]
+            weight = columns[7] if weights else None
+            report = self._acc.feed(day, syms, secs, close, volume, amount, cap, weight)
             if report is not None:
                 # Rows are counted over every part added; an earlier part's row is named so.
                 row, previous, duplicate = (

@@ -73,7 +73,9 @@ def daily_bars(
             part.get_column(c) if c == symbol else part.get_column(c).to_numpy()
             for c in part.columns
         ]
-        report = acc.feed(*columns[:8], columns[8] if amounts else None)
+        day_, time, syms, open_, high, low, close_, volume_ = columns[:8]
+        amount = columns[8] if amounts else None
+        report = acc.feed(day_, time, syms, open_, high, low, close_, volume_, amount)
         if report is not None:
             row, previous, duplicate = report
             if duplicate:

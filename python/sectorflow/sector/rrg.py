@@ -151,7 +151,8 @@ def _bar_days(days: np.ndarray, anchor: int | None) -> np.ndarray:
     if anchor is None:
         return days
     weekday = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday (ISO 4)
-    return days + (anchor - weekday) % 7
+    bars: np.ndarray = days + (anchor - weekday) % 7
+    return bars
 
 
 def _codes(keys: pl.Series) -> tuple[np.ndarray, list[str]]:
