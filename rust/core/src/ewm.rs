@@ -5,7 +5,7 @@
 
 use crate::cpu::with_avx2;
 use crate::error::{KernelError, same_length};
-use crate::grouped::Kernel;
+use crate::kernel::Kernel;
 use crate::window::{LANES, TileOut, TileView, select};
 
 /// Decay and options of an exponentially weighted mean.

@@ -4,6 +4,7 @@
 use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
+use crate::kernel::Kernel;
 use crate::scattered::ScatteredOut;
 use crate::threads::{current_num_threads, install};
 use crate::window::{ColumnTiles, LANES, TileOut, TileView};
@@ -59,41 +60,6 @@ impl<'a> Matrix<'a> {
             }
         }
         out
-    }
-}
-
-/// A kernel over one series (and optionally a second aligned one) writing one output series.
-pub trait Kernel: Sync {
-    /// Runs on one series: `x`, the optional `y` and `out` have the same length.
-    fn series(&self, x: &[f64], y: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError>;
-
-    /// The block length of a block-aligned window kernel: results are the same whichever block-aligned
-    /// stretch of the series a run starts at (after one block of warm-up). `None` for recurrences
-    /// that need the whole history (an EWMA).
-    fn block(&self) -> Option<usize> {
-        None
-    }
-
-    /// Runs on a row-major tile of [`LANES`] series side by side (`x[i * LANES + k]`), writing
-    /// row by row into `out`. By default the lanes are copied out in one pass over the rows and
-    /// each is run through [`Kernel::series`].
-    fn tile(
-        &self,
-        x: &TileView<'_>,
-        y: Option<&TileView<'_>>,
-        out: &mut TileOut<'_>,
-    ) -> Result<(), KernelError> {
-        let rows = x.rows();
-        let xs = x.lanes();
-        let ys = y.map(TileView::lanes);
-        let mut lane_out = vec![f64::NAN; rows];
-        for k in 0..LANES {
-            let range = k * rows..(k + 1) * rows;
-            let yk = ys.as_ref().map(|ys| &ys[range.clone()]);
-            self.series(&xs[range], yk, &mut lane_out)?;
-            out.put_lane(k, &lane_out);
-        }
-        Ok(())
     }
 }
 
@@ -536,7 +502,8 @@ mod tests {
 
     #[test]
     fn row_major_tiles_fill_their_columns_in_place_at_every_alignment_of_the_output() {
-        use crate::rolling::{Rolling, RollingSpec, UnaryStat};
+        use crate::kernel::RollingSpec;
+        use crate::rolling::{Rolling, UnaryStat};
         let kernel = Rolling {
             stat: UnaryStat::Std,
             spec: RollingSpec::new(6, Some(2), 1).unwrap(),
@@ -594,7 +561,8 @@ mod tests {
 
     #[test]
     fn long_series_in_segments_equal_the_plain_run() {
-        use crate::rolling::{BinaryStat, Rolling, RollingPair, RollingSpec, UnaryStat};
+        use crate::kernel::RollingSpec;
+        use crate::rolling::{BinaryStat, Rolling, RollingPair, UnaryStat};
         let n = 2 * LANES * SEGMENT_BLOCKS * 7 + 123;
         let x: Vec<f64> = (0..n)
             .map(|i| {

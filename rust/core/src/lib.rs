@@ -9,6 +9,7 @@ mod daily;
 mod error;
 mod ewm;
 mod grouped;
+mod kernel;
 mod pct_change;
 mod pivot;
 mod rank;
@@ -25,7 +26,8 @@ pub use codes::{Codes, INLINE, pack};
 pub use daily::{DailyAccumulator, DailyBars, IntradayBars};
 pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};
-pub use grouped::{Groups, Kernel, Layout, Matrix, run_columns, run_groups, run_series};
+pub use grouped::{Groups, Layout, Matrix, run_columns, run_groups, run_series};
+pub use kernel::{Kernel, RollingSpec};
 pub use pct_change::{PctChange, pct_change};
 pub use pivot::{Calendar, Duplicate, LongRows, pivot_last};
 pub use rank::{
@@ -33,8 +35,9 @@ pub use rank::{
     RollingRank, expanding_rank, rolling_quantile, rolling_rank,
 };
 pub use rolling::{
-    BinaryStat, Rolling, RollingPair, RollingSpec, UnaryStat, rolling_binary, rolling_binary_tile,
-    rolling_unary, rolling_unary_tile,
+    BinaryStat, Rolling, RollingPair, UnaryStat, rolling_beta, rolling_binary, rolling_binary_tile,
+    rolling_corr, rolling_cov, rolling_kurt, rolling_max, rolling_mean, rolling_min, rolling_skew,
+    rolling_std, rolling_sum, rolling_unary, rolling_unary_tile, rolling_var, rolling_zscore,
 };
 pub use rrg::{
     ExcessMode, IMPROVING, LAGGING, LEADING, RrgAverage, RrgColumns, RrgMethod, RrgNormalize,

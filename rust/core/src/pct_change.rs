@@ -1,7 +1,7 @@
 //! Fractional change over `periods` rows: x[t] / x[t - periods] - 1 (pandas 3: no forward fill).
 
 use crate::error::{KernelError, same_length};
-use crate::grouped::Kernel;
+use crate::kernel::Kernel;
 
 /// NaN where either end is NaN or outside the series; ±inf and zero divisors follow IEEE like pandas.
 pub fn pct_change(x: &[f64], periods: i64, out: &mut [f64]) -> Result<(), KernelError> {

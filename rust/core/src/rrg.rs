@@ -8,7 +8,8 @@ use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
 use crate::ewm::{EwmSpec, ewm_mean};
-use crate::rolling::{RollingSpec, UnaryStat, rolling_unary};
+use crate::kernel::RollingSpec;
+use crate::rolling::{UnaryStat, rolling_unary};
 use crate::threads::{install, min_len};
 
 /// Which open RRG definition to compute.
@@ -55,6 +56,44 @@ pub enum ExcessMode {
     Log,
 }
 
+/// `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`: the names an option accepts, for its message.
+fn one_of(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// `FromStr` for an option: its Python names, parsed in this one place for every face, and an
+/// error naming the argument (`ma must be 'sma' or 'ema', got "wma"`).
+macro_rules! option_names {
+    ($ty:ty, $arg:literal, { $($name:literal => $variant:expr),+ $(,)? }) => {
+        impl std::str::FromStr for $ty {
+            type Err = KernelError;
+            fn from_str(s: &str) -> Result<Self, KernelError> {
+                match s {
+                    $($name => Ok($variant),)+
+                    other => Err(KernelError::invalid(
+                        $arg,
+                        format!("{} must be {}, got {other:?}", $arg, one_of(&[$($name),+])),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+option_names!(RrgMethod, "method", {
+    "jdk" => Self::Jdk, "rrg_lite" => Self::RrgLite, "rrgpy" => Self::RrgPy, "haitong" => Self::Haitong,
+});
+option_names!(RrgAverage, "ma", { "sma" => Self::Sma, "ema" => Self::Ema });
+option_names!(RrgNormalize, "normalize", { "zscore" => Self::Zscore, "ma_ratio" => Self::MaRatio });
+option_names!(ExcessMode, "excess_mode", {
+    "ratio" => Self::Ratio, "diff" => Self::Diff, "log" => Self::Log,
+});
+
 /// Every option of the RRG transform, checked.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RrgSpec {
@@ -91,51 +130,10 @@ impl RrgSpec {
         lookback: i64,
         excess: &str,
     ) -> Result<Self, KernelError> {
-        let method = match method {
-            "jdk" => RrgMethod::Jdk,
-            "rrg_lite" => RrgMethod::RrgLite,
-            "rrgpy" => RrgMethod::RrgPy,
-            "haitong" => RrgMethod::Haitong,
-            other => {
-                return Err(KernelError::invalid(
-                    "method",
-                    format!(
-                        "method must be 'jdk', 'rrg_lite', 'rrgpy' or 'haitong', got {other:?}"
-                    ),
-                ));
-            }
-        };
-        let average = match average {
-            "sma" => RrgAverage::Sma,
-            "ema" => RrgAverage::Ema,
-            other => {
-                return Err(KernelError::invalid(
-                    "ma",
-                    format!("ma must be 'sma' or 'ema', got {other:?}"),
-                ));
-            }
-        };
-        let normalize = match normalize {
-            "zscore" => RrgNormalize::Zscore,
-            "ma_ratio" => RrgNormalize::MaRatio,
-            other => {
-                return Err(KernelError::invalid(
-                    "normalize",
-                    format!("normalize must be 'zscore' or 'ma_ratio', got {other:?}"),
-                ));
-            }
-        };
-        let excess = match excess {
-            "ratio" => ExcessMode::Ratio,
-            "diff" => ExcessMode::Diff,
-            "log" => ExcessMode::Log,
-            other => {
-                return Err(KernelError::invalid(
-                    "excess_mode",
-                    format!("excess_mode must be 'ratio', 'diff' or 'log', got {other:?}"),
-                ));
-            }
-        };
+        let method: RrgMethod = method.parse()?;
+        let average: RrgAverage = average.parse()?;
+        let normalize: RrgNormalize = normalize.parse()?;
+        let excess: ExcessMode = excess.parse()?;
         let window = positive("window", window, 2)?;
         let default_ddof = if method == RrgMethod::RrgPy { 0 } else { 1 };
         let ddof = positive("ddof", ddof.unwrap_or(default_ddof), 0)?;

@@ -4,7 +4,7 @@
 use super::RankOptions;
 use super::order_window::order_key;
 use crate::error::{KernelError, same_length};
-use crate::grouped::Kernel;
+use crate::kernel::Kernel;
 
 /// What a cross-section computes for each of its values.
 #[derive(Clone, Copy, Debug, PartialEq)]

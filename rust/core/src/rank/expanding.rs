@@ -22,7 +22,7 @@ use super::order_window::order_key;
 use super::seen::{FEW_SLOTS, FewSeenSlots, Seen, SeenSlots};
 use crate::cpu::{with_avx2, with_avx2_bit_counting};
 use crate::error::{KernelError, same_length};
-use crate::grouped::Kernel;
+use crate::kernel::Kernel;
 use crate::scratch;
 use crate::threads::min_len;
 

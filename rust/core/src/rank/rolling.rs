@@ -8,8 +8,8 @@ use super::order_window::{CompressedCounts, OrderWindow};
 use super::quantile::{Interpolation, check_q};
 use crate::cpu::with_bit_counting;
 use crate::error::{KernelError, same_length};
-use crate::grouped::Kernel;
-use crate::rolling::RollingSpec;
+use crate::kernel::Kernel;
+use crate::kernel::RollingSpec;
 use crate::threads::min_len;
 
 /// Windows up to this length run on a slot bitset ([`SlotBitset`]), longer ones on a Fenwick tree

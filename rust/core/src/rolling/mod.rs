@@ -6,61 +6,13 @@ mod moments;
 
 use crate::cpu::with_avx2;
 use crate::error::{KernelError, same_length};
-use crate::grouped::Kernel;
+use crate::kernel::{Kernel, RollingSpec};
 use crate::window::{
     LANES, Mergeable, Paired, PairedTile, Rows, Single, Tile, TileOut, TileView, select, sliding,
 };
 use cov::CoState;
 use minmax::Extremum;
 use moments::{HigherState, SumState, VarState};
-
-/// Window length, minimum number of valid observations and delta degrees of freedom.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RollingSpec {
-    pub window: usize,
-    pub min_periods: usize,
-    pub ddof: usize,
-}
-
-impl RollingSpec {
-    /// Validates the arguments as pandas does; `min_periods` defaults to `window`.
-    pub fn new(window: i64, min_periods: Option<i64>, ddof: i64) -> Result<Self, KernelError> {
-        if window < 1 {
-            return Err(KernelError::invalid(
-                "window",
-                format!("window must be >= 1, got {window}"),
-            ));
-        }
-        let min_periods = min_periods.unwrap_or(window);
-        if min_periods < 0 {
-            return Err(KernelError::invalid(
-                "min_periods",
-                format!("min_periods must be >= 0, got {min_periods}"),
-            ));
-        }
-        if min_periods > window {
-            return Err(KernelError::invalid(
-                "min_periods",
-                format!("min_periods must be <= window ({window}), got {min_periods}"),
-            ));
-        }
-        if ddof < 0 {
-            return Err(KernelError::invalid(
-                "ddof",
-                format!("ddof must be >= 0, got {ddof}"),
-            ));
-        }
-        let to_usize = |v: i64, name: &'static str| {
-            usize::try_from(v)
-                .map_err(|_| KernelError::invalid(name, format!("{name} is too large, got {v}")))
-        };
-        Ok(Self {
-            window: to_usize(window, "window")?,
-            min_periods: to_usize(min_periods, "min_periods")?,
-            ddof: to_usize(ddof, "ddof")?,
-        })
-    }
-}
 
 /// Statistics of one series over a trailing window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -329,6 +281,40 @@ pub fn rolling_binary_tile(
     );
     Ok(())
 }
+
+/// The entry point of each face's name (`sectorflow.rolling_var`, `pl.col(..).sf.rolling_var`,
+/// the plugin symbol): the one window driver with that statistic.
+macro_rules! named_unary {
+    ($($name:ident => $stat:ident),+ $(,)?) => {$(
+        #[doc = concat!("`", stringify!($name), "` of every trailing window of `x` into `out`.")]
+        pub fn $name(x: &[f64], spec: &RollingSpec, out: &mut [f64]) -> Result<(), KernelError> {
+            rolling_unary(UnaryStat::$stat, x, spec, out)
+        }
+    )+};
+}
+
+named_unary!(
+    rolling_sum => Sum, rolling_mean => Mean, rolling_var => Var, rolling_std => Std,
+    rolling_zscore => Zscore, rolling_skew => Skew, rolling_kurt => Kurt,
+    rolling_min => Min, rolling_max => Max,
+);
+
+/// The two-series entry points (`rolling_beta(y, x)` regresses its first argument on its second).
+macro_rules! named_binary {
+    ($($name:ident => $stat:ident),+ $(,)?) => {$(
+        #[doc = concat!("`", stringify!($name), "` of every trailing window of `a` and `b`.")]
+        pub fn $name(
+            a: &[f64],
+            b: &[f64],
+            spec: &RollingSpec,
+            out: &mut [f64],
+        ) -> Result<(), KernelError> {
+            rolling_binary(BinaryStat::$stat, a, b, spec, out)
+        }
+    )+};
+}
+
+named_binary!(rolling_cov => Cov, rolling_corr => Corr, rolling_beta => Beta);
 
 /// A rolling statistic of one series, as a kernel for the 2-D and grouped runners.
 #[derive(Clone, Copy, Debug)]
