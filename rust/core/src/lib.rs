@@ -32,7 +32,7 @@ pub use pct_change::{PctChange, pct_change};
 pub use pivot::{Calendar, Duplicate, LongRows, pivot_last};
 pub use rank::{
     CrossSection, CsStat, ExpandingRank, Interpolation, RankMethod, RankOptions, RollingQuantile,
-    RollingRank, expanding_rank, rolling_quantile, rolling_rank,
+    RollingRank, cs_demean, cs_rank, cs_zscore, expanding_rank, rolling_quantile, rolling_rank,
 };
 pub use rolling::{
     BinaryStat, Rolling, RollingPair, UnaryStat, rolling_beta, rolling_binary, rolling_binary_tile,

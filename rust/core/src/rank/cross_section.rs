@@ -42,6 +42,22 @@ impl Kernel for CrossSection {
     }
 }
 
+/// `cs_rank` of one cross-section (all of `x`): pandas `rank(method, pct, ascending)`, NaN
+/// missing and ±inf ranked.
+pub fn cs_rank(x: &[f64], options: &RankOptions, out: &mut [f64]) -> Result<(), KernelError> {
+    CrossSection(CsStat::Rank(*options)).series(x, None, out)
+}
+
+/// `cs_zscore` of one cross-section: `(x - mean) / std` over the finite values.
+pub fn cs_zscore(x: &[f64], ddof: i64, out: &mut [f64]) -> Result<(), KernelError> {
+    CrossSection(CsStat::zscore(ddof)?).series(x, None, out)
+}
+
+/// `cs_demean` of one cross-section: `x - mean` over the finite values.
+pub fn cs_demean(x: &[f64], out: &mut [f64]) -> Result<(), KernelError> {
+    CrossSection(CsStat::Demean).series(x, None, out)
+}
+
 fn rank(x: &[f64], options: &RankOptions, out: &mut [f64]) {
     // NaN is missing; ±inf are ranked (pandas). Integer keys sort fast; -0.0 == 0.0 share one.
     let mut order: Vec<(u64, u32)> = x

@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use crate::error::KernelError;
 
-pub use cross_section::{CrossSection, CsStat};
+pub use cross_section::{CrossSection, CsStat, cs_demean, cs_rank, cs_zscore};
 pub use expanding::{ExpandingRank, expanding_rank};
 pub use quantile::Interpolation;
 pub use rolling::{RollingQuantile, RollingRank, rolling_quantile, rolling_rank};
