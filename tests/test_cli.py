@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,11 @@ def test_recompute_writes_every_output_and_a_readable_report(stocks: Path, tmp_p
     assert "http" not in report.replace('xmlns="http://www.w3.org/2000/svg"', "")  # offline
     for stage in ("stocks by partition", "sector aggregates", "scores", "write"):
         assert stage in done.stderr
+    # issue 21: the per-partition stage says where its time goes.
+    split = re.search(
+        r"read [\d.]+ s, sector feed [\d.]+ s, indicators [\d.]+ s, write [\d.]+ s", done.stderr
+    )
+    assert split, done.stderr
     assert "peak memory" in done.stdout
     # The files hold what the Python API computes on the same bars.
     market = pl.read_parquet(stocks)

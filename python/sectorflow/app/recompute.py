@@ -94,6 +94,11 @@ class Progress:
         done = total
         draw(final=True)
 
+    def note(self, line: str) -> None:
+        """A line under the last stage (how its time divides)."""
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
 
 def scan(path: Path) -> pl.LazyFrame:
     """A lazy frame over a parquet or CSV file, its schema read (errors name the file)."""
@@ -346,19 +351,33 @@ def _aggregate(
 ) -> pl.DataFrame:
     """Per-symbol indicators into ``folder`` and the sector table, partition by partition."""
     aggregation = SectorAggregation(source.first, source.last)
+    spent = dict.fromkeys(("read", "sector feed", "indicators", "write"), 0.0)
+
+    def timed(what: str, start: float) -> float:
+        now = time.perf_counter()
+        spent[what] += now - start
+        return now
+
     with progress.stage("stocks by partition", k) as step:
         for i in range(k):
+            clock = time.perf_counter()
             part = _partition(source, i, k)
+            clock = timed("read", clock)
             if part.height:
                 try:
                     aggregation.add(part)
                 except (ValueError, TypeError) as err:
                     raise InputError(source.path, str(err)) from err
+                clock = timed("sector feed", clock)
+                indicators = stock_indicators(part)
+                clock = timed("indicators", clock)
                 # zstd level 1: the same size as the default level 3 on these floats, faster.
-                stock_indicators(part).write_parquet(
+                indicators.write_parquet(
                     folder / f"part-{i:04d}.parquet", compression="zstd", compression_level=1
                 )
+                timed("write", clock)
             step()
+    progress.note("  " + ", ".join(f"{what} {s:.2f} s" for what, s in spent.items()))
     with progress.stage("sector aggregates", 1) as step:
         try:
             table = aggregation.finish(composites)
