@@ -380,6 +380,48 @@ def sectors(quick: bool, repeat: int) -> str:
                 f"| sector_dashboard | {market.height:,} | {ours:.2f} | {theirs:.1f} | "
                 f"{theirs / ours:.0f}x |"
             ),
+            "",
+            glue(quick, repeat),
+        ]
+    )
+
+
+def glue(quick: bool, repeat: int) -> str:
+    """Table functions against their kernels alone on the same data: what the glue costs.
+
+    ``sf.rrg`` on a long table (symbols x days rows, freq=None) against
+    ``sectorflow.tables.rrg_matrix`` on the price matrix it pivots to.
+    """
+    from sectorflow.tables import rrg_matrix
+
+    n_symbols, n_days = (500, 1_000) if quick else (5_000, 5_000)
+    rng = np.random.default_rng(0)
+    days = pl.date_range(pl.date(2000, 1, 3), pl.date(2040, 1, 1), eager=True)
+    days = days.filter(days.dt.weekday() <= 5)[:n_days]
+    levels = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, (n_days, n_symbols)), axis=0))
+    names = np.array([f"S{i:05d}" for i in range(n_symbols)])
+    long = pl.DataFrame(
+        {
+            "date": np.repeat(days.to_numpy(), n_symbols),
+            "sector": np.tile(names, n_days),
+            "close": levels.ravel(),
+        }
+    )
+    bench_levels = levels.mean(axis=1)
+    bench = pl.DataFrame({"date": days, "close": bench_levels})
+    matrix, bmatrix = np.asfortranarray(levels), np.asfortranarray(bench_levels[:, None])
+    of = np.zeros(n_symbols, dtype=np.int64)
+    table = timeit(lambda: sf.rrg(long, bench, freq=None), repeat)
+    kernel = timeit(lambda: rrg_matrix(matrix, bmatrix, of), repeat)
+    print(f"rrg: table {table:.2f} s, kernel {kernel:.2f} s", flush=True)
+    return "\n".join(
+        [
+            "| table function | rows | table (s) | kernel alone (s) | glue (s) | table / kernel |",
+            "|---|---:|---:|---:|---:|---:|",
+            (
+                f"| rrg (freq=None) | {long.height:,} | {table:.2f} | {kernel:.2f} | "
+                f"{table - kernel:.2f} | {table / kernel:.1f}x |"
+            ),
         ]
     )
 
