@@ -24,6 +24,7 @@ from sectorflow._frames import (
     single_series,
     to_polars,
 )
+from sectorflow.sector._tables import sf
 
 __all__ = ["drawdown", "drawdown_episodes"]
 
@@ -62,15 +63,6 @@ def drawdown(
     peak = pl.col(close).cum_max()
     peak = peak.over(keys) if keys else peak
     return df.with_columns((pl.col(close) / peak - 1.0).alias("drawdown"))
-
-
-def _percentile_among_past(column: str) -> pl.Expr:
-    """Average-tie rank of the open episode's value among the closed ones and itself, / (n + 1)."""
-    now = pl.col(column).filter(pl.col("open")).first()
-    past = pl.col(column).filter(~pl.col("open"))
-    n = past.len()
-    rank = (past < now).sum() + ((past == now).sum() + 2) / 2
-    return pl.when(n > 0).then(rank / (n + 1)).otherwise(None).alias(f"{column}_percentile")
 
 
 def drawdown_episodes(
@@ -149,12 +141,12 @@ def drawdown_episodes(
         "open",
         pl.when(pl.col("open")).then(-pl.col("__dd_now")).alias("depth_now"),
     )
-    stats = episodes.group_by(by).agg(
-        _percentile_among_past("depth"), _percentile_among_past("bars")
+    # The open episode is each series' latest: its expanding rank (average ties, / n) is its
+    # percentile among the closed ones and itself; null with no closed one to compare.
+    episodes = episodes.sort([*by, "peak"]).with_columns(
+        pl.when(pl.col("open"))
+        .then(sf(pl.col(c)).expanding_rank(min_periods=2).over(by))
+        .alias(f"{c}_percentile")
+        for c in ("depth", "bars")
     )
-    episodes = episodes.join(stats, on=by, how="left").with_columns(
-        pl.when(pl.col("open")).then(pl.col(c)).alias(c)
-        for c in ("depth_percentile", "bars_percentile")
-    )
-    episodes = episodes.sort([*by, "peak"])
     return episodes.drop(_KEY) if not keys else episodes
