@@ -117,6 +117,46 @@ def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def long_closes(
+    obj: Any,
+    name: str,
+    *,
+    date: str,
+    key: str,
+    close: str,
+    extra: tuple[str, ...] = (),
+    check_duplicates: bool = True,
+) -> pl.DataFrame:
+    """``date, <key>, <close>[, extra...]`` from a long table or a wide one (a column a series).
+
+    The one normaliser of price tables: dates as polars Dates (tz-aware ones in their own
+    zone), keys as strings, closes as Float64; a missing column, a close <= 0 or an empty table
+    is refused by name, and so is a repeated ``(key, date)`` unless ``check_duplicates`` is
+    off for a caller that refuses them on its own way through the rows (the RRG pivot).
+    """
+    df = to_polars(obj, name)
+    require(df, [date, *extra], name)
+    if key not in df.columns or close not in df.columns:
+        if extra:
+            msg = f"{name} must be long, with {key!r} and {close!r} columns, to carry {extra[0]!r}"
+            raise ValueError(msg)
+        values = [c for c in df.columns if c != date]
+        if not values:
+            msg = f"{name} has no {key!r}/{close!r} columns and no series columns"
+            raise ValueError(msg)
+        df = df.unpivot(index=date, on=values, variable_name=key, value_name=close)
+    out = df.select(
+        date_column(df, date, name).alias(date),
+        pl.col(key).cast(pl.String),
+        float_column(df, close, name).alias(close),
+        *(pl.col(c).cast(pl.String) for c in extra),
+    )
+    if check_duplicates:
+        refuse_duplicates(out, [key, date], name)
+    refuse_bad_closes(out, close, name, [key, date])
+    return out
+
+
 def single_series(obj: Any, name: str, date: str, close: str) -> pl.DataFrame:
     """``date, close`` (Date, Float64) from one series.
 

@@ -16,13 +16,8 @@ from typing import Any
 import polars as pl
 
 from sectorflow._frames import (
-    date_column,
-    float_column,
-    refuse_bad_closes,
-    refuse_duplicates,
-    require,
+    long_closes,
     single_series,
-    to_polars,
 )
 from sectorflow.sector._tables import sf
 
@@ -37,16 +32,8 @@ def _closes(series: Any, date: str, key: str | None, close: str) -> tuple[pl.Dat
         out = single_series(series, "series", date, close).rename({"close": close})
         keys: list[str] = []
     else:
-        df = to_polars(series, "series")
-        require(df, [date, key, close], "series")
         keys = [key]
-        out = df.select(
-            date_column(df, date, "series").alias(date),
-            key,
-            float_column(df, close, "series").alias(close),
-        ).sort(key, date)
-        refuse_duplicates(out, [key, date], "series")
-        refuse_bad_closes(out, close, "series", [key, date])
+        out = long_closes(series, "series", date=date, key=key, close=close).sort(key, date)
     return out.filter(pl.col(close).is_not_null() & pl.col(close).is_finite()), keys
 
 

@@ -12,10 +12,7 @@ import polars as pl
 
 from sectorflow._frames import (
     date_column,
-    float_column,
-    refuse_bad_closes,
-    refuse_duplicates,
-    require,
+    long_closes,
     single_series,
     to_polars,
 )
@@ -28,26 +25,6 @@ ExcessReturnMode = Literal["ratio", "diff", "log", "active_nav"]
 
 
 _MODES = ("ratio", "diff", "log", "active_nav")
-
-
-def _long_closes(prices: Any, name: str, date: str, key: str, close: str) -> pl.DataFrame:
-    """``date, key, close`` from a long table or a wide one (a column per series)."""
-    df = to_polars(prices, name)
-    require(df, [date], name)
-    if key not in df.columns or close not in df.columns:
-        values = [c for c in df.columns if c != date]
-        if not values:
-            msg = f"{name} has no {key!r}/{close!r} columns and no series columns"
-            raise ValueError(msg)
-        df = df.unpivot(index=date, on=values, variable_name=key, value_name=close)
-    out = df.select(
-        date_column(df, date, name).alias(date),
-        pl.col(key).cast(pl.String),
-        float_column(df, close, name).alias(close),
-    )
-    refuse_duplicates(out, [key, date], name)
-    refuse_bad_closes(out, close, name, [key, date])
-    return out.sort(key, date)
 
 
 def _equal_weight(df: pl.DataFrame, date: str, key: str, close: str) -> pl.DataFrame:
@@ -84,7 +61,12 @@ def benchmark_table(
         )
     if benchmark == "equal_weight":
         base = frame.filter(~pl.col("composite")) if "composite" in frame.columns else frame
-        return _equal_weight(_long_closes(base, "sectors", date, key, close), date, key, close)
+        return _equal_weight(
+            long_closes(base, "sectors", date=date, key=key, close=close).sort(key, date),
+            date,
+            key,
+            close,
+        )
     msg = f"benchmark must be a table, a Series, 'equal_weight' or 'market', got {benchmark!r}"
     raise ValueError(msg)
 
@@ -140,7 +122,7 @@ def excess_return(
         msg = f"mode must be one of {_MODES}, got {mode!r}"
         raise ValueError(msg)
     frame = to_polars(sectors, "sectors")
-    df = _long_closes(frame, "sectors", date, key, close)
+    df = long_closes(frame, "sectors", date=date, key=key, close=close).sort(key, date)
     df = _with_benchmark(df, benchmark_table(frame, benchmark, date, key, close), date, key)
     p, b = pl.col(close), pl.col("benchmark")
     if mode == "active_nav":

@@ -55,6 +55,7 @@ from sectorflow._frames import (
     as_date,
     date_column,
     float_column,
+    long_closes,
     refuse_bad_closes,
     refuse_duplicates,
     require,
@@ -76,34 +77,20 @@ _BKEY = "__bkey"
 def _long_prices(
     prices: Any, date: str, key: str, close: str, benchmark_key: str | None
 ) -> pl.DataFrame:
-    """``date, key, close, __bkey`` from a long table or a wide one (a column per series)."""
-    df = to_polars(prices, "prices")
-    require(df, [date], "prices")
-    if benchmark_key is not None:
-        require(df, [benchmark_key], "prices")
-        bkey = pl.col(benchmark_key).cast(pl.String)
-    else:
-        bkey = pl.lit("")
-    if key in df.columns and close in df.columns:
-        long = df
-    else:
-        if benchmark_key is not None:
-            msg = f"benchmark_key needs long-format prices with {key!r} and {close!r} columns"
-            raise ValueError(msg)
-        values = [c for c in df.columns if c != date]
-        if not values:
-            msg = f"prices has no {key!r}/{close!r} columns and no series columns"
-            raise ValueError(msg)
-        long = df.unpivot(index=date, on=values, variable_name=key, value_name=close)
-    out = long.select(
-        date_column(long, date, "prices").alias("date"),
-        pl.col(key).cast(pl.String).alias("key"),
-        float_column(long, close, "prices").alias(_CLOSE),
-        bkey.alias(_BKEY),
+    """``date, key, __close, __bkey`` from a long table or a wide one (a column per series).
+
+    Repeated (series, date) rows are refused by the pivot, on its one pass over the rows.
+    """
+    extra = () if benchmark_key is None else (benchmark_key,)
+    long = long_closes(
+        prices, "prices", date=date, key=key, close=close, extra=extra, check_duplicates=False
     )
-    named = out.select(pl.col("key").alias(key), "date", pl.col(_CLOSE).alias(close))
-    refuse_bad_closes(named, close, "prices", [key, "date"])
-    return out
+    return long.select(
+        pl.col(date).alias("date"),
+        pl.col(key).alias("key"),
+        pl.col(close).alias(_CLOSE),
+        (pl.col(benchmark_key) if benchmark_key else pl.lit("")).alias(_BKEY),
+    )
 
 
 def _benchmark(benchmark: Any, date: str, close: str, benchmark_key: str | None) -> pl.DataFrame:
