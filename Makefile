@@ -9,7 +9,7 @@ export PYO3_PYTHON ?= $(shell command -v $(PYTHON))
 
 CACHE := $(HOME)/.cache/sectorflow
 HOST := $(shell rustc -vV | sed -n 's/^host: //p')
-FUZZ_TARGETS := rolling rank cross_section runners recurrences bars
+FUZZ_TARGETS := rolling rank cross_section runners recurrences bars pivot
 FUZZ_SECONDS ?= 300
 
 help:  ## list the targets
