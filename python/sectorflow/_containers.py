@@ -128,15 +128,20 @@ class GroupKeys:
     def __init__(self, by: object) -> None:
         """Factorize ``by``: numpy, pandas, polars, pyarrow or a list."""
         self.codes: np.ndarray = _factorize(by)
+        self._groups: _native.KeyGroups | None = None
+
+    @property
+    def groups(self) -> _native.KeyGroups:
+        """The rows of each key, grouped once in the core and reused by every kernel call."""
+        if self._groups is None:
+            self._groups = _native.KeyGroups(np.ascontiguousarray(self.codes, dtype=np.int64))
+        return self._groups
 
     @classmethod
     def from_codes(cls, codes: np.ndarray) -> GroupKeys:
         """Keys from integer codes (any non-negative integers; negative marks a missing key)."""
-        keys = cls.__new__(cls)
-        codes = np.asarray(codes, dtype=np.int64)
-        arr = pa.array(codes, mask=codes < 0)
-        keys.codes = _factorize(arr)
-        return keys
+        arr = np.asarray(codes, dtype=np.int64)
+        return cls(pa.array(arr, mask=arr < 0))
 
     @classmethod
     def combine(cls, first: object, second: object, n: int) -> GroupKeys:
@@ -328,7 +333,11 @@ def apply(
     """
     payload, rebuild = to_native(x, fn, names[0])
     kernel = getattr(_native, fn)
-    codes = None if by is None else key_codes(by, _length(payload))
+    codes: np.ndarray | _native.KeyGroups | None = None
+    if by is not None:
+        codes = key_codes(by, _length(payload))  # checks the length
+        if isinstance(by, GroupKeys):
+            codes = by.groups  # grouped once, for every call that reuses these keys
     if y is None:
         out = kernel(payload, *args, by=codes, **kwargs)
     else:

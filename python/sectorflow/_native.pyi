@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 __all__ = [
     "DailyAccumulator",
+    "KeyGroups",
     "SectorAccumulator",
     "cs_demean",
     "cs_rank",
@@ -35,7 +36,7 @@ __all__ = [
     "string_keys",
 ]
 
-_Codes: TypeAlias = npt.NDArray[np.int64] | None
+_Codes: TypeAlias = npt.NDArray[np.int64] | KeyGroups | None
 _Out: TypeAlias = npt.NDArray[np.float64]
 
 def set_num_threads(n: int) -> None: ...
@@ -185,3 +186,8 @@ class DailyAccumulator:
         amount: Any,
     ) -> tuple[int, int, bool] | None: ...
     def finish(self) -> dict[str, Any]: ...
+
+@final
+class KeyGroups:
+    def __new__(cls, codes: npt.NDArray[np.int64]) -> KeyGroups: ...
+    def __len__(self) -> int: ...

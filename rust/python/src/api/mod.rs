@@ -17,6 +17,48 @@ use crate::errors::to_py_err;
 use crate::input::{Source, Values};
 use crate::pool::{matrix_out, series_out};
 
+/// `by=` as Python hands it over: int64 key codes, or groups built once from them.
+#[derive(FromPyObject)]
+pub(crate) enum By<'py> {
+    Groups(PyRef<'py, KeyGroups>),
+    Codes(PyReadonlyArray1<'py, i64>),
+}
+
+/// The `by=` argument of every kernel.
+pub(crate) type Keys<'py> = Option<By<'py>>;
+
+/// Key codes grouped once (the rows of each key, in order), for `GroupKeys` to reuse across
+/// kernel calls instead of grouping its codes again on every call.
+#[pyclass(module = "sectorflow._native", frozen)]
+pub(crate) struct KeyGroups {
+    groups: Groups,
+    rows: usize,
+}
+
+#[pymethods]
+impl KeyGroups {
+    #[new]
+    fn new(py: Python<'_>, codes: PyReadonlyArray1<'_, i64>) -> PyResult<Self> {
+        let codes: Cow<'_, [i64]> = match codes.as_slice() {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(codes.as_array().to_vec()),
+        };
+        let rows = codes.len();
+        let groups = py.detach(|| guarded(|| Groups::from_codes(&codes)))?;
+        Ok(Self { groups, rows })
+    }
+
+    fn __len__(&self) -> usize {
+        self.rows
+    }
+}
+
+/// Groups of `by`: borrowed when built once, else built from the codes now.
+enum GroupsOf<'a> {
+    Built(&'a Groups),
+    Codes(Cow<'a, [i64]>),
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rolling::register(m)?;
     rank::register(m)?;
@@ -26,6 +68,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(string_keys, m)?)?;
+    m.add_class::<KeyGroups>()?;
     Ok(())
 }
 
@@ -73,7 +116,7 @@ pub(crate) fn run<'py>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
     y: Option<&Bound<'py, PyAny>>,
-    by: Option<PyReadonlyArray1<'py, i64>>,
+    by: Keys<'py>,
     kernel: impl Kernel,
 ) -> PyResult<Bound<'py, PyAny>> {
     let xs = Source::extract(x, "x")?;
@@ -85,9 +128,15 @@ pub(crate) fn run<'py>(
         .transpose()
         .map_err(to_py_err)?;
     // Key codes are borrowed (Python hands over a contiguous int64 array); copied only if strided.
-    let codes: Option<Cow<'_, [i64]>> = by.as_ref().map(|b| match b.as_slice() {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => Cow::Owned(b.as_array().to_vec()),
+    let codes: Option<(usize, GroupsOf<'_>)> = by.as_ref().map(|b| match b {
+        By::Groups(g) => (g.rows, GroupsOf::Built(&g.groups)),
+        By::Codes(c) => {
+            let codes = match c.as_slice() {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(c.as_array().to_vec()),
+            };
+            (codes.len(), GroupsOf::Codes(codes))
+        }
     });
     match (xv, yv) {
         (Values::Series(x), y) => {
@@ -116,8 +165,8 @@ pub(crate) fn run<'py>(
             if let Some(y) = &y {
                 check("y", y.len())?;
             }
-            if let Some(c) = &codes {
-                check("by", c.len())?;
+            if let Some((rows, _)) = &codes {
+                check("by", *rows)?;
             }
             let result = series_out(py, n)?;
             let mut guard = result.readwrite();
@@ -127,7 +176,10 @@ pub(crate) fn run<'py>(
             py.detach(|| {
                 guarded(|| match &codes {
                     None => run_series(&x, y.as_deref(), out, &kernel, true),
-                    Some(c) => {
+                    Some((_, GroupsOf::Built(groups))) => {
+                        run_groups(&x, y.as_deref(), groups, out, &kernel)
+                    }
+                    Some((_, GroupsOf::Codes(c))) => {
                         let groups = Groups::from_codes(c)?;
                         run_groups(&x, y.as_deref(), &groups, out, &kernel)
                     }

@@ -1,6 +1,5 @@
 //! One `#[pyfunction]` per rank / order-statistic kernel.
 
-use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use sectorflow_core::{
     CrossSection, CsStat, ExpandingRank, Interpolation, RankOptions, RollingQuantile, RollingRank,
@@ -10,7 +9,7 @@ use sectorflow_core::{
 use super::run;
 use crate::errors::to_py_err;
 
-type Codes<'py> = Option<PyReadonlyArray1<'py, i64>>;
+use super::Keys as Codes;
 
 fn options(method: &str, pct: bool, ascending: bool) -> PyResult<RankOptions> {
     RankOptions::parse(method, pct, ascending).map_err(to_py_err)

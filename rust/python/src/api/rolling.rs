@@ -1,6 +1,5 @@
 //! One `#[pyfunction]` per rolling kernel; all share `unary` / `binary` and `run`.
 
-use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use sectorflow_core::{
     BinaryStat, Ewm, EwmSpec, KernelError, PctChange, Rolling, RollingPair, RollingSpec, UnaryStat,
@@ -9,7 +8,7 @@ use sectorflow_core::{
 use super::run;
 use crate::errors::to_py_err;
 
-type Codes<'py> = Option<PyReadonlyArray1<'py, i64>>;
+use super::Keys as Codes;
 
 fn unary<'py>(
     py: Python<'py>,
