@@ -50,7 +50,9 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "rolling_median": lambda f, x: f(x, 4),
     "expanding_rank": lambda f, x: f(x),
 }
-PAIRS = ("rolling_cov", "rolling_corr", "rolling_beta")
+PAIRS = ("rolling_cov", "rolling_corr", "rolling_beta", "rolling_excess_return")
+#: The name each face gives a pair kernel's second input in its messages.
+SECOND = {"rolling_beta": "x", "rolling_excess_return": "benchmark"}
 CROSS = ("cs_rank", "cs_zscore", "cs_demean")
 
 
@@ -292,7 +294,7 @@ def cases(  # noqa: C901, PLR0912 (the matrix's three kinds of call)
             if np.ndim(floats) == 2:  # a 2-D x pairs with a 2-D y of its shape
                 flat_y = floats[::-1].copy()
             other = _like(x, flat_y)
-            second = "x" if name == "rolling_beta" else "y"
+            second = SECOND.get(name, "y")
             yield (f"{face}/{name}/{dtype}|first", _bind_pair(fn, x, other),
                    None if floats is None else _bind_pair(fn, floats, flat_y), first)  # fmt: skip
             if np.ndim(floats) <= 1:

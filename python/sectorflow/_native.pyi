@@ -20,6 +20,7 @@ __all__ = [
     "rolling_beta",
     "rolling_corr",
     "rolling_cov",
+    "rolling_excess_return",
     "rolling_kurt",
     "rolling_max",
     "rolling_mean",
@@ -77,6 +78,9 @@ def rolling_corr(
 ) -> _Out: ...
 def rolling_beta(
     y: Any, x: Any, window: int, *, min_periods: int | None = None, ddof: int = 1, by: _Codes = None
+) -> _Out: ...
+def rolling_excess_return(
+    x: Any, benchmark: Any, window: int, *, mode: str = "ratio", by: _Codes = None
 ) -> _Out: ...
 def ewm_mean(
     x: Any,

@@ -31,7 +31,7 @@ import polars as pl
 from sectorflow import _plugin
 
 if TYPE_CHECKING:
-    from sectorflow.typing import Interpolation, RankMethod
+    from sectorflow.typing import ExcessMode, Interpolation, RankMethod
 
 __all__ = ["SectorflowExpr"]
 
@@ -114,6 +114,14 @@ class SectorflowExpr:
     ) -> pl.Expr:
         """cov(self, x) / var(x): this series' beta on ``x``; :func:`sectorflow.rolling_beta`."""
         return self._window("rolling_beta", window, min_periods, ddof, _expr(x))
+
+    def rolling_excess_return(
+        self, benchmark: pl.Expr | str, window: int, *, mode: ExcessMode = "ratio"
+    ) -> pl.Expr:
+        """Excess return over ``benchmark`` across ``window`` rows (``rolling_excess_return``)."""
+        return _plugin.call(
+            "rolling_excess_return", self._expr, _expr(benchmark), window=window, mode=mode
+        )
 
     # Recurrences --------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sectorflow._containers import apply
 
 if TYPE_CHECKING:
-    from sectorflow.typing import Container, Keys
+    from sectorflow.typing import Container, ExcessMode, Keys
 
 __all__ = [
     "ewm_mean",
@@ -23,6 +23,7 @@ __all__ = [
     "rolling_beta",
     "rolling_corr",
     "rolling_cov",
+    "rolling_excess_return",
     "rolling_kurt",
     "rolling_max",
     "rolling_mean",
@@ -278,6 +279,40 @@ def rolling_beta(
         ddof=ddof,
         by=by,
         names=("y", "x"),
+    )
+
+
+def rolling_excess_return(
+    x: Container,
+    benchmark: object,
+    window: int,
+    *,
+    mode: ExcessMode = "ratio",
+    by: Keys = None,
+) -> Container:
+    """Excess return of ``x`` over ``benchmark`` across the trailing ``window`` rows.
+
+    Notes
+    -----
+    With ``g_x = x_t / x_{t-L}`` and ``g_b`` the same of the benchmark, ``L = window``::
+
+        ratio       g_x / g_b - 1                 (relative strength; the default)
+        diff        g_x - g_b
+        log         ln g_x - ln g_b
+        active_nav  NAV_t / NAV_{t-L} - 1,  NAV_t = prod_s<=t (1 + r_x,s - r_b,s)
+
+    where ``r`` are one-row returns and a missing one counts 0 in the NAV. NaN where undefined.
+    The one formula of the sector scores' excess return and Haitong's RRG.
+
+    Examples
+    --------
+    >>> import numpy as np, sectorflow as sf
+    >>> sf.rolling_excess_return(np.array([100.0, 110.0, 121.0]), np.array([50.0, 50.0, 55.0]), 1)
+    array([nan, 0.1, 0. ])
+
+    """
+    return apply(
+        "rolling_excess_return", x, window, y=benchmark, mode=mode, by=by, names=("x", "benchmark")
     )
 
 

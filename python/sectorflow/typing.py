@@ -29,7 +29,7 @@ RrgAverage = Literal["sma", "ema"]
 RrgNormalize = Literal["zscore", "ma_ratio"]
 
 #: The excess return of a series over its benchmark (the core's one formula, ``ExcessMode``).
-ExcessMode = Literal["ratio", "diff", "log"]
+ExcessMode = Literal["ratio", "diff", "log", "active_nav"]
 
 #: Weights of the stocks in a sector: free-float cap, total cap or equal.
 Weighting = Literal["float_mcap", "mcap", "equal"]

@@ -6,7 +6,7 @@ by key and date; windows count rows.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
@@ -17,11 +17,9 @@ from sectorflow._frames import (
     to_polars,
 )
 from sectorflow.sector._tables import check_window, sf
+from sectorflow.typing import ExcessMode
 
-__all__ = ["ExcessReturnMode", "benchmark_table", "excess_return"]
-
-
-ExcessReturnMode = Literal["ratio", "diff", "log", "active_nav"]
+__all__ = ["ExcessMode", "benchmark_table", "excess_return"]
 
 
 _MODES = ("ratio", "diff", "log", "active_nav")
@@ -95,7 +93,7 @@ def excess_return(
     benchmark: Any,
     *,
     window: int = 40,
-    mode: ExcessReturnMode = "ratio",
+    mode: ExcessMode = "ratio",
     date: str = "date",
     key: str = "sector",
     close: str = "close",
@@ -118,26 +116,14 @@ def excess_return(
     sector are null.
     """
     check_window(window, "window")
-    if mode not in _MODES:
+    if mode not in _MODES:  # checked here too so a bad mode fails before the table work
         msg = f"mode must be one of {_MODES}, got {mode!r}"
         raise ValueError(msg)
     frame = to_polars(sectors, "sectors")
     df = long_closes(frame, "sectors", date=date, key=key, close=close).sort(key, date)
     df = _with_benchmark(df, benchmark_table(frame, benchmark, date, key, close), date, key)
-    p, b = pl.col(close), pl.col("benchmark")
-    if mode == "active_nav":
-        active = sf(p).pct_change(1).over(key) - sf(b).pct_change(1).over(key)
-        nav = (1.0 + active.fill_null(0.0)).cum_prod().over(key)
-        excess = sf(nav).pct_change(window).over(key)
-    else:
-        rp = sf(p).pct_change(window).over(key)
-        rb = sf(b).pct_change(window).over(key)
-        if mode == "ratio":
-            excess = (1.0 + rp) / (1.0 + rb) - 1.0
-        elif mode == "diff":
-            excess = rp - rb
-        else:
-            excess = rp.log1p() - rb.log1p()
+    # The core's one formula (sectorflow.rolling_excess_return), per sector in date order.
+    excess = sf(pl.col(close)).rolling_excess_return("benchmark", window, mode=mode).over(key)
     return df.select(date, key, close, "benchmark", excess.alias("excess_return")).with_columns(
         pl.col("excess_return").fill_nan(None)
     )

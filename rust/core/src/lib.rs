@@ -3,11 +3,14 @@
 //! Missing values follow pandas: NaN, null (Arrow validity) and ±inf are skipped and not counted.
 //! Every kernel writes NaN where its result is missing. No Python, no Polars here.
 
+#[macro_use]
+mod options;
 mod codes;
 mod cpu;
 mod daily;
 mod error;
 mod ewm;
+mod excess;
 mod grouped;
 mod kernel;
 mod pct_change;
@@ -26,6 +29,7 @@ pub use codes::{Codes, INLINE, pack};
 pub use daily::{DailyAccumulator, DailyBars, IntradayBars};
 pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};
+pub use excess::{ExcessMode, ExcessReturn, rolling_excess_return};
 pub use grouped::{Groups, Layout, Matrix, run_columns, run_groups, run_series};
 pub use kernel::{Kernel, RollingSpec};
 pub use pct_change::{PctChange, pct_change};
@@ -40,8 +44,8 @@ pub use rolling::{
     rolling_std, rolling_sum, rolling_unary, rolling_unary_tile, rolling_var, rolling_zscore,
 };
 pub use rrg::{
-    ExcessMode, IMPROVING, LAGGING, LEADING, RrgAverage, RrgColumns, RrgMethod, RrgNormalize,
-    RrgOut, RrgSpec, WEAKENING, rrg,
+    IMPROVING, LAGGING, LEADING, RrgAverage, RrgColumns, RrgMethod, RrgNormalize, RrgOut, RrgSpec,
+    WEAKENING, rrg,
 };
 pub use sector::{BarsError, SectorAccumulator, SectorTotals, StockBars, sector_totals};
 pub use threads::{current_num_threads, join, serial, set_num_threads};

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
 use crate::ewm::{EwmSpec, ewm_mean};
+use crate::excess::{ExcessMode, rolling_excess_return};
 use crate::kernel::RollingSpec;
 use crate::rolling::{UnaryStat, rolling_unary};
 use crate::threads::{install, min_len};
@@ -45,54 +46,11 @@ pub enum RrgNormalize {
     MaRatio,
 }
 
-/// How Haitong's excess return compares the two growth factors `g_p = P_t / P_{t-L}`, `g_b`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExcessMode {
-    /// `g_p / g_b - 1`
-    Ratio,
-    /// `g_p - g_b`
-    Diff,
-    /// `ln g_p - ln g_b`
-    Log,
-}
-
-/// `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`: the names an option accepts, for its message.
-fn one_of(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-    match quoted.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
-    }
-}
-
-/// `FromStr` for an option: its Python names, parsed in this one place for every face, and an
-/// error naming the argument (`ma must be 'sma' or 'ema', got "wma"`).
-macro_rules! option_names {
-    ($ty:ty, $arg:literal, { $($name:literal => $variant:expr),+ $(,)? }) => {
-        impl std::str::FromStr for $ty {
-            type Err = KernelError;
-            fn from_str(s: &str) -> Result<Self, KernelError> {
-                match s {
-                    $($name => Ok($variant),)+
-                    other => Err(KernelError::invalid(
-                        $arg,
-                        format!("{} must be {}, got {other:?}", $arg, one_of(&[$($name),+])),
-                    )),
-                }
-            }
-        }
-    };
-}
-
 option_names!(RrgMethod, "method", {
     "jdk" => Self::Jdk, "rrg_lite" => Self::RrgLite, "rrgpy" => Self::RrgPy, "haitong" => Self::Haitong,
 });
 option_names!(RrgAverage, "ma", { "sma" => Self::Sma, "ema" => Self::Ema });
 option_names!(RrgNormalize, "normalize", { "zscore" => Self::Zscore, "ma_ratio" => Self::MaRatio });
-option_names!(ExcessMode, "excess_mode", {
-    "ratio" => Self::Ratio, "diff" => Self::Diff, "log" => Self::Log,
-});
 
 /// Every option of the RRG transform, checked.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -133,7 +91,13 @@ impl RrgSpec {
         let method: RrgMethod = method.parse()?;
         let average: RrgAverage = average.parse()?;
         let normalize: RrgNormalize = normalize.parse()?;
-        let excess: ExcessMode = excess.parse()?;
+        // The one excess-return option, under the name the RRG takes it by.
+        let excess: ExcessMode = excess.parse().map_err(|e: KernelError| {
+            KernelError::invalid(
+                "excess_mode",
+                e.to_string().replacen("mode", "excess_mode", 1),
+            )
+        })?;
         let window = positive("window", window, 2)?;
         let default_ddof = if method == RrgMethod::RrgPy { 0 } else { 1 };
         let ddof = positive("ddof", ddof.unwrap_or(default_ddof), 0)?;
@@ -371,19 +335,8 @@ fn series(
     let k = spec.momentum_lag;
     let (ratio, momentum) = match spec.method {
         RrgMethod::Haitong => {
-            let growth = |s: &[f64]| lagged(s, spec.lookback, |a, b| a / b);
-            let (gp, gb) = (growth(p), growth(b));
-            let ratio: Vec<f64> = gp
-                .iter()
-                .zip(&gb)
-                .map(|(&g, &h)| {
-                    finite(match spec.excess {
-                        ExcessMode::Ratio => g / h - 1.0,
-                        ExcessMode::Diff => g - h,
-                        ExcessMode::Log => g.ln() - h.ln(),
-                    })
-                })
-                .collect();
+            let mut ratio = vec![f64::NAN; p.len()];
+            rolling_excess_return(p, b, spec.lookback, spec.excess, &mut ratio)?;
             let momentum = lagged(&ratio, k, |a, b| a - b);
             (ratio, momentum)
         }

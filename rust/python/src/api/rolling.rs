@@ -2,7 +2,8 @@
 
 use pyo3::prelude::*;
 use sectorflow_core::{
-    BinaryStat, Ewm, EwmSpec, KernelError, PctChange, Rolling, RollingPair, RollingSpec, UnaryStat,
+    BinaryStat, Ewm, EwmSpec, ExcessReturn, KernelError, PctChange, Rolling, RollingPair,
+    RollingSpec, UnaryStat,
 };
 
 use super::run;
@@ -108,6 +109,21 @@ binary_fn!(rolling_cov, BinaryStat::Cov, x, y);
 binary_fn!(rolling_corr, BinaryStat::Corr, x, y);
 binary_fn!(rolling_beta, BinaryStat::Beta, y, x);
 
+/// The excess return of `x` over `benchmark` across `window` rows (`mode` as the core names it).
+#[pyfunction]
+#[pyo3(signature = (x, benchmark, window, *, mode="ratio", by=None))]
+fn rolling_excess_return<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    benchmark: &Bound<'py, PyAny>,
+    window: i64,
+    mode: &str,
+    by: Codes<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kernel = ExcessReturn::new(window, mode.parse().map_err(to_py_err)?).map_err(to_py_err)?;
+    run(py, x, Some(benchmark), by, kernel)
+}
+
 #[pyfunction]
 #[pyo3(signature = (x, *, com=None, span=None, halflife=None, alpha=None, adjust=true, min_periods=0, by=None))]
 #[allow(clippy::too_many_arguments)]
@@ -150,6 +166,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rolling_cov, m)?)?;
     m.add_function(wrap_pyfunction!(rolling_corr, m)?)?;
     m.add_function(wrap_pyfunction!(rolling_beta, m)?)?;
+    m.add_function(wrap_pyfunction!(rolling_excess_return, m)?)?;
     m.add_function(wrap_pyfunction!(ewm_mean, m)?)?;
     m.add_function(wrap_pyfunction!(pct_change, m)?)?;
     Ok(())

@@ -3,7 +3,7 @@
 use pyo3_polars::derive::polars_expr;
 use pyo3_polars::export::polars_core::prelude::*;
 use sectorflow_core::{
-    BinaryStat, Ewm, EwmSpec, PctChange, Rolling, RollingPair, RollingSpec, UnaryStat,
+    BinaryStat, Ewm, EwmSpec, ExcessReturn, PctChange, Rolling, RollingPair, RollingSpec, UnaryStat,
 };
 use serde::Deserialize;
 
@@ -56,6 +56,19 @@ window_expr!(rolling_max, unary, UnaryStat::Max);
 window_expr!(rolling_cov, binary, BinaryStat::Cov);
 window_expr!(rolling_corr, binary, BinaryStat::Corr);
 window_expr!(rolling_beta, binary, BinaryStat::Beta);
+
+#[derive(Deserialize)]
+struct ExcessKwargs {
+    window: i64,
+    mode: String,
+}
+
+#[polars_expr(output_type=Float64)]
+fn rolling_excess_return(inputs: &[Series], kwargs: ExcessKwargs) -> PolarsResult<Series> {
+    let mode = kwargs.mode.parse().map_err(to_polars_err)?;
+    let kernel = ExcessReturn::new(kwargs.window, mode).map_err(to_polars_err)?;
+    apply(inputs, &kernel, true)
+}
 
 #[derive(Deserialize)]
 struct EwmKwargs {
