@@ -381,18 +381,41 @@ def sectors(quick: bool, repeat: int) -> str:
                 f"{theirs / ours:.0f}x |"
             ),
             "",
-            glue(quick, repeat),
+            glue(quick, repeat, market),
         ]
     )
 
 
-def glue(quick: bool, repeat: int) -> str:
+#: The numeric columns of stock bars, in the order the sector accumulator takes them.
+_BAR_VALUES = ("close", "volume", "amount", "float_mcap")
+
+
+def glue(quick: bool, repeat: int, market: pl.DataFrame) -> str:
     """Table functions against their kernels alone on the same data: what the glue costs.
 
-    ``sf.rrg`` on a long table (symbols x days rows, freq=None) against
-    ``sectorflow.tables.rrg_matrix`` on the price matrix it pivots to.
+    ``sf.sector_aggregate`` on the stock bars against the core's accumulator fed the same
+    columns (days, Arrow strings, floats) once; ``sf.rrg`` on a long table (symbols x days
+    rows, freq=None) against ``sectorflow.tables.rrg_matrix`` on the price matrix it pivots to.
     """
-    from sectorflow.tables import rrg_matrix
+    from sectorflow.tables import SectorAccumulator, rrg_matrix
+
+    days = market.get_column("date").to_physical()
+    first, last = int(days.min()), int(days.max())
+    feed = (
+        days.to_numpy(),
+        market.get_column("symbol"),
+        market.get_column("sector"),
+        *(market.get_column(c).cast(pl.Float64).to_numpy() for c in _BAR_VALUES),
+    )
+
+    def accumulate() -> None:
+        acc = SectorAccumulator(first_day=first, last_day=last)
+        acc.feed(*feed, None)
+        acc.finish([[g] for g in range(len(acc.sectors()))], 1000.0)
+
+    aggregate_table = timeit(lambda: sf.sector_aggregate(market), repeat)
+    aggregate_kernel = timeit(accumulate, repeat)
+    print(f"sector_aggregate: table {aggregate_table:.2f} s, kernel {aggregate_kernel:.2f} s")
 
     n_symbols, n_days = (500, 1_000) if quick else (5_000, 5_000)
     rng = np.random.default_rng(0)
@@ -418,6 +441,11 @@ def glue(quick: bool, repeat: int) -> str:
         [
             "| table function | rows | table (s) | kernel alone (s) | glue (s) | table / kernel |",
             "|---|---:|---:|---:|---:|---:|",
+            (
+                f"| sector_aggregate | {market.height:,} | {aggregate_table:.2f} | "
+                f"{aggregate_kernel:.2f} | {aggregate_table - aggregate_kernel:.2f} | "
+                f"{aggregate_table / aggregate_kernel:.1f}x |"
+            ),
             (
                 f"| rrg (freq=None) | {long.height:,} | {table:.2f} | {kernel:.2f} | "
                 f"{table - kernel:.2f} | {table / kernel:.1f}x |"
