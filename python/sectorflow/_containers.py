@@ -296,19 +296,6 @@ def _object_codes(keys: np.ndarray | list[Any]) -> np.ndarray:
     return codes
 
 
-def _renumber(codes: np.ndarray) -> np.ndarray:
-    """Dense codes in first-seen order from arbitrary non-negative codes (-1 stays missing)."""
-    present = codes >= 0
-    if not present.any():
-        return codes
-    uniq, first = np.unique(codes[present], return_index=True)
-    rank = np.empty(len(uniq), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
-    out = np.full(len(codes), -1, dtype=np.int64)
-    out[present] = rank[np.searchsorted(uniq, codes[present])]
-    return out
-
-
 def key_codes(by: object, n: int) -> np.ndarray:
     """Dense int64 codes of ``by`` for ``n`` rows (``-1`` for a missing key)."""
     codes = by.codes if isinstance(by, GroupKeys) else _factorize(by)
@@ -354,9 +341,11 @@ def _length(payload: object) -> int:
 
 def length(x: object, fn: str, name: str = "x") -> int:
     """The number of rows of ``x``, checked as the kernels check it."""
-    payload, _ = to_native(x, fn, name) if isinstance(x, np.ndarray) else (x, None)
+    if isinstance(x, np.ndarray) and x.ndim not in (1, 2):
+        msg = f"{name} must be 1-D or 2-D, got {x.ndim}-D"
+        raise ValueError(msg)
     try:
-        return _length(payload)
+        return _length(x)
     except TypeError as err:
         msg = f"{fn}: {name} must be an array, Series or list, got {type(x).__name__}"
         raise TypeError(msg) from err

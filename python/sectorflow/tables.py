@@ -39,9 +39,10 @@ def rrg_matrix(
     """RS-Ratio and RS-Momentum of every column of ``prices`` (bars x series) at once.
 
     ``benchmarks`` is bars x benchmarks; column ``j`` of ``prices`` is measured against column
-    ``bench_of[j]``. Both are float64 with NaN for a missing bar. Returns ``rs_ratio,
-    rs_momentum, distance, heading, velocity`` (float64, bars x series, Fortran order) and
-    ``quadrant`` (int8 codes 0-3, -1 where undefined). The formulas of each ``method`` are in
+    ``bench_of[j]``. Both are float64 with NaN for a missing bar, in Fortran order. Returns
+    ``rs_ratio, rs_momentum, distance, heading, velocity`` (float64) and ``quadrant`` (int8
+    codes 0-3, -1 where undefined), each flat in column order: ``reshape((bars, series),
+    order="F")``. The formulas of each ``method`` are in
     :func:`sectorflow.rrg`.
     """
     out: dict[str, np.ndarray] = _native.rrg(

@@ -6,7 +6,7 @@ by key and date; windows count rows.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import polars as pl
 
@@ -22,7 +22,7 @@ from sectorflow.typing import ExcessMode
 __all__ = ["ExcessMode", "benchmark_table", "excess_return"]
 
 
-_MODES = ("ratio", "diff", "log", "active_nav")
+_MODES = get_args(ExcessMode)
 
 
 def _equal_weight(df: pl.DataFrame, date: str, key: str, close: str) -> pl.DataFrame:

@@ -51,16 +51,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from sectorflow._frames import (
-    as_date,
-    date_column,
-    float_column,
-    long_closes,
-    refuse_bad_closes,
-    refuse_duplicates,
-    require,
-    to_polars,
-)
+from sectorflow._frames import as_date, long_closes, single_series
 from sectorflow.tables import pivot_last, rrg_matrix, string_codes
 
 if TYPE_CHECKING:
@@ -95,31 +86,15 @@ def _long_prices(
 
 def _benchmark(benchmark: Any, date: str, close: str, benchmark_key: str | None) -> pl.DataFrame:
     """``date, __bkey, __bench`` (``__bkey`` is "" for a single benchmark)."""
-    df = to_polars(benchmark, "benchmark")
-    require(df, [date], "benchmark")
-    if close not in df.columns:
-        values = [c for c in df.columns if c not in (date, benchmark_key)]
-        if len(values) != 1 or benchmark_key is not None:
-            msg = f"benchmark has no column {close!r} (columns: {df.columns})"
-            raise ValueError(msg)
-        close = values[0]
-    if benchmark_key is not None:
-        require(df, [benchmark_key], "benchmark")
-        bkey = pl.col(benchmark_key).cast(pl.String)
-    else:
-        bkey = pl.lit("")
-    out = df.select(
-        date_column(df, date, "benchmark").alias("date"),
-        bkey.alias(_BKEY),
-        float_column(df, close, "benchmark").alias(_BENCH),
-    )
-    refuse_bad_closes(out.rename({_BENCH: close}), close, "benchmark", ["date"])
     if benchmark_key is None:
-        refuse_duplicates(out, ["date"], "benchmark")
-    else:
-        named = out.rename({_BKEY: benchmark_key})
-        refuse_duplicates(named, [benchmark_key, "date"], "benchmark")
-    return out
+        one = single_series(benchmark, "benchmark", date, close)
+        return one.select(
+            pl.col(date).alias("date"), pl.lit("").alias(_BKEY), pl.col("close").alias(_BENCH)
+        )
+    many = long_closes(benchmark, "benchmark", date=date, key=benchmark_key, close=close)
+    return many.select(
+        pl.col(date).alias("date"), pl.col(benchmark_key).alias(_BKEY), pl.col(close).alias(_BENCH)
+    )
 
 
 def _anchor(freq: str | None) -> int | None:
@@ -142,8 +117,12 @@ def _bar_days(days: np.ndarray, anchor: int | None) -> np.ndarray:
     return bars
 
 
-def _codes(keys: pl.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes of string keys in sorted order, and the sorted keys (one pass in the core)."""
+def _codes(keys: pl.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Codes of string keys in sorted order, the sorted keys, and each key's first row.
+
+    The core codes the strings in first-seen order in one pass; a new key is where the running
+    maximum of those codes steps up, so its first row comes with it.
+    """
     first_seen = string_codes(keys)
     running = np.maximum.accumulate(first_seen)
     new = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if len(running) else running
@@ -151,7 +130,7 @@ def _codes(keys: pl.Series) -> tuple[np.ndarray, list[str]]:
     order = np.argsort(np.array(names, dtype=object), kind="stable")
     rank = np.empty(len(names), dtype=np.int64)
     rank[order] = np.arange(len(names))
-    return rank[first_seen], [names[i] for i in order]
+    return rank[first_seen], [names[i] for i in order], new[order]
 
 
 def _forward_fill(m: np.ndarray) -> np.ndarray:
@@ -181,14 +160,16 @@ class _Calendar:
         span = _bar_days(np.array([valid.min(), valid.max()]), anchor)
         inside = (anchors >= span[0]) & (anchors <= span[1])
         self.anchors, self.last_day = anchors[inside], last[inside]
+        if not self.bars:
+            msg = "benchmark has no dates in common with prices"
+            raise ValueError(msg)
         width = 0 if anchor is None else 6
         first = min(int(price_days.min()), int(span[0]) - width)
         final = max(int(price_days.max()), int(span[1]))
         self.first_day = first
         day_bars = _bar_days(np.arange(first, final + 1, dtype=np.int64), anchor)
         row = np.searchsorted(self.anchors, day_bars)
-        found = self.anchors[np.minimum(row, max(self.bars - 1, 0))] if self.bars else row
-        hit = (row < self.bars) & (found == day_bars)
+        hit = self.anchors[np.minimum(row, self.bars - 1)] == day_bars
         self.bar_of_day = np.where(hit, row, -1).astype(np.int64)
 
     @property
@@ -247,25 +228,22 @@ def _panel(
         msg = "prices has no close values (every one is missing)"
         raise ValueError(msg)
     cal = _Calendar(bench, days, days[finite], anchor)
-    codes, keys = _codes(prices.get_column("key"))
+    codes, keys, first_rows = _codes(prices.get_column("key"))
     matrix, duplicate = _pivot(codes, days, close, cal, len(keys))
     if duplicate is not None:
         row = prices.row(duplicate[0], named=True)
         msg = f"prices has more than one row for {key_name}={row['key']!r}, date={row['date']}"
         raise ValueError(msg)
-    if cal.bars == 0 or np.isnan(matrix).all():
+    if np.isnan(matrix).all():
         msg = "benchmark has no dates in common with prices"
         raise ValueError(msg)
     if fill:
         matrix = _forward_fill(matrix)
     bdays = bench.get_column("date").to_physical().to_numpy()
-    bcodes, bkeys = _codes(bench.get_column(_BKEY))
-    bcal = cal
-    bmatrix, _ = _pivot(bcodes, bdays, bench.get_column(_BENCH).to_numpy(), bcal, len(bkeys))
+    bcodes, bkeys, _ = _codes(bench.get_column(_BKEY))
+    bmatrix, _ = _pivot(bcodes, bdays, bench.get_column(_BENCH).to_numpy(), cal, len(bkeys))
     if by_bench:
-        first = np.full(len(keys), -1, dtype=np.int64)
-        first[codes[::-1]] = np.arange(len(codes))[::-1]  # the first row of each series
-        of = prices.get_column(_BKEY).gather(first).to_list()
+        of = prices.get_column(_BKEY).gather(first_rows).to_list()
         position = {b: i for i, b in enumerate(bkeys)}
         missing = [k for k, b in zip(keys, of, strict=True) if b not in position]
         if missing:
