@@ -390,14 +390,94 @@ def sectors(quick: bool, repeat: int) -> str:
 _BAR_VALUES = ("close", "volume", "amount", "float_mcap")
 
 
+def _panel_table(n_keys: int, n_days: int) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
+    """A long sector table (``n_keys`` series x ``n_days`` days, date-major rows) with the inputs
+    of every sector score, and the same columns as Fortran-ordered days x keys matrices."""
+    rng = np.random.default_rng(0)
+    days = pl.date_range(pl.date(2000, 1, 3), pl.date(2040, 1, 1), eager=True)
+    days = days.filter(days.dt.weekday() <= 5)[:n_days]
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, (n_days, n_keys)), axis=0))
+    amount = rng.lognormal(10, 0.5, (n_days, n_keys))
+    m = {
+        "close": close,
+        "volume": amount / close,
+        "amount": amount,
+        "float_mcap": rng.lognormal(14, 0.3, (n_days, n_keys)),
+    }
+    m["market_amount"] = np.repeat(amount.sum(axis=1, keepdims=True), n_keys, axis=1)
+    names = np.array([f"S{i:05d}" for i in range(n_keys)])
+    table = pl.DataFrame(
+        {
+            "date": np.repeat(days.to_numpy(), n_keys),
+            "sector": np.tile(names, n_days),
+            **{c: v.ravel() for c, v in m.items()},
+        }
+    )
+    m = {c: np.asfortranarray(v) for c, v in m.items()}
+    m["benchmark"] = np.asfortranarray(close.mean(axis=1)[:, None])
+    return table, m
+
+
+def _kernels_of(m: dict[str, np.ndarray]) -> dict[str, Callable[[], Any]]:
+    """Each sector function's kernel calls alone, on the matrices of :func:`_panel_table`."""
+
+    def excess() -> None:
+        sf.rolling_excess_return(m["close"], np.repeat(m["benchmark"], m["close"].shape[1], 1), 40)
+
+    def turnover() -> None:
+        np.divide(sf.rolling_sum(m["amount"], 20), sf.rolling_sum(m["market_amount"], 20))
+
+    def crowding() -> None:
+        close = m["close"]
+        factors = [
+            sf.rolling_sum(m["amount"], 20) / sf.rolling_sum(m["market_amount"], 20),
+            sf.rolling_sum(m["amount"], 20) / sf.rolling_sum(m["float_mcap"], 20),
+            sf.rolling_std(sf.pct_change(close, 1), 20),
+            close / sf.rolling_mean(close, 20) - 1.0,
+            sf.rolling_corr(m["volume"], close, 20),
+        ]
+        for i, f in enumerate(factors):
+            sf.rolling_rank(f, 1250, min_periods=250, ascending=i != 4)
+
+    def drawdown() -> None:
+        close = m["close"]
+        underwater = close / np.maximum.accumulate(close, axis=0) - 1.0
+        sf.expanding_rank(underwater[::250], min_periods=2)  # the episodes' ranks: few rows
+
+    return {
+        "excess_return": excess,
+        "historical_percentile": lambda: sf.expanding_rank(m["close"]),
+        "turnover_share": turnover,
+        "crowding": crowding,
+        "drawdown_episodes": drawdown,
+    }
+
+
+def _rrg_row(n_symbols: int, n_days: int, repeat: int) -> tuple[str, int, float, float]:
+    """``sf.rrg`` on a long table against ``rrg_matrix`` on the price matrix it pivots to."""
+    from sectorflow.tables import rrg_matrix
+
+    long, m = _panel_table(n_symbols, n_days)
+    long = long.select("date", "sector", "close")
+    bench = pl.DataFrame({"date": long.get_column("date").unique(maintain_order=True)})
+    bench = bench.with_columns(pl.Series("close", m["benchmark"][:, 0]))
+    of = np.zeros(n_symbols, dtype=np.int64)
+    table = timeit(lambda: sf.rrg(long, bench, freq=None), repeat)
+    kernel = timeit(lambda: rrg_matrix(m["close"], m["benchmark"], of), repeat)
+    print(f"rrg: table {table:.2f} s, kernel {kernel:.2f} s", flush=True)
+    return ("rrg (freq=None)", long.height, table, kernel)
+
+
 def glue(quick: bool, repeat: int, market: pl.DataFrame) -> str:
     """Table functions against their kernels alone on the same data: what the glue costs.
 
     ``sf.sector_aggregate`` on the stock bars against the core's accumulator fed the same
     columns (days, Arrow strings, floats) once; ``sf.rrg`` on a long table (symbols x days
-    rows, freq=None) against ``sectorflow.tables.rrg_matrix`` on the price matrix it pivots to.
+    rows, freq=None) against ``sectorflow.tables.rrg_matrix`` on the price matrix it pivots to;
+    the sector scores on a long sector table of many series against their kernels' numpy faces
+    on the days x series matrices of the same numbers.
     """
-    from sectorflow.tables import SectorAccumulator, rrg_matrix
+    from sectorflow.tables import SectorAccumulator
 
     days = market.get_column("date").to_physical()
     first, last = int(days.min()), int(days.max())
@@ -413,42 +493,38 @@ def glue(quick: bool, repeat: int, market: pl.DataFrame) -> str:
         acc.feed(*feed, None)
         acc.finish([[g] for g in range(len(acc.sectors()))], 1000.0)
 
-    aggregate_table = timeit(lambda: sf.sector_aggregate(market), repeat)
-    aggregate_kernel = timeit(accumulate, repeat)
-    print(f"sector_aggregate: table {aggregate_table:.2f} s, kernel {aggregate_kernel:.2f} s")
+    rows: list[tuple[str, int, float, float]] = []
+    table = timeit(lambda: sf.sector_aggregate(market), repeat)
+    rows.append(("sector_aggregate", market.height, table, timeit(accumulate, repeat)))
+    print(f"sector_aggregate: table {table:.2f} s, kernel {rows[-1][3]:.2f} s", flush=True)
 
     n_symbols, n_days = (500, 1_000) if quick else (5_000, 5_000)
-    rng = np.random.default_rng(0)
-    days = pl.date_range(pl.date(2000, 1, 3), pl.date(2040, 1, 1), eager=True)
-    days = days.filter(days.dt.weekday() <= 5)[:n_days]
-    levels = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, (n_days, n_symbols)), axis=0))
-    names = np.array([f"S{i:05d}" for i in range(n_symbols)])
-    long = pl.DataFrame(
-        {
-            "date": np.repeat(days.to_numpy(), n_symbols),
-            "sector": np.tile(names, n_days),
-            "close": levels.ravel(),
-        }
-    )
-    bench_levels = levels.mean(axis=1)
-    bench = pl.DataFrame({"date": days, "close": bench_levels})
-    matrix, bmatrix = np.asfortranarray(levels), np.asfortranarray(bench_levels[:, None])
-    of = np.zeros(n_symbols, dtype=np.int64)
-    table = timeit(lambda: sf.rrg(long, bench, freq=None), repeat)
-    kernel = timeit(lambda: rrg_matrix(matrix, bmatrix, of), repeat)
-    print(f"rrg: table {table:.2f} s, kernel {kernel:.2f} s", flush=True)
+    rows.append(_rrg_row(n_symbols, n_days, repeat))
+
+    n_keys = 50 if quick else 500
+    sectors, m = _panel_table(n_keys, n_days)
+    sectors = sectors.sort("sector", "date")  # key-major, as sector_aggregate returns a table
+    bench = pl.DataFrame({"date": sectors.get_column("date").unique(maintain_order=True)})
+    bench = bench.with_columns(pl.Series("close", m["benchmark"][:, 0]))
+    tables: dict[str, Callable[[], Any]] = {
+        "excess_return": lambda: sf.excess_return(sectors, bench),
+        "historical_percentile": lambda: sf.historical_percentile(sectors, "close"),
+        "turnover_share": lambda: sf.turnover_share(sectors),
+        "crowding": lambda: sf.crowding(sectors),
+        "drawdown_episodes": lambda: sf.drawdown_episodes(sectors, key="sector"),
+    }
+    for name, kernel_fn in _kernels_of(m).items():
+        table = timeit(tables[name], repeat)
+        kernel = timeit(kernel_fn, repeat)
+        rows.append((name, sectors.height, table, kernel))
+        print(f"{name}: table {table:.2f} s, kernel {kernel:.2f} s", flush=True)
     return "\n".join(
         [
             "| table function | rows | table (s) | kernel alone (s) | glue (s) | table / kernel |",
             "|---|---:|---:|---:|---:|---:|",
-            (
-                f"| sector_aggregate | {market.height:,} | {aggregate_table:.2f} | "
-                f"{aggregate_kernel:.2f} | {aggregate_table - aggregate_kernel:.2f} | "
-                f"{aggregate_table / aggregate_kernel:.1f}x |"
-            ),
-            (
-                f"| rrg (freq=None) | {long.height:,} | {table:.2f} | {kernel:.2f} | "
-                f"{table - kernel:.2f} | {table / kernel:.1f}x |"
+            *(
+                f"| {name} | {n:,} | {t:.3f} | {k:.3f} | {t - k:.3f} | {t / k:.1f}x |"
+                for name, n, t, k in rows
             ),
         ]
     )

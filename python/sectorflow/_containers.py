@@ -239,6 +239,8 @@ def _polars_codes(by: Any) -> np.ndarray:
         return _object_codes(s.to_list())
     if s.dtype in (pl.Int128, pl.UInt128):  # no Arrow reader takes them; digits are exact keys
         s = s.cast(pl.String)
+    if s.dtype == pl.String:  # the core reads polars' string views in place, chunk by chunk
+        return _native.string_keys(s)[0]
     return _arrow_codes(s.to_arrow())
 
 
@@ -251,7 +253,7 @@ _CODERS: dict[str, Callable[[Any], np.ndarray]] = {
 def _arrow_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """First-seen dense codes of Arrow keys; strings (polars' among them) are coded in the core."""
     if any(is_string(arr.type) for is_string in _STRING_TYPES):
-        return _native.string_keys(arr)
+        return _native.string_keys(arr)[0]
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if pa.types.is_dictionary(arr.type):

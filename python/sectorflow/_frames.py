@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from sectorflow.tables import string_codes
+
 
 def to_polars(df: Any, name: str) -> pl.DataFrame:
     """A polars DataFrame from a polars DataFrame/LazyFrame or a pandas DataFrame/Series.
@@ -99,6 +101,46 @@ def refuse_duplicates(df: pl.DataFrame, keys: list[str], name: str) -> None:
         raise ValueError(msg)
 
 
+def _sort_codes(column: pl.Series) -> np.ndarray:
+    """int64 codes that order ``column`` as ``DataFrame.sort`` does, nulls first (``-1``).
+
+    Strings are coded in the core in their sorted order (bytewise, as polars sorts them);
+    other columns by their dense rank.
+    """
+    if column.dtype == pl.String:
+        codes: np.ndarray = string_codes(column, sort=True)[0]
+        return codes
+    ranks = column.rank("dense").cast(pl.Int64).fill_null(0)
+    return np.asarray(ranks.to_numpy(), dtype=np.int64) - 1
+
+
+def sorted_by_key(df: pl.DataFrame, keys: list[str], date: str, name: str) -> pl.DataFrame:
+    """``df`` sorted by ``keys`` then ``date``; a repeated ``(keys, date)`` is refused by name.
+
+    The rows are ordered by one stable integer sort of the keys' codes and the dates (a sort on
+    the string columns costs ten times more), repeats found next to each other in that order,
+    and a table already in order is returned as it is.
+    """
+    if df.height <= 1:
+        return df
+    columns = [_sort_codes(df.get_column(k)) for k in keys]
+    when = df.get_column(date).to_physical()
+    first = when.min()
+    days = when.fill_null(first - 1 if isinstance(first, int) else 0).to_numpy().astype(np.int64)
+    order = np.lexsort((days, *reversed(columns)))
+    same = days[order[1:]] == days[order[:-1]]
+    for codes in columns:
+        same &= codes[order[1:]] == codes[order[:-1]]
+    if same.any():
+        row = df.select(*keys, date).row(int(order[1:][same][0]), named=True)
+        where = ", ".join(f"{k}={_shown(v)}" for k, v in row.items())
+        msg = f"{name} has more than one row for {where}"
+        raise ValueError(msg)
+    if (order[1:] > order[:-1]).all():
+        return df
+    return df[order]
+
+
 def refuse_bad_closes(df: pl.DataFrame, close: str, name: str, keys: list[str]) -> None:
     """Raises ``ValueError`` for an empty table or a close <= 0, naming the first such row.
 
@@ -125,14 +167,15 @@ def long_closes(
     key: str,
     close: str,
     extra: tuple[str, ...] = (),
-    check_duplicates: bool = True,
+    sort: bool = True,
 ) -> pl.DataFrame:
     """``date, <key>, <close>[, extra...]`` from a long table or a wide one (a column a series).
 
     The one normaliser of price tables: dates as polars Dates (tz-aware ones in their own
     zone), keys as strings, closes as Float64; a missing column, a close <= 0 or an empty table
-    is refused by name, and so is a repeated ``(key, date)`` unless ``check_duplicates`` is
-    off for a caller that refuses them on its own way through the rows (the RRG pivot).
+    is refused by name. With ``sort`` (default) the rows come sorted by key and date and a
+    repeated ``(key, date)`` is refused; off for a caller that refuses repeats on its own pass
+    through the rows in their given order (the RRG pivot).
     """
     df = to_polars(obj, name)
     require(df, [date, *extra], name)
@@ -151,10 +194,9 @@ def long_closes(
         float_column(df, close, name).alias(close),
         *(pl.col(c).cast(pl.String) for c in extra),
     )
-    if check_duplicates:
-        refuse_duplicates(out, [key, date], name)
-    refuse_bad_closes(out, close, name, [key, date])
-    return out
+    ordered = sorted_by_key(out, [key], date, name) if sort else out  # repeats refused first
+    refuse_bad_closes(out, close, name, [key, date])  # naming the first bad row as given
+    return ordered
 
 
 def single_series(obj: Any, name: str, date: str, close: str) -> pl.DataFrame:

@@ -61,9 +61,14 @@ def rrg_matrix(
     return out
 
 
-def string_codes(keys: Any) -> np.ndarray:
-    """Dense int64 codes of an Arrow string column in first-seen order (coded in the core)."""
-    return np.asarray(_native.string_keys(keys))
+def string_codes(keys: Any, *, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Dense int64 codes of an Arrow string column (``-1`` for a null), and each code's first row.
+
+    The codes follow the keys' first-seen order, or with ``sort`` their sorted order; the core
+    codes the rows in parallel pieces.
+    """
+    codes, first_rows = _native.string_keys(keys, sort=sort)
+    return np.asarray(codes), np.asarray(first_rows)
 
 
 def pivot_last(

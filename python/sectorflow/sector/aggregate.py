@@ -19,9 +19,9 @@ from sectorflow._frames import (
     date_column,
     date_series,
     float_column,
-    refuse_duplicates,
     refuse_rows,
     require,
+    sorted_by_key,
     to_polars,
 )
 from sectorflow.tables import SectorAccumulator
@@ -151,7 +151,7 @@ def sector_aggregate(
         ``date, <sector>, return, close, amount, volume, float_mcap, members, breadth,
         composite, market_return, market_close, market_amount, market_volume,
         market_float_mcap``, one row per sector (and composite) and day with members, sorted by
-        date and sector. ``return`` and ``breadth`` are null on a sector's first day.
+        sector and date (as every sector function). ``return`` and ``breadth`` are null on a sector's first day.
 
     Raises
     ------
@@ -290,7 +290,7 @@ def _cells_frame(
             (pl.col("group") >= n_sectors).alias("composite"),
             pl.selectors.starts_with("market_"),
         )
-        .sort(date, sector)
+        .sort(sector, date)  # key-major, as every sector function returns its table
     )
 
 
@@ -300,5 +300,4 @@ def sector_table(df: Any, name: str, date: str, key: str, columns: list[str]) ->
     if "symbol" in frame.columns and key != "symbol" and "market_amount" not in frame.columns:
         frame = sector_aggregate(frame, date=date, sector=key)
     require(frame, [date, key, *columns], name)
-    refuse_duplicates(frame, [key, date], name)
-    return frame.sort(key, date)
+    return sorted_by_key(frame, [key], date, name)

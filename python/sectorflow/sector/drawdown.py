@@ -33,7 +33,7 @@ def _closes(series: Any, date: str, key: str | None, close: str) -> tuple[pl.Dat
         keys: list[str] = []
     else:
         keys = [key]
-        out = long_closes(series, "series", date=date, key=key, close=close).sort(key, date)
+        out = long_closes(series, "series", date=date, key=key, close=close)
     return out.filter(pl.col(close).is_not_null() & pl.col(close).is_finite()), keys
 
 

@@ -60,7 +60,7 @@ def benchmark_table(
     if benchmark == "equal_weight":
         base = frame.filter(~pl.col("composite")) if "composite" in frame.columns else frame
         return _equal_weight(
-            long_closes(base, "sectors", date=date, key=key, close=close).sort(key, date),
+            long_closes(base, "sectors", date=date, key=key, close=close),
             date,
             key,
             close,
@@ -69,7 +69,7 @@ def benchmark_table(
     raise ValueError(msg)
 
 
-def _with_benchmark(df: pl.DataFrame, bench: pl.DataFrame, date: str, key: str) -> pl.DataFrame:
+def _with_benchmark(df: pl.DataFrame, bench: pl.DataFrame, date: str) -> pl.DataFrame:
     """``df`` with the close of ``bench`` (``date, close``) as ``benchmark`` on each row's date.
 
     The benchmark is forward-filled over dates it lacks (its holidays) within its own range, and
@@ -81,11 +81,11 @@ def _with_benchmark(df: pl.DataFrame, bench: pl.DataFrame, date: str, key: str) 
         date,
         pl.when(pl.col(date) <= last).then(pl.col("close").forward_fill()).alias("benchmark"),
     )
-    out = df.join(bench, on=date, how="left")
+    out = df.join(bench, on=date, how="left", maintain_order="left")  # df's order: key, date
     if out.get_column("benchmark").is_null().all():
         msg = "benchmark has no dates in common with the sectors"
         raise ValueError(msg)
-    return out.sort(key, date)
+    return out
 
 
 def excess_return(
@@ -120,8 +120,8 @@ def excess_return(
         msg = f"mode must be one of {_MODES}, got {mode!r}"
         raise ValueError(msg)
     frame = to_polars(sectors, "sectors")
-    df = long_closes(frame, "sectors", date=date, key=key, close=close).sort(key, date)
-    df = _with_benchmark(df, benchmark_table(frame, benchmark, date, key, close), date, key)
+    df = long_closes(frame, "sectors", date=date, key=key, close=close)
+    df = _with_benchmark(df, benchmark_table(frame, benchmark, date, key, close), date)
     # The core's one formula (sectorflow.rolling_excess_return), per sector in date order.
     excess = sf(pl.col(close)).rolling_excess_return("benchmark", window, mode=mode).over(key)
     return df.select(date, key, close, "benchmark", excess.alias("excess_return")).with_columns(

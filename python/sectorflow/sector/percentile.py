@@ -10,8 +10,8 @@ from sectorflow._frames import (
     as_date,
     date_column,
     float_column,
-    refuse_duplicates,
     require,
+    sorted_by_key,
     to_polars,
 )
 from sectorflow.sector._tables import check_window, sf
@@ -52,14 +52,13 @@ def historical_percentile(
     frame = to_polars(df, "df")
     keys = [key] if key is not None else []
     require(frame, [date, *keys, column], "df")
-    refuse_duplicates(frame, [*keys, date], "df")
+    frame = sorted_by_key(frame, keys, date, "df")
     if window is not None:
         check_window(window, "window")
     if isinstance(min_periods, bool) or not isinstance(min_periods, int) or min_periods < 1:
         msg = f"min_periods must be an integer >= 1, got {min_periods!r}"
         raise ValueError(msg)
     out_name = name or f"{column}_pct"
-    frame = frame.sort([*keys, date])
     values = float_column(frame, column, "df")
     if since is not None:
         # Values before `since` become missing: skipped by the ranks, so no history before it

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from sectorflow._frames import as_date, long_closes, single_series
 from sectorflow.tables import pivot_last, rrg_matrix, string_codes
@@ -73,9 +74,7 @@ def _long_prices(
     Repeated (series, date) rows are refused by the pivot, on its one pass over the rows.
     """
     extra = () if benchmark_key is None else (benchmark_key,)
-    long = long_closes(
-        prices, "prices", date=date, key=key, close=close, extra=extra, check_duplicates=False
-    )
+    long = long_closes(prices, "prices", date=date, key=key, close=close, extra=extra, sort=False)
     return long.select(
         pl.col(date).alias("date"),
         pl.col(key).alias("key"),
@@ -118,19 +117,9 @@ def _bar_days(days: np.ndarray, anchor: int | None) -> np.ndarray:
 
 
 def _codes(keys: pl.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Codes of string keys in sorted order, the sorted keys, and each key's first row.
-
-    The core codes the strings in first-seen order in one pass; a new key is where the running
-    maximum of those codes steps up, so its first row comes with it.
-    """
-    first_seen = string_codes(keys)
-    running = np.maximum.accumulate(first_seen)
-    new = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if len(running) else running
-    names = keys.gather(new).to_list()
-    order = np.argsort(np.array(names, dtype=object), kind="stable")
-    rank = np.empty(len(names), dtype=np.int64)
-    rank[order] = np.arange(len(names))
-    return rank[first_seen], [names[i] for i in order], new[order]
+    """Codes of string keys in sorted order, the sorted keys, and each key's first row."""
+    codes, first_rows = string_codes(keys, sort=True)
+    return codes, keys.gather(first_rows).to_list(), first_rows
 
 
 def _forward_fill(m: np.ndarray) -> np.ndarray:
@@ -212,7 +201,7 @@ def _panel(
     by_bench: bool,
     key_name: str,
 ) -> tuple[np.ndarray, list[Any], np.ndarray, np.ndarray, np.ndarray]:
-    """The price matrix on the benchmark's calendar: (dates, keys, prices, benchmarks, bench_of).
+    """The price matrix on the benchmark's calendar: (days, keys, prices, benchmarks, bench_of).
 
     One pass of the core over the long rows (:func:`sectorflow.tables.pivot_last`): each cell
     is the series' last available close in the bar; a repeated (series, date) is refused.
@@ -227,7 +216,8 @@ def _panel(
     if not finite.any():
         msg = "prices has no close values (every one is missing)"
         raise ValueError(msg)
-    cal = _Calendar(bench, days, days[finite], anchor)
+    span = (days.min(where=finite, initial=days.max()), days.max(where=finite, initial=days.min()))
+    cal = _Calendar(bench, days, np.array(span), anchor)
     codes, keys, first_rows = _codes(prices.get_column("key"))
     matrix, duplicate = _pivot(codes, days, close, cal, len(keys))
     if duplicate is not None:
@@ -252,8 +242,7 @@ def _panel(
         bench_of = np.array([position[b] for b in of], dtype=np.int64)
     else:
         bench_of = np.zeros(len(keys), dtype=np.int64)
-    dates = cal.last_day.astype("datetime64[D]")
-    return dates, keys, matrix, bmatrix, bench_of
+    return cal.last_day.astype(np.int32), keys, matrix, bmatrix, bench_of
 
 
 def rrg(
@@ -317,7 +306,7 @@ def rrg(
     """
     long = _long_prices(prices, date, key, close, benchmark_key)
     bench = _benchmark(benchmark, date, close, benchmark_key)
-    dates, keys, matrix, bmatrix, bench_of = _panel(
+    days, keys, matrix, bmatrix, bench_of = _panel(
         long, bench, freq, fill=fill, by_bench=benchmark_key is not None, key_name=key
     )
     out = rrg_matrix(
@@ -333,13 +322,12 @@ def rrg(
         lookback=lookback,
         excess_mode=excess_mode,
     )
-    rows, n = len(dates), len(keys)
+    rows, n = len(days), len(keys)
     # The kernel's columns are the series (flat index series * rows + bar): key-major rows.
-    quadrant = pl.Series("quadrant", list(QUADRANTS), dtype=_QUADRANT).gather(
-        pl.Series(out["quadrant"]).cast(pl.UInt8, strict=False)  # -1 (undefined) -> null
-    )
+    code = out["quadrant"]  # -1 (undefined) -> null
+    quadrant = pl.Series("quadrant", pa.array(code.view(np.uint8), mask=code < 0)).cat.to(_QUADRANT)
     columns = [
-        pl.Series("date", np.tile(dates, n)),
+        pl.Series("date", np.tile(days, n)).cast(pl.Date),
         pl.Series(key, keys, dtype=pl.String).gather(np.repeat(np.arange(n), rows)),
         *(pl.Series(c, out[c], nan_to_null=True) for c in ("rs_ratio", "rs_momentum")),
         quadrant,

@@ -9,6 +9,7 @@ import polars as pl
 from sectorflow._frames import (
     refuse_duplicates,
     require,
+    sorted_by_key,
     to_polars,
 )
 from sectorflow.polars import SectorflowExpr
@@ -75,8 +76,7 @@ def turnover_rate(
     check_window(window, "window")
     frame = to_polars(df, "df")
     require(frame, [date, key, "amount", "float_mcap"], "df")
-    refuse_duplicates(frame, [key, date], "df")
-    frame = frame.sort(key, date)
+    frame = sorted_by_key(frame, [key], date, "df")
     rate = ratio_of_sums(pl.col("amount"), pl.col("float_mcap"), window, key)
     return frame.select(date, key, rate.alias("turnover_rate")).with_columns(
         pl.col("turnover_rate").fill_nan(None)

@@ -6,7 +6,10 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::error::KernelError;
+use crate::threads::{current_num_threads, install, min_len};
 
 type Map<K> = HashMap<K, u32, foldhash::fast::RandomState>;
 
@@ -146,9 +149,231 @@ impl Codes {
     }
 }
 
+/// A string column in parts (Arrow chunks), read row by row: what [`code_rows`] codes.
+pub trait KeyColumn: Sync {
+    /// The number of parts.
+    fn parts(&self) -> usize;
+    /// The number of rows of part `p`.
+    fn part_len(&self, p: usize) -> usize;
+    /// Row `i` of part `p` and its packed key (`pack(key)`), or `None` for a null.
+    fn key(&self, p: usize, i: usize) -> Option<(&str, Option<u128>)>;
+}
+
+/// The codes of a whole column: one per row (`-1` for a null), the keys by code, and the first
+/// row of each code.
+#[derive(Debug)]
+pub struct RowCodes {
+    pub codes: Vec<i64>,
+    pub keys: Codes,
+    pub first_rows: Vec<usize>,
+}
+
+/// Rows per piece below which a column is coded in one pass.
+const PIECE_MIN: usize = 1 << 16;
+
+/// Dense codes of every row of `column`: in first-seen order, the same as one [`Codes`] pass
+/// over it, or with `sorted` in the keys' sorted order (bytewise: Python's order of `str`).
+///
+/// The rows are cut into one piece per thread; each piece is coded on its own, then the pieces'
+/// keys are coded in piece order (so a key's code is still the order in which it was first seen)
+/// and each piece's local codes are rewritten as global ones.
+pub fn code_rows<C: KeyColumn>(
+    column: &C,
+    name: &'static str,
+    sorted: bool,
+) -> Result<RowCodes, KernelError> {
+    let total: usize = (0..column.parts()).map(|p| column.part_len(p)).sum();
+    let wanted = if min_len() == 1 {
+        current_num_threads()
+    } else {
+        1
+    };
+    let size = total.div_ceil(wanted.max(1)).max(PIECE_MIN);
+    // (part, start, end, first row of the piece in the column)
+    let mut pieces = Vec::new();
+    let mut offset = 0;
+    for p in 0..column.parts() {
+        let len = column.part_len(p);
+        let mut start = 0;
+        while start < len {
+            let end = len.min(start + size);
+            pieces.push((p, start, end, offset + start));
+            start = end;
+        }
+        offset += len;
+    }
+    // Each piece writes its local codes into its own rows of the result, then rewrites them as
+    // global ones; the first piece's local codes are already global.
+    let mut codes = vec![0i64; total];
+    let mut outs = Vec::with_capacity(pieces.len());
+    let mut rest = codes.as_mut_slice();
+    for &(_, start, end, _) in &pieces {
+        let (head, tail) = rest.split_at_mut(end - start);
+        outs.push(head);
+        rest = tail;
+    }
+    let mut work: Vec<_> = pieces.iter().zip(outs).collect();
+    let local = install(|| {
+        work.par_iter_mut()
+            .with_min_len(min_len())
+            .map(|(piece, out)| {
+                let &(p, start, _, _) = *piece;
+                let mut keys = Codes::new();
+                let mut first = Vec::new();
+                for (o, i) in out.iter_mut().zip(start..) {
+                    *o = match column.key(p, i) {
+                        Some((key, packed)) => {
+                            let c = keys.code_packed(packed, key, name)?;
+                            if c as usize == first.len() {
+                                first.push(i - start);
+                            }
+                            i64::from(c)
+                        }
+                        None => -1,
+                    };
+                }
+                Ok((keys, first))
+            })
+            .collect::<Result<Vec<_>, KernelError>>()
+    })??;
+    let mut keys = Codes::new();
+    let mut first_rows = Vec::new();
+    let mut global = Vec::with_capacity(local.len());
+    for ((piece, first), &(_, _, _, at)) in local.iter().zip(&pieces) {
+        let mut map = Vec::with_capacity(piece.len());
+        for (key, &row) in piece.names().iter().zip(first) {
+            let c = keys.code(key, name)?;
+            if c as usize == first_rows.len() {
+                first_rows.push(at + row);
+            }
+            map.push(i64::from(c));
+        }
+        global.push(map);
+    }
+    let skip = if sorted {
+        // The rank of each first-seen code among the sorted keys, composed into every map.
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_unstable_by(|&a, &b| keys.names()[a].cmp(&keys.names()[b]));
+        let mut rank = vec![0i64; order.len()];
+        for (r, &c) in order.iter().enumerate() {
+            rank[c] = i64::try_from(r).unwrap_or(i64::MAX);
+        }
+        for map in &mut global {
+            for c in map.iter_mut() {
+                *c = rank[usize::try_from(*c).unwrap_or(0)];
+            }
+        }
+        let mut by_rank = Codes::new();
+        for &c in &order {
+            by_rank.code(&keys.names()[c], name)?;
+        }
+        keys = by_rank;
+        first_rows = order.iter().map(|&c| first_rows[c]).collect();
+        0
+    } else {
+        1 // the first piece's local codes are already the global ones
+    };
+    install(|| {
+        work.par_iter_mut()
+            .zip(global.par_iter())
+            .skip(skip)
+            .with_min_len(min_len())
+            .for_each(|((_, out), map)| {
+                for o in out.iter_mut() {
+                    if let Ok(c) = usize::try_from(*o) {
+                        *o = map.get(c).copied().unwrap_or(-1);
+                    }
+                }
+            });
+    })?;
+    drop(work);
+    Ok(RowCodes {
+        codes,
+        keys,
+        first_rows,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A column of `Option<String>` parts.
+    struct Parts(Vec<Vec<Option<String>>>);
+
+    impl KeyColumn for Parts {
+        fn parts(&self) -> usize {
+            self.0.len()
+        }
+        fn part_len(&self, p: usize) -> usize {
+            self.0[p].len()
+        }
+        fn key(&self, p: usize, i: usize) -> Option<(&str, Option<u128>)> {
+            self.0[p][i].as_deref().map(|k| (k, pack(k)))
+        }
+    }
+
+    #[test]
+    fn rows_coded_in_pieces_equal_one_pass() {
+        // Three parts, the middle one long enough to be cut; keys first seen in later pieces,
+        // long keys and nulls.
+        let mut state = 7u64;
+        let mut part = |n: usize, pool: usize| -> Vec<Option<String>> {
+            (0..n)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let k = (state >> 33) as usize % pool;
+                    (k != 0).then(|| {
+                        if k.is_multiple_of(7) {
+                            format!("a long key, number {k}")
+                        } else {
+                            format!("k{k}")
+                        }
+                    })
+                })
+                .collect()
+        };
+        let column = Parts(vec![
+            part(1000, 50),
+            part(3 * PIECE_MIN + 11, 400),
+            part(5000, 900),
+        ]);
+        for threads in [1, 2, 3] {
+            crate::set_num_threads(threads).unwrap();
+            let got = code_rows(&column, "key", false).unwrap();
+            let mut one = Codes::new();
+            let mut first = Vec::new();
+            let mut want = Vec::new();
+            for (row, key) in column.0.iter().flatten().enumerate() {
+                want.push(key.as_deref().map_or(-1, |k| {
+                    let c = one.code(k, "key").unwrap();
+                    if c as usize == first.len() {
+                        first.push(row);
+                    }
+                    i64::from(c)
+                }));
+            }
+            assert_eq!(got.codes, want);
+            assert_eq!(got.keys.names(), one.names());
+            assert_eq!(got.first_rows, first);
+            // Sorted: the same partition of rows, codes in the keys' order.
+            let by_name = code_rows(&column, "key", true).unwrap();
+            let names = by_name.keys.names();
+            assert!(names.windows(2).all(|w| w[0] < w[1]));
+            for (row, (&s, &f)) in by_name.codes.iter().zip(&want).enumerate() {
+                assert_eq!(s < 0, f < 0);
+                if f >= 0 {
+                    assert_eq!(names[s as usize], one.names()[f as usize]);
+                    assert!(by_name.first_rows[s as usize] <= row);
+                }
+            }
+            for (c, &r) in by_name.first_rows.iter().enumerate() {
+                assert_eq!(by_name.codes[r], c as i64);
+            }
+        }
+    }
 
     #[test]
     fn packed_keys_are_arrow_inline_views() {

@@ -25,7 +25,7 @@ mod threads;
 mod view;
 mod window;
 
-pub use codes::{Codes, INLINE, pack};
+pub use codes::{Codes, INLINE, KeyColumn, RowCodes, code_rows, pack};
 pub use daily::{DailyAccumulator, DailyBars, IntradayBars};
 pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};

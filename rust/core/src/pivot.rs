@@ -5,7 +5,10 @@
 //! order; a bar may span several days (a week), and holds the value of its latest day with a
 //! value. Two rows of one key on one day are refused, naming both.
 
+use rayon::prelude::*;
+
 use crate::error::{KernelError, same_length};
+use crate::threads::{current_num_threads, install, min_len};
 
 /// Where each row of a long table goes.
 #[derive(Clone, Copy, Debug)]
@@ -34,11 +37,18 @@ pub struct Calendar<'a> {
     pub bars: usize,
 }
 
+/// Why a scan stopped early, at a row.
+enum Stop {
+    BadKey(usize),
+    Duplicate(usize),
+}
+
 /// Scatters `rows` into a column-major `bars x keys` matrix (NaN where no row has a value).
 ///
 /// Cell `(bar, key)` holds the value of the key's latest day within the bar that has a finite
 /// value. Rows on days outside the calendar or with a negative key are skipped. `Ok(Err(..))`
-/// names the first duplicate (key, day) found.
+/// names the first duplicate (key, day) found. The keys are split into one range per thread;
+/// each thread reads every row and writes the columns of its range.
 pub fn pivot_last(
     rows: &LongRows<'_>,
     calendar: &Calendar<'_>,
@@ -48,33 +58,90 @@ pub fn pivot_last(
     same_length("day", n, rows.day.len())?;
     same_length("value", n, rows.value.len())?;
     let days = calendar.bar_of_day.len();
-    let cells = calendar
-        .bars
+    let bars = calendar.bars;
+    let cells = bars
         .checked_mul(keys)
         .ok_or_else(|| KernelError::invalid("keys", "bars x keys overflows"))?;
-    let seen_bits = days
-        .checked_mul(keys)
+    days.checked_mul(keys)
         .ok_or_else(|| KernelError::invalid("keys", "days x keys overflows"))?;
     let mut out = vec![f64::NAN; cells];
-    // Which (key, day) pairs have a row: a bit each, and the first row of each for the message.
-    let mut seen = vec![0u64; seen_bits.div_ceil(64)];
+    let wanted = if min_len() == 1 {
+        current_num_threads()
+    } else {
+        1
+    };
+    // Small tables in one range: a thread per range reads every row.
+    let ranges = if n < (1 << 16) {
+        1
+    } else {
+        wanted.clamp(1, keys.max(1))
+    };
+    let per = keys.div_ceil(ranges).max(1);
+    let parts: Vec<(usize, &mut [f64])> = out
+        .chunks_mut(per.saturating_mul(bars).max(1))
+        .enumerate()
+        .map(|(i, cells)| (i * per, cells))
+        .collect();
+    let stops = install(|| {
+        parts
+            .into_par_iter()
+            .with_min_len(min_len())
+            .map(|(lo, cells)| scan(rows, calendar, keys, lo, cells))
+            .collect::<Vec<_>>()
+    })?;
+    let stop = if keys == 0 || bars == 0 {
+        // No columns to scan into: still check every key.
+        scan(rows, calendar, keys, 0, &mut [])
+    } else {
+        stops.into_iter().flatten().min_by_key(|s| match s {
+            Stop::BadKey(i) | Stop::Duplicate(i) => *i,
+        })
+    };
+    match stop {
+        None => Ok(Ok(out)),
+        Some(Stop::BadKey(i)) => Err(KernelError::invalid(
+            "key",
+            format!("key code {} at row {i} is not < {keys}", rows.key[i]),
+        )),
+        Some(Stop::Duplicate(i)) => {
+            let previous = (0..i)
+                .find(|&j| rows.key[j] == rows.key[i] && rows.day[j] == rows.day[i])
+                .unwrap_or(i);
+            Ok(Err(Duplicate { row: i, previous }))
+        }
+    }
+}
+
+/// One thread's pass: the rows of keys `lo..lo + cells.len() / bars` into `cells` (their
+/// columns), stopping at the first bad key or duplicate (key, day) among them.
+fn scan(
+    rows: &LongRows<'_>,
+    calendar: &Calendar<'_>,
+    keys: usize,
+    lo: usize,
+    cells: &mut [f64],
+) -> Option<Stop> {
+    let days = calendar.bar_of_day.len();
+    let bars = calendar.bars;
+    let hi = lo + cells.len().checked_div(bars).unwrap_or(0);
+    // Which (key, day) pairs have a row: a bit each.
+    let mut seen = vec![0u64; ((hi - lo) * days).div_ceil(64)];
     // The day a cell's value came from; needed only when a bar spans several days.
-    let one_day_bars = calendar.bars == days;
+    let one_day_bars = bars == days;
     let mut from_day = if one_day_bars {
         Vec::new()
     } else {
-        vec![i32::MIN; cells]
+        vec![i32::MIN; cells.len()]
     };
-    for i in 0..n {
-        let (key, day) = (rows.key[i], rows.day[i]);
+    for (i, (&key, &day)) in rows.key.iter().zip(rows.day).enumerate() {
         let Ok(key) = usize::try_from(key) else {
             continue;
         };
         if key >= keys {
-            return Err(KernelError::invalid(
-                "key",
-                format!("key code {key} at row {i} is not < {keys}"),
-            ));
+            return Some(Stop::BadKey(i));
+        }
+        if key < lo || key >= hi {
+            continue;
         }
         let Some(offset) = day
             .checked_sub(calendar.first_day)
@@ -83,31 +150,28 @@ pub fn pivot_last(
         else {
             continue;
         };
-        let bit = key * days + offset;
+        let bit = (key - lo) * days + offset;
         let (word, mask) = (bit / 64, 1u64 << (bit % 64));
         if seen[word] & mask != 0 {
-            let previous = (0..i)
-                .find(|&j| rows.key[j] == rows.key[i] && rows.day[j] == day)
-                .unwrap_or(i);
-            return Ok(Err(Duplicate { row: i, previous }));
+            return Some(Stop::Duplicate(i));
         }
         seen[word] |= mask;
         let Ok(bar) = usize::try_from(calendar.bar_of_day[offset]) else {
             continue;
         };
         let value = rows.value[i];
-        if !value.is_finite() || bar >= calendar.bars {
+        if !value.is_finite() || bar >= bars {
             continue;
         }
-        let cell = key * calendar.bars + bar;
+        let cell = (key - lo) * bars + bar;
         if one_day_bars {
-            out[cell] = value;
+            cells[cell] = value;
         } else if day > from_day[cell] {
-            out[cell] = value;
+            cells[cell] = value;
             from_day[cell] = day;
         }
     }
-    Ok(Ok(out))
+    None
 }
 
 #[cfg(test)]
@@ -168,5 +232,85 @@ mod tests {
                 previous: 0
             })
         );
+    }
+
+    /// Rows of `keys` keys on days 10.. in a scrambled order, some days missing, weekly bars.
+    fn scrambled(keys: usize, days: usize) -> (Vec<i64>, Vec<i32>, Vec<f64>) {
+        let (mut k, mut d, mut v) = (Vec::new(), Vec::new(), Vec::new());
+        for r in 0..keys * days {
+            let r = (r * 7919) % (keys * days); // a permutation: 7919 is prime to keys * days
+            if r % 13 == 5 {
+                continue;
+            }
+            k.push((r % keys) as i64);
+            d.push(10 + (r / keys) as i32);
+            v.push(if r % 17 == 3 { f64::NAN } else { r as f64 });
+        }
+        (k, d, v)
+    }
+
+    #[test]
+    fn key_ranges_on_threads_equal_one_pass() {
+        let (keys, days) = (301, 400);
+        let (k, d, v) = scrambled(keys, days);
+        let bar_of_day: Vec<i64> = (0..days as i64).map(|x| x / 5).collect();
+        let bars = days.div_ceil(5);
+        let calendar = Calendar {
+            first_day: 10,
+            bar_of_day: &bar_of_day,
+            bars,
+        };
+        // The reference: each cell the value of its latest finite day.
+        let mut want = vec![f64::NAN; bars * keys];
+        let mut latest = vec![i32::MIN; bars * keys];
+        for i in 0..k.len() {
+            let cell = k[i] as usize * bars + bar_of_day[(d[i] - 10) as usize] as usize;
+            if v[i].is_finite() && d[i] > latest[cell] {
+                want[cell] = v[i];
+                latest[cell] = d[i];
+            }
+        }
+        for threads in [1, 2, 5] {
+            crate::set_num_threads(threads).unwrap();
+            let rows = LongRows {
+                key: &k,
+                day: &d,
+                value: &v,
+            };
+            let got = pivot_last(&rows, &calendar, keys).unwrap().unwrap();
+            assert!(
+                got.iter()
+                    .zip(&want)
+                    .all(|(g, w)| g == w || (g.is_nan() && w.is_nan()))
+            );
+            // Two duplicates in different key ranges: the earlier row is named.
+            let (mut k2, mut d2, mut v2) = (k.clone(), d.clone(), v.clone());
+            for (at, row) in [(k2.len() - 10, 7), (k2.len() - 20, k2.len() - 30)] {
+                let (key, day) = (k2[row], d2[row]);
+                k2.push(key);
+                d2.push(day);
+                v2.push(1.0);
+                let last = k2.len() - 1;
+                k2.swap(at, last);
+                d2.swap(at, last);
+                v2.swap(at, last);
+            }
+            let rows = LongRows {
+                key: &k2,
+                day: &d2,
+                value: &v2,
+            };
+            let dup = pivot_last(&rows, &calendar, keys).unwrap().unwrap_err();
+            assert_eq!(
+                (k2[dup.row], d2[dup.row]),
+                (k2[dup.previous], d2[dup.previous])
+            );
+            assert!(dup.previous < dup.row);
+            let mut seen = std::collections::HashSet::new();
+            let first = (0..k2.len())
+                .find(|&i| !seen.insert((k2[i], d2[i])))
+                .unwrap();
+            assert_eq!(dup.row, first);
+        }
     }
 }

@@ -159,14 +159,16 @@ pub struct RrgColumns {
 }
 
 impl RrgColumns {
+    /// Zeroed columns: [`rrg`] writes every value, and zeroed memory comes from the allocator
+    /// untouched, so its pages are first written by the worker threads rather than here.
     pub fn new(n: usize) -> Self {
         Self {
-            rs_ratio: vec![f64::NAN; n],
-            rs_momentum: vec![f64::NAN; n],
-            distance: vec![f64::NAN; n],
-            heading: vec![f64::NAN; n],
-            velocity: vec![f64::NAN; n],
-            quadrant: vec![-1; n],
+            rs_ratio: vec![0.0; n],
+            rs_momentum: vec![0.0; n],
+            distance: vec![0.0; n],
+            heading: vec![0.0; n],
+            velocity: vec![0.0; n],
+            quadrant: vec![0; n],
         }
     }
 
@@ -386,6 +388,17 @@ fn series(
     Ok(())
 }
 
+/// `sqrt(dx^2 + dy^2)`: the plain form where its squares neither overflow nor underflow
+/// (libm's `hypot` costs a third of the whole transform), `hypot` elsewhere.
+fn length(dx: f64, dy: f64) -> f64 {
+    let squares = dx * dx + dy * dy;
+    if squares.is_finite() && squares >= f64::MIN_POSITIVE {
+        squares.sqrt()
+    } else {
+        dx.hypot(dy)
+    }
+}
+
 /// Quadrant, distance from the centre, and the heading and length of each step.
 fn geometry(
     x: &[f64],
@@ -399,7 +412,7 @@ fn geometry(
     for t in 0..x.len() {
         let (dx, dy) = (x[t] - c, y[t] - c);
         let present = !(dx.is_nan() || dy.is_nan());
-        distance[t] = dx.hypot(dy);
+        distance[t] = length(dx, dy);
         quadrant[t] = match (present, dx >= 0.0, dy >= 0.0) {
             (false, ..) => -1,
             (true, true, true) => LEADING,
@@ -411,7 +424,7 @@ fn geometry(
             Some(s) => (x[t] - x[s], y[t] - y[s]),
             None => (f64::NAN, f64::NAN),
         };
-        velocity[t] = sx.hypot(sy);
+        velocity[t] = length(sx, sy);
         let angle = sy.atan2(sx).to_degrees();
         heading[t] = if sx.is_nan() || sy.is_nan() {
             f64::NAN

@@ -10,7 +10,9 @@ use arrow_schema::DataType;
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyArray;
-use sectorflow_core::{pack, Codes, Column, KernelError, Layout, Validity, INLINE};
+use sectorflow_core::{
+    code_rows, pack, Codes, Column, KernelError, KeyColumn, Layout, Validity, INLINE,
+};
 
 use crate::errors::to_py_err;
 
@@ -154,17 +156,35 @@ pub(crate) fn string_codes(
     Ok(out)
 }
 
-/// Dense codes in first-seen order of the strings in `chunks`, `-1` for a null: `by=` keys.
+/// Dense codes of the strings in `chunks` (`-1` for a null: `by=` keys) in first-seen order, or
+/// the keys' sorted order with `sort`, and the first row of each code; coded in parallel
+/// pieces (see `sectorflow_core::code_rows`).
 pub(crate) fn string_keys(
     chunks: &[ArrayRef],
     name: &'static str,
-) -> Result<Vec<i64>, KernelError> {
-    let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
-    each_code(chunks, name, &mut Codes::new(), |_, code| {
-        out.push(code.map_or(-1, i64::from));
-        Ok(())
-    })?;
-    Ok(out)
+    sort: bool,
+) -> Result<(Vec<i64>, Vec<usize>), KernelError> {
+    let column = StringColumn(chunks.iter().map(Strings::of).collect());
+    let coded = code_rows(&column, name, sort)?;
+    Ok((coded.codes, coded.first_rows))
+}
+
+/// Arrow string chunks as the core's [`KeyColumn`].
+struct StringColumn<'a>(Vec<Strings<'a>>);
+
+impl KeyColumn for StringColumn<'_> {
+    fn parts(&self) -> usize {
+        self.0.len()
+    }
+
+    fn part_len(&self, p: usize) -> usize {
+        self.0[p].len()
+    }
+
+    #[inline]
+    fn key(&self, p: usize, i: usize) -> Option<(&str, Option<u128>)> {
+        self.0[p].get(i)
+    }
 }
 
 /// Calls `f(row, code)` for every row of `chunks` in order, `None` for a null.

@@ -72,16 +72,20 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Dense int64 codes in first-seen order of an Arrow string column (`-1` for a null), for
-/// `GroupKeys`: short keys compare as their 16-byte views, and runs of a key cost one compare.
+/// Codes of every row and the first row of each code.
+type Coded<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<usize>>);
+
+/// Dense int64 codes of an Arrow string column (`-1` for a null), for `GroupKeys` and pivots, in
+/// first-seen order (or the keys' sorted order with `sort`), and the first row of each code:
+/// short keys compare as their 16-byte views, runs of a key cost one compare, and the rows are
+/// coded in parallel pieces.
 #[pyfunction]
-fn string_keys<'py>(
-    py: Python<'py>,
-    keys: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyArray1<i64>>> {
+#[pyo3(signature = (keys, *, sort = false))]
+fn string_keys<'py>(py: Python<'py>, keys: &Bound<'py, PyAny>, sort: bool) -> PyResult<Coded<'py>> {
     let chunks = crate::input::string_chunks(keys, "by")?;
-    let codes = py.detach(|| guarded(|| crate::input::string_keys(&chunks, "by")))?;
-    Ok(PyArray1::from_vec(py, codes))
+    let (codes, first) =
+        py.detach(|| guarded(|| crate::input::string_keys(&chunks, "by", sort)))?;
+    Ok((PyArray1::from_vec(py, codes), PyArray1::from_vec(py, first)))
 }
 
 /// Sets how many threads 2-D and grouped inputs run on.
