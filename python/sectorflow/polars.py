@@ -16,15 +16,30 @@ the result is null wherever it is missing (a window with too few values, a zero-
 window for a z-score, a missing input row for a rank). This is the numpy path's result with NaN
 turned into null.
 
-The kernels see one whole series per call: they are not elementwise. Use ``.over("symbol")`` (add
-``order_by="date"`` if rows are not in time order) for long-format data and ``.over("date")``
-for the cross-sectional ``cs_*`` kernels; Polars runs the groups in parallel and each kernel
-runs single-threaded inside its call.
+The kernels see one whole series per call: they are not elementwise. For long-format data give
+the group key to the expression itself, ``by="symbol"`` (a name, an expression, or several)
+and ``order_by="date"`` if rows are not in time order; for the cross-sectional ``cs_*`` kernels
+``by="date"`` (and optionally the sector)::
+
+    >>> df.select(pl.col("x").sf.rolling_mean(2, by="s"))["x"].to_list()
+    [None, 1.5, None, 20.0, 3.0]
+
+That is one plugin call over the whole column: Polars' hash grouping finds each key's rows
+(a column already sorted by key is taken as its runs), each group is put in ``order_by`` order
+(a radix sort, skipped where the rows already are in order), and the grouped kernel runs the
+groups on sectorflow's own thread pool (``sectorflow.set_num_threads``), writing each result at
+its row. Null keys form a group of their own, as in ``.over``. Polars' threads wait while ours
+run, so two cores are not oversubscribed. Being one call, the expression sees the whole column
+even under ``collect(engine="streaming")``: its inputs and result are held in memory at once.
+
+``.over("symbol", order_by="date")`` keeps working: Polars then groups and calls the kernel once
+per group, single-threaded inside each call.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import polars as pl
 
@@ -36,8 +51,20 @@ if TYPE_CHECKING:
 __all__ = ["SectorflowExpr"]
 
 
+#: Group or order keys of an expression: a column name, an expression, or several of them.
+KeyExprs: TypeAlias = "str | pl.Expr | Sequence[str | pl.Expr] | None"
+
+
 def _expr(other: pl.Expr | str) -> pl.Expr:
     return pl.col(other) if isinstance(other, str) else other
+
+
+def _keys(keys: KeyExprs) -> list[pl.Expr]:
+    if keys is None:
+        return []
+    if isinstance(keys, str | pl.Expr):
+        return [_expr(keys)]
+    return [_expr(k) for k in keys]
 
 
 @pl.api.register_expr_namespace("sf")
@@ -48,79 +75,202 @@ class SectorflowExpr:
         """Wrap ``expr``; Polars calls this when ``expr.sf`` is accessed."""
         self._expr = expr
 
-    def _window(
-        self, name: str, window: int, min_periods: int | None, ddof: int = 0, *others: pl.Expr
+    def _call(
+        self, name: str, *others: pl.Expr, by: KeyExprs, order_by: KeyExprs, **kwargs: Any
     ) -> pl.Expr:
+        keys, order = _keys(by), _keys(order_by)
         return _plugin.call(
-            name, self._expr, *others, window=window, min_periods=min_periods, ddof=ddof
+            name, self._expr, *others, *keys, *order, by=len(keys), order_by=len(order), **kwargs
+        )
+
+    def _window(
+        self,
+        name: str,
+        window: int,
+        min_periods: int | None,
+        ddof: int = 0,
+        *others: pl.Expr,
+        by: KeyExprs,
+        order_by: KeyExprs,
+    ) -> pl.Expr:
+        return self._call(
+            name,
+            *others,
+            by=by,
+            order_by=order_by,
+            window=window,
+            min_periods=min_periods,
+            ddof=ddof,
         )
 
     # Rolling moments and extremes ---------------------------------------------------------
 
-    def rolling_sum(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+    def rolling_sum(
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
+    ) -> pl.Expr:
         """Σ of the valid values in the trailing window; :func:`sectorflow.rolling_sum`."""
-        return self._window("rolling_sum", window, min_periods)
+        return self._window("rolling_sum", window, min_periods, by=by, order_by=order_by)
 
-    def rolling_mean(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+    def rolling_mean(
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
+    ) -> pl.Expr:
         """Σx / n over the valid values in the window; :func:`sectorflow.rolling_mean`."""
-        return self._window("rolling_mean", window, min_periods)
+        return self._window("rolling_mean", window, min_periods, by=by, order_by=order_by)
 
-    def rolling_var(self, window: int, *, min_periods: int | None = None, ddof: int = 1) -> pl.Expr:
+    def rolling_var(
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        ddof: int = 1,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
+    ) -> pl.Expr:
         """Σ(x - mean)² / (n - ddof), exactly 0 on a flat window; :func:`sectorflow.rolling_var`."""
-        return self._window("rolling_var", window, min_periods, ddof)
+        return self._window("rolling_var", window, min_periods, ddof, by=by, order_by=order_by)
 
-    def rolling_std(self, window: int, *, min_periods: int | None = None, ddof: int = 1) -> pl.Expr:
+    def rolling_std(
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        ddof: int = 1,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
+    ) -> pl.Expr:
         """√ of :meth:`rolling_var`; :func:`sectorflow.rolling_std`."""
-        return self._window("rolling_std", window, min_periods, ddof)
+        return self._window("rolling_std", window, min_periods, ddof, by=by, order_by=order_by)
 
     def rolling_zscore(
-        self, window: int, *, min_periods: int | None = None, ddof: int = 1
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        ddof: int = 1,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
     ) -> pl.Expr:
         """(x_t - window mean) / window std, null if flat; :func:`sectorflow.rolling_zscore`."""
-        return self._window("rolling_zscore", window, min_periods, ddof)
+        return self._window("rolling_zscore", window, min_periods, ddof, by=by, order_by=order_by)
 
-    def rolling_skew(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+    def rolling_skew(
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
+    ) -> pl.Expr:
         """Adjusted Fisher-Pearson skewness (pandas); :func:`sectorflow.rolling_skew`."""
-        return self._window("rolling_skew", window, min_periods)
+        return self._window("rolling_skew", window, min_periods, by=by, order_by=order_by)
 
-    def rolling_kurt(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+    def rolling_kurt(
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
+    ) -> pl.Expr:
         """Excess kurtosis, bias-corrected (pandas); :func:`sectorflow.rolling_kurt`."""
-        return self._window("rolling_kurt", window, min_periods)
+        return self._window("rolling_kurt", window, min_periods, by=by, order_by=order_by)
 
-    def rolling_min(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+    def rolling_min(
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
+    ) -> pl.Expr:
         """Smallest valid value in the window; :func:`sectorflow.rolling_min`."""
-        return self._window("rolling_min", window, min_periods)
+        return self._window("rolling_min", window, min_periods, by=by, order_by=order_by)
 
-    def rolling_max(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+    def rolling_max(
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
+    ) -> pl.Expr:
         """Largest valid value in the window; :func:`sectorflow.rolling_max`."""
-        return self._window("rolling_max", window, min_periods)
+        return self._window("rolling_max", window, min_periods, by=by, order_by=order_by)
 
     # Two inputs ---------------------------------------------------------------------------
 
     def rolling_cov(
-        self, y: pl.Expr | str, window: int, *, min_periods: int | None = None, ddof: int = 1
+        self,
+        y: pl.Expr | str,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        ddof: int = 1,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
     ) -> pl.Expr:
         """Σ(x - x̄)(y - ȳ) / (n - ddof) where both are valid; :func:`sectorflow.rolling_cov`."""
-        return self._window("rolling_cov", window, min_periods, ddof, _expr(y))
+        return self._window(
+            "rolling_cov", window, min_periods, ddof, _expr(y), by=by, order_by=order_by
+        )
 
     def rolling_corr(
-        self, y: pl.Expr | str, window: int, *, min_periods: int | None = None, ddof: int = 1
+        self,
+        y: pl.Expr | str,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        ddof: int = 1,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
     ) -> pl.Expr:
         """cov(x, y) / (std x · std y), within [-1, 1]; :func:`sectorflow.rolling_corr`."""
-        return self._window("rolling_corr", window, min_periods, ddof, _expr(y))
+        return self._window(
+            "rolling_corr", window, min_periods, ddof, _expr(y), by=by, order_by=order_by
+        )
 
     def rolling_beta(
-        self, x: pl.Expr | str, window: int, *, min_periods: int | None = None, ddof: int = 1
+        self,
+        x: pl.Expr | str,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        ddof: int = 1,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
     ) -> pl.Expr:
         """cov(self, x) / var(x): this series' beta on ``x``; :func:`sectorflow.rolling_beta`."""
-        return self._window("rolling_beta", window, min_periods, ddof, _expr(x))
+        return self._window(
+            "rolling_beta", window, min_periods, ddof, _expr(x), by=by, order_by=order_by
+        )
 
     def rolling_excess_return(
-        self, benchmark: pl.Expr | str, window: int, *, mode: ExcessMode = "ratio"
+        self,
+        benchmark: pl.Expr | str,
+        window: int,
+        *,
+        mode: ExcessMode = "ratio",
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
     ) -> pl.Expr:
         """Excess return over ``benchmark`` across ``window`` rows (``rolling_excess_return``)."""
-        return _plugin.call(
-            "rolling_excess_return", self._expr, _expr(benchmark), window=window, mode=mode
+        return self._call(
+            "rolling_excess_return",
+            _expr(benchmark),
+            by=by,
+            order_by=order_by,
+            window=window,
+            mode=mode,
         )
 
     # Recurrences --------------------------------------------------------------------------
@@ -134,11 +284,14 @@ class SectorflowExpr:
         alpha: float | None = None,
         adjust: bool = True,
         min_periods: int = 0,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
     ) -> pl.Expr:
         """Σ (1-a)^i x_{t-i} / Σ (1-a)^i, pandas ``ewm().mean()``; :func:`sectorflow.ewm_mean`."""
-        return _plugin.call(
+        return self._call(
             "ewm_mean",
-            self._expr,
+            by=by,
+            order_by=order_by,
             com=com,
             span=span,
             halflife=halflife,
@@ -147,9 +300,11 @@ class SectorflowExpr:
             min_periods=min_periods,
         )
 
-    def pct_change(self, periods: int = 1) -> pl.Expr:
+    def pct_change(
+        self, periods: int = 1, *, by: KeyExprs = None, order_by: KeyExprs = None
+    ) -> pl.Expr:
         """x_t / x_{t-periods} - 1; :func:`sectorflow.pct_change`."""
-        return _plugin.call("pct_change", self._expr, periods=periods)
+        return self._call("pct_change", by=by, order_by=order_by, periods=periods)
 
     # Ranks and quantiles ------------------------------------------------------------------
 
@@ -161,11 +316,14 @@ class SectorflowExpr:
         method: RankMethod = "average",
         pct: bool = True,
         ascending: bool = True,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
     ) -> pl.Expr:
         """Rank of x_t in its trailing window (pandas); :func:`sectorflow.rolling_rank`."""
-        return _plugin.call(
+        return self._call(
             "rolling_rank",
-            self._expr,
+            by=by,
+            order_by=order_by,
             window=window,
             min_periods=min_periods,
             method=method,
@@ -180,20 +338,32 @@ class SectorflowExpr:
         *,
         interpolation: Interpolation = "linear",
         min_periods: int | None = None,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
     ) -> pl.Expr:
         """The ``q`` quantile of the window (pandas); :func:`sectorflow.rolling_quantile`."""
-        return _plugin.call(
+        return self._call(
             "rolling_quantile",
-            self._expr,
+            by=by,
+            order_by=order_by,
             window=window,
             q=q,
             interpolation=interpolation,
             min_periods=min_periods,
         )
 
-    def rolling_median(self, window: int, *, min_periods: int | None = None) -> pl.Expr:
+    def rolling_median(
+        self,
+        window: int,
+        *,
+        min_periods: int | None = None,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
+    ) -> pl.Expr:
         """Median of the window, pandas' bit for bit; :func:`sectorflow.rolling_median`."""
-        return self.rolling_quantile(window, 0.5, interpolation="midpoint", min_periods=min_periods)
+        return self.rolling_quantile(
+            window, 0.5, interpolation="midpoint", min_periods=min_periods, by=by, order_by=order_by
+        )
 
     def expanding_rank(
         self,
@@ -202,11 +372,14 @@ class SectorflowExpr:
         method: RankMethod = "average",
         pct: bool = True,
         ascending: bool = True,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
     ) -> pl.Expr:
         """Rank of x_t among all values so far (pandas); :func:`sectorflow.expanding_rank`."""
-        return _plugin.call(
+        return self._call(
             "expanding_rank",
-            self._expr,
+            by=by,
+            order_by=order_by,
             min_periods=min_periods,
             method=method,
             pct=pct,
@@ -216,15 +389,25 @@ class SectorflowExpr:
     # Cross sections: use with .over("date") or .over("date", "sector") ----------------------
 
     def cs_rank(
-        self, *, method: RankMethod = "average", pct: bool = True, ascending: bool = True
+        self,
+        *,
+        method: RankMethod = "average",
+        pct: bool = True,
+        ascending: bool = True,
+        by: KeyExprs = None,
+        order_by: KeyExprs = None,
     ) -> pl.Expr:
         """Rank within each group of ``.over(...)``; :func:`sectorflow.cs_rank`."""
-        return _plugin.call("cs_rank", self._expr, method=method, pct=pct, ascending=ascending)
+        return self._call(
+            "cs_rank", by=by, order_by=order_by, method=method, pct=pct, ascending=ascending
+        )
 
-    def cs_zscore(self, *, ddof: int = 1) -> pl.Expr:
+    def cs_zscore(
+        self, *, ddof: int = 1, by: KeyExprs = None, order_by: KeyExprs = None
+    ) -> pl.Expr:
         """(x - group mean) / group std; :func:`sectorflow.cs_zscore`."""
-        return _plugin.call("cs_zscore", self._expr, ddof=ddof)
+        return self._call("cs_zscore", by=by, order_by=order_by, ddof=ddof)
 
-    def cs_demean(self) -> pl.Expr:
+    def cs_demean(self, *, by: KeyExprs = None, order_by: KeyExprs = None) -> pl.Expr:
         """The value minus its group mean; :func:`sectorflow.cs_demean`."""
-        return _plugin.call("cs_demean", self._expr)
+        return self._call("cs_demean", by=by, order_by=order_by)

@@ -151,7 +151,8 @@ def sector_aggregate(
         ``date, <sector>, return, close, amount, volume, float_mcap, members, breadth,
         composite, market_return, market_close, market_amount, market_volume,
         market_float_mcap``, one row per sector (and composite) and day with members, sorted by
-        sector and date (as every sector function). ``return`` and ``breadth`` are null on a sector's first day.
+        sector and date (as every sector function). ``return`` and ``breadth`` are null on a
+        sector's first day.
 
     Raises
     ------

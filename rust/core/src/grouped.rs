@@ -324,6 +324,32 @@ impl Groups {
         Ok(Self { order, offsets })
     }
 
+    /// From explicit parts: group `g` holds rows `order[offsets[g]..offsets[g + 1]]`, in that
+    /// order (a key's rows sorted by time, say). Every row `< rows` appears at most once.
+    pub fn from_parts(
+        order: Vec<usize>,
+        offsets: Vec<usize>,
+        rows: usize,
+    ) -> Result<Self, KernelError> {
+        let bad = |msg: &str| KernelError::invalid("by", msg.to_string());
+        if offsets.first() != Some(&0) || offsets.last() != Some(&order.len()) {
+            return Err(bad(
+                "group offsets must run from 0 to the number of grouped rows",
+            ));
+        }
+        if offsets.windows(2).any(|w| w[0] > w[1]) {
+            return Err(bad("group offsets must not decrease"));
+        }
+        let mut seen = vec![false; rows];
+        for &i in &order {
+            match seen.get_mut(i) {
+                Some(s) if !*s => *s = true,
+                _ => return Err(bad("each row must be in one group at most, and exist")),
+            }
+        }
+        Ok(Self { order, offsets })
+    }
+
     pub fn len(&self) -> usize {
         self.offsets.len() - 1
     }
@@ -424,6 +450,20 @@ mod tests {
             }
             Ok(())
         }
+    }
+
+    #[test]
+    fn groups_from_parts_run_in_the_given_order_and_refuse_a_row_twice() {
+        // Group 0 takes rows 4, 0, 2 in that order; group 1 rows 3, 1; row 5 in none.
+        let x = [1.0, 10.0, 2.0, 20.0, 3.0, 5.0];
+        let groups = Groups::from_parts(vec![4, 0, 2, 3, 1], vec![0, 3, 5], 6).unwrap();
+        let mut out = [0.0; 6];
+        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
+        assert_eq!(out[..5], [4.0, 30.0, 6.0, 20.0, 3.0]);
+        assert!(out[5].is_nan());
+        assert!(Groups::from_parts(vec![0, 0], vec![0, 2], 2).is_err());
+        assert!(Groups::from_parts(vec![0, 2], vec![0, 2], 2).is_err());
+        assert!(Groups::from_parts(vec![0, 1], vec![0, 1], 2).is_err());
     }
 
     #[test]

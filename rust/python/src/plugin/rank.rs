@@ -9,7 +9,7 @@ use sectorflow_core::{
 };
 use serde::Deserialize;
 
-use super::apply;
+use super::{apply, Keyed};
 use crate::errors::to_polars_err;
 
 /// How ties share ranks, as pandas names it.
@@ -32,13 +32,15 @@ struct RollingRankKwargs {
     min_periods: Option<i64>,
     #[serde(flatten)]
     rank: RankKwargs,
+    #[serde(flatten)]
+    keyed: Keyed,
 }
 
 #[polars_expr(output_type=Float64)]
 fn rolling_rank(inputs: &[Series], kwargs: RollingRankKwargs) -> PolarsResult<Series> {
     let spec = RollingSpec::new(kwargs.window, kwargs.min_periods, 0).map_err(to_polars_err)?;
     let options = kwargs.rank.options()?;
-    apply(inputs, &RollingRank { spec, options }, false)
+    apply(inputs, &RollingRank { spec, options }, false, kwargs.keyed)
 }
 
 #[derive(Deserialize)]
@@ -47,6 +49,8 @@ struct QuantileKwargs {
     q: f64,
     interpolation: String,
     min_periods: Option<i64>,
+    #[serde(flatten)]
+    keyed: Keyed,
 }
 
 #[polars_expr(output_type=Float64)]
@@ -57,7 +61,7 @@ fn rolling_quantile(inputs: &[Series], kwargs: QuantileKwargs) -> PolarsResult<S
         .parse::<Interpolation>()
         .map_err(to_polars_err)?;
     let kernel = RollingQuantile::new(spec, kwargs.q, interpolation).map_err(to_polars_err)?;
-    apply(inputs, &kernel, false)
+    apply(inputs, &kernel, false, kwargs.keyed)
 }
 
 #[derive(Deserialize)]
@@ -65,33 +69,45 @@ struct ExpandingRankKwargs {
     min_periods: i64,
     #[serde(flatten)]
     rank: RankKwargs,
+    #[serde(flatten)]
+    keyed: Keyed,
 }
 
 #[polars_expr(output_type=Float64)]
 fn expanding_rank(inputs: &[Series], kwargs: ExpandingRankKwargs) -> PolarsResult<Series> {
     let kernel =
         ExpandingRank::new(kwargs.min_periods, kwargs.rank.options()?).map_err(to_polars_err)?;
-    apply(inputs, &kernel, false)
+    apply(inputs, &kernel, false, kwargs.keyed)
+}
+
+#[derive(Deserialize)]
+struct CsRankKwargs {
+    #[serde(flatten)]
+    rank: RankKwargs,
+    #[serde(flatten)]
+    keyed: Keyed,
 }
 
 #[polars_expr(output_type=Float64)]
-fn cs_rank(inputs: &[Series], kwargs: RankKwargs) -> PolarsResult<Series> {
-    let stat = CsStat::Rank(kwargs.options()?);
-    apply(inputs, &CrossSection(stat), false)
+fn cs_rank(inputs: &[Series], kwargs: CsRankKwargs) -> PolarsResult<Series> {
+    let stat = CsStat::Rank(kwargs.rank.options()?);
+    apply(inputs, &CrossSection(stat), false, kwargs.keyed)
 }
 
 #[derive(Deserialize)]
 struct ZscoreKwargs {
     ddof: i64,
+    #[serde(flatten)]
+    keyed: Keyed,
 }
 
 #[polars_expr(output_type=Float64)]
 fn cs_zscore(inputs: &[Series], kwargs: ZscoreKwargs) -> PolarsResult<Series> {
     let stat = CsStat::zscore(kwargs.ddof).map_err(to_polars_err)?;
-    apply(inputs, &CrossSection(stat), false)
+    apply(inputs, &CrossSection(stat), false, kwargs.keyed)
 }
 
 #[polars_expr(output_type=Float64)]
-fn cs_demean(inputs: &[Series]) -> PolarsResult<Series> {
-    apply(inputs, &CrossSection(CsStat::Demean), false)
+fn cs_demean(inputs: &[Series], kwargs: Keyed) -> PolarsResult<Series> {
+    apply(inputs, &CrossSection(CsStat::Demean), false, kwargs)
 }

@@ -7,7 +7,7 @@ use sectorflow_core::{
 };
 use serde::Deserialize;
 
-use super::apply;
+use super::{apply, Keyed};
 use crate::errors::to_polars_err;
 
 /// Keyword arguments of the window kernels, as `sectorflow.polars` sends them.
@@ -17,6 +17,8 @@ struct WindowKwargs {
     min_periods: Option<i64>,
     #[serde(default)]
     ddof: i64,
+    #[serde(flatten)]
+    keyed: Keyed,
 }
 
 impl WindowKwargs {
@@ -27,12 +29,12 @@ impl WindowKwargs {
 
 fn unary(stat: UnaryStat, inputs: &[Series], kw: &WindowKwargs) -> PolarsResult<Series> {
     let spec = kw.spec()?;
-    apply(inputs, &Rolling { stat, spec }, false)
+    apply(inputs, &Rolling { stat, spec }, false, kw.keyed)
 }
 
 fn binary(stat: BinaryStat, inputs: &[Series], kw: &WindowKwargs) -> PolarsResult<Series> {
     let spec = kw.spec()?;
-    apply(inputs, &RollingPair { stat, spec }, true)
+    apply(inputs, &RollingPair { stat, spec }, true, kw.keyed)
 }
 
 macro_rules! window_expr {
@@ -61,13 +63,15 @@ window_expr!(rolling_beta, binary, BinaryStat::Beta);
 struct ExcessKwargs {
     window: i64,
     mode: String,
+    #[serde(flatten)]
+    keyed: Keyed,
 }
 
 #[polars_expr(output_type=Float64)]
 fn rolling_excess_return(inputs: &[Series], kwargs: ExcessKwargs) -> PolarsResult<Series> {
     let mode = kwargs.mode.parse().map_err(to_polars_err)?;
     let kernel = ExcessReturn::new(kwargs.window, mode).map_err(to_polars_err)?;
-    apply(inputs, &kernel, true)
+    apply(inputs, &kernel, true, kwargs.keyed)
 }
 
 #[derive(Deserialize)]
@@ -78,6 +82,8 @@ struct EwmKwargs {
     alpha: Option<f64>,
     adjust: bool,
     min_periods: i64,
+    #[serde(flatten)]
+    keyed: Keyed,
 }
 
 #[polars_expr(output_type=Float64)]
@@ -91,15 +97,17 @@ fn ewm_mean(inputs: &[Series], kwargs: EwmKwargs) -> PolarsResult<Series> {
         kwargs.min_periods,
     )
     .map_err(to_polars_err)?;
-    apply(inputs, &Ewm(spec), false)
+    apply(inputs, &Ewm(spec), false, kwargs.keyed)
 }
 
 #[derive(Deserialize)]
 struct PctChangeKwargs {
     periods: i64,
+    #[serde(flatten)]
+    keyed: Keyed,
 }
 
 #[polars_expr(output_type=Float64)]
 fn pct_change(inputs: &[Series], kwargs: PctChangeKwargs) -> PolarsResult<Series> {
-    apply(inputs, &PctChange(kwargs.periods), false)
+    apply(inputs, &PctChange(kwargs.periods), false, kwargs.keyed)
 }
