@@ -162,9 +162,11 @@ fn keyed_groups(by: &[Series], order_by: &[Series], n: usize) -> PolarsResult<Gr
             offsets.push(rows.len());
         }
     }
-    if !order_by.is_empty() && !in_order(order_by, &rows, &offsets)? {
+    let key = SortKey::of(order_by)?;
+    let in_order = key.as_ref().is_some_and(|k| k.ascending(&rows, &offsets));
+    if !order_by.is_empty() && !in_order {
         // Every row in `order_by` order (stable), then dealt to its group in that order.
-        let sorted = rows_in_order(order_by, n)?;
+        let sorted = rows_in_order(order_by, key.as_ref())?;
         let mut group_of = vec![0usize; n];
         for (g, w) in offsets.windows(2).enumerate() {
             for &i in &rows[w[0]..w[1]] {
@@ -188,19 +190,68 @@ fn keyed_groups(by: &[Series], order_by: &[Series], n: usize) -> PolarsResult<Gr
     Groups::from_parts(rows, offsets, n).map_err(to_polars_err)
 }
 
+/// One key column's values as numbers that order as Polars sorts them: integers (and dates,
+/// times, durations) as i64, floats as f64 with -0.0 as 0.0; `None` for several keys, nulls,
+/// NaN or other types.
+enum SortKey {
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+}
+
+impl SortKey {
+    fn of(keys: &[Series]) -> PolarsResult<Option<Self>> {
+        let [key] = keys else {
+            return Ok(None);
+        };
+        let physical = key.to_physical_repr();
+        if physical.null_count() > 0 {
+            return Ok(None);
+        }
+        if physical.dtype().is_integer() {
+            let values = physical.cast(&DataType::Int64)?;
+            return Ok(Some(Self::Int(values.i64()?.into_no_null_iter().collect())));
+        }
+        if physical.dtype().is_float() {
+            let values = physical.cast(&DataType::Float64)?;
+            let v: Vec<f64> = values.f64()?.into_no_null_iter().map(|x| x + 0.0).collect();
+            return Ok((!v.iter().any(|x| x.is_nan())).then_some(Self::Float(v)));
+        }
+        Ok(None)
+    }
+
+    /// Row numbers in key order, ties in row order (a stable radix sort).
+    fn rows_in_order(&self) -> Vec<usize> {
+        fn sorted<K: radsort::Key + Copy>(v: &[K]) -> Vec<usize> {
+            let mut pairs: Vec<(K, usize)> = v.iter().copied().zip(0..).collect();
+            radsort::sort_by_key(&mut pairs, |p| p.0);
+            pairs.into_iter().map(|p| p.1).collect()
+        }
+        match self {
+            Self::Int(v) => sorted(v),
+            Self::Float(v) => sorted(v),
+        }
+    }
+
+    /// Whether the key does not decrease along each group.
+    fn ascending(&self, rows: &[usize], offsets: &[usize]) -> bool {
+        fn along<K: PartialOrd>(v: &[K], rows: &[usize], offsets: &[usize]) -> bool {
+            offsets
+                .windows(2)
+                .all(|w| rows[w[0]..w[1]].windows(2).all(|p| v[p[0]] <= v[p[1]]))
+        }
+        match self {
+            Self::Int(v) => along(v, rows, offsets),
+            Self::Float(v) => along(v, rows, offsets),
+        }
+    }
+}
+
 /// The run boundaries of one integer-like key without nulls whose every value fills one
 /// contiguous run (`0, end of run 1, ..., n`), or `None` (then Polars groups the rows).
 fn contiguous_runs(by: &[Series]) -> PolarsResult<Option<Vec<usize>>> {
-    let [key] = by else {
+    let Some(SortKey::Int(v)) = SortKey::of(by)? else {
         return Ok(None);
     };
-    let physical = key.to_physical_repr();
-    if physical.null_count() > 0 || !physical.dtype().is_integer() {
-        return Ok(None);
-    }
-    let values = physical.cast(&DataType::Int64)?;
-    let values = values.i64()?.rechunk();
-    let v = values.cont_slice()?;
     let mut offsets = vec![0usize];
     offsets.extend((1..v.len()).filter(|&i| v[i] != v[i - 1]));
     offsets.push(v.len());
@@ -211,33 +262,11 @@ fn contiguous_runs(by: &[Series]) -> PolarsResult<Option<Vec<usize>>> {
     Ok(distinct.then_some(offsets))
 }
 
-/// Row numbers in `order_by` order, ties in row order: a radix sort of one integer, temporal or
-/// float key without nulls or NaN; Polars' sort of the key columns otherwise.
-fn rows_in_order(order_by: &[Series], n: usize) -> PolarsResult<Vec<usize>> {
-    if let [key] = order_by {
-        let physical = key.to_physical_repr();
-        if physical.null_count() == 0 {
-            if physical.dtype().is_integer() {
-                let values = physical.cast(&DataType::Int64)?;
-                let values = values.i64()?.rechunk();
-                let mut pairs: Vec<(i64, usize)> =
-                    values.cont_slice()?.iter().copied().zip(0..n).collect();
-                radsort::sort_by_key(&mut pairs, |p| p.0);
-                return Ok(pairs.into_iter().map(|p| p.1).collect());
-            }
-            if physical.dtype().is_float() {
-                let values = physical.cast(&DataType::Float64)?;
-                let values = values.f64()?.rechunk();
-                let v = values.cont_slice()?;
-                if !v.iter().any(|x| x.is_nan()) {
-                    // -0.0 and 0.0 are one value, as in Polars' sort.
-                    let mut pairs: Vec<(f64, usize)> =
-                        v.iter().map(|&x| x + 0.0).zip(0..n).collect();
-                    radsort::sort_by_key(&mut pairs, |p| p.0);
-                    return Ok(pairs.into_iter().map(|p| p.1).collect());
-                }
-            }
-        }
+/// Row numbers in `order_by` order, ties in row order: a radix sort of one numeric or temporal
+/// key ([`SortKey`]); Polars' sort of the key columns otherwise.
+fn rows_in_order(order_by: &[Series], key: Option<&SortKey>) -> PolarsResult<Vec<usize>> {
+    if let Some(key) = key {
+        return Ok(key.rows_in_order());
     }
     let columns: Vec<Column> = order_by.iter().map(|s| s.clone().into_column()).collect();
     let options = SortMultipleOptions {
@@ -248,35 +277,4 @@ fn rows_in_order(order_by: &[Series], n: usize) -> PolarsResult<Vec<usize>> {
         .into_no_null_iter()
         .map(|i| i as usize)
         .collect())
-}
-
-/// Whether every group's rows already run in `order_by` order: one key of integer, temporal or
-/// float values without nulls or NaN, not decreasing along each group. Otherwise `false` (the
-/// caller sorts).
-fn in_order(order_by: &[Series], rows: &[usize], offsets: &[usize]) -> PolarsResult<bool> {
-    let [key] = order_by else {
-        return Ok(false);
-    };
-    let physical = key.to_physical_repr();
-    if physical.null_count() > 0 {
-        return Ok(false);
-    }
-    let ascending = |le: &dyn Fn(usize, usize) -> bool| {
-        offsets
-            .windows(2)
-            .all(|w| rows[w[0]..w[1]].windows(2).all(|p| le(p[0], p[1])))
-    };
-    if physical.dtype().is_integer() {
-        let values = physical.cast(&DataType::Int64)?;
-        let values = values.i64()?.rechunk();
-        let v = values.cont_slice()?;
-        Ok(ascending(&|a, b| v[a] <= v[b]))
-    } else if physical.dtype().is_float() {
-        let values = physical.cast(&DataType::Float64)?;
-        let values = values.f64()?.rechunk();
-        let v = values.cont_slice()?;
-        Ok(!v.iter().any(|x| x.is_nan()) && ascending(&|a, b| v[a] <= v[b]))
-    } else {
-        Ok(false)
-    }
 }
