@@ -7,8 +7,10 @@ Usage: ``python benches/compare.py [--repeat 3] [--quick] [--json PATH]``
 Data: (a) one price-level series of 5,000,000 values (a random walk), (b) a 2,500 x 2,000 panel
 (days x stocks, C order) and, for the expanding rank only, (c) 5,000,000 independent returns;
 window 250, 1% NaN (null for polars). Then the Polars plugin: the panel as a long table of
-5,000,000 rows (2,000 symbols x 2,500 dates), our ``.sf`` expressions against native Polars
-expressions, both ``.over("symbol")`` (rolling) or ``.over("date")`` (cross-sectional rank). Each cell is the median wall time of ``--repeat`` runs.
+5,000,000 rows (2,000 symbols x 2,500 dates), in symbol order and shuffled: our ``.sf``
+expressions keyed (``by="symbol", order_by="date"``, or ``by="date"`` for the cross-sectional
+rank) and inside ``.over(...)``, against native Polars expressions inside ``.over(...)``. Each
+cell is the median wall time of ``--repeat`` runs.
 sectorflow is timed single-threaded (``1T``) and with all threads (``nT``): panel columns run in
 parallel, and so do the block-aligned segments of a long series. The last column is the fastest
 peer's time over sectorflow's best time.
@@ -605,46 +607,64 @@ def long_table(panel: np.ndarray) -> pl.DataFrame:
 
 
 def plugin_rows(panel: np.ndarray, repeat: int) -> list[dict[str, Any]]:
-    """Our expressions against native Polars on the long table, both inside ``.over(...)``."""
-    df = long_table(panel)
+    """Our expressions against native Polars on the long table, sorted and shuffled.
+
+    Ours keyed (``by=``, ``order_by=``: one call over the column) and inside ``.over(...)``;
+    native inside ``.over(..., order_by="date")`` for the series kernels.
+    """
+    sorted_rows = long_table(panel)
+    shuffled = sorted_rows.sample(fraction=1.0, shuffle=True, seed=1)
     x = pl.col("x")
     cases = {
-        # The floor: a kernel that is almost free, so the cell is Polars' own ``.over()`` work
-        # (grouping, one call per group, putting the results back), which every cell pays.
-        "pct_change": (x.sf.pct_change(1), x.pct_change(1), "symbol"),
-        "rolling_mean": (x.sf.rolling_mean(W), x.rolling_mean(W), "symbol"),
-        "rolling_std": (x.sf.rolling_std(W), x.rolling_std(W), "symbol"),
-        "rolling_rank": (x.sf.rolling_rank(W), x.rolling_rank(W), "symbol"),
+        # The floor: a kernel that is almost free, so the cell is the grouping and scatter.
+        "pct_change": (lambda **k: x.sf.pct_change(1, **k), x.pct_change(1), "symbol"),
+        "rolling_mean": (lambda **k: x.sf.rolling_mean(W, **k), x.rolling_mean(W), "symbol"),
+        "rolling_std": (lambda **k: x.sf.rolling_std(W, **k), x.rolling_std(W), "symbol"),
+        "rolling_var": (lambda **k: x.sf.rolling_var(W, **k), x.rolling_var(W), "symbol"),
+        "rolling_zscore": (
+            lambda **k: x.sf.rolling_zscore(W, **k),
+            (x - x.rolling_mean(W)) / x.rolling_std(W),
+            "symbol",
+        ),
+        "rolling_rank": (lambda **k: x.sf.rolling_rank(W, **k), x.rolling_rank(W), "symbol"),
         "rolling_quantile": (
-            x.sf.rolling_quantile(W, 0.5),
+            lambda **k: x.sf.rolling_quantile(W, 0.5, **k),
             x.rolling_quantile(0.5, "linear", W),
             "symbol",
         ),
-        # Native: the plain rank (no division by the count), so native does less work than we do.
-        "cs_rank": (x.sf.cs_rank(), x.rank(), "date"),
+        "cs_rank": (x.sf.cs_rank, x.rank() / pl.len(), "date"),
     }
     rows = []
-    for kernel, (ours_expr, native_expr, key) in cases.items():
-        row: dict[str, Any] = {"kernel": kernel, "over": key, "values": df.height}
-        row["sectorflow"] = timeit(lambda e=ours_expr, k=key: df.select(e.over(k)), repeat)
-        row["polars"] = timeit(lambda e=native_expr, k=key: df.select(e.over(k)), repeat)
-        rows.append(row)
-        print(
-            f"{kernel:>16} over {key}: sectorflow={row['sectorflow'] * 1e3:.1f}ms "
-            f"polars={row['polars'] * 1e3:.1f}ms",
-            flush=True,
-        )
+    for order, df in (("sorted", sorted_rows), ("shuffled", shuffled)):
+        for kernel, (ours, native, key) in cases.items():
+            by_date = key == "date"
+            keyed = ours(by=key) if by_date else ours(by=key, order_by="date")
+            over = ours().over(key) if by_date else ours().over(key, order_by="date")
+            theirs = native.over(key) if by_date else native.over(key, order_by="date")
+            row: dict[str, Any] = {"kernel": kernel, "rows": order, "values": df.height}
+            row["keyed"] = timeit(lambda e=keyed, d=df: d.select(e), repeat)
+            row["over"] = timeit(lambda e=over, d=df: d.select(e), repeat)
+            row["polars"] = timeit(lambda e=theirs, d=df: d.select(e), repeat)
+            rows.append(row)
+            print(
+                f"{kernel:>16} {order:>8}: keyed={row['keyed'] * 1e3:.1f}ms "
+                f"over={row['over'] * 1e3:.1f}ms polars={row['polars'] * 1e3:.1f}ms",
+                flush=True,
+            )
     return rows
 
 
 def plugin_markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| expression | over | sectorflow `.sf` (ms) | native Polars (ms) | native / ours |",
-        "|---|---|---:|---:|---:|",
+        (
+            "| expression | rows | keyed `by=` (ms) | `.over` (ms) | native Polars (ms) "
+            "| native / keyed |"
+        ),
+        "|---|---|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {r['kernel']} | {r['over']} | {r['sectorflow'] * 1e3:.1f} | {r['polars'] * 1e3:.1f} | "
-        f"{r['polars'] / r['sectorflow']:.1f}x |"
+        f"| {r['kernel']} | {r['rows']} | {r['keyed'] * 1e3:.1f} | {r['over'] * 1e3:.1f} | "
+        f"{r['polars'] * 1e3:.1f} | {r['polars'] / r['keyed']:.1f}x |"
         for r in rows
     ]
     return "\n".join(lines)

@@ -26,8 +26,9 @@ and ``order_by="date"`` if rows are not in time order; for the cross-sectional `
 
 That is one plugin call over the whole column: Polars' hash grouping finds each key's rows
 (a column already sorted by key is taken as its runs), each group is put in ``order_by`` order
-(a radix sort, skipped where the rows already are in order), and the grouped kernel runs the
-groups on sectorflow's own thread pool (``sectorflow.set_num_threads``), writing each result at
+(each group sorted on its own, side by side; skipped where the rows already are in order), and
+the grouped kernel runs the groups on sectorflow's own thread pool
+(``sectorflow.set_num_threads``), writing each result at
 its row. Null keys form a group of their own, as in ``.over``. Polars' threads wait while ours
 run, so two cores are not oversubscribed. Being one call, the expression sees the whole column
 even under ``collect(engine="streaming")``: its inputs and result are held in memory at once.

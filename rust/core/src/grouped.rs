@@ -350,6 +350,45 @@ impl Groups {
         Ok(Self { order, offsets })
     }
 
+    /// Each group's rows put in the order of `key` (indexed by row), ties in their current
+    /// order; the groups are sorted side by side on the pool. A `key` shorter than a row
+    /// refers to is refused.
+    pub fn order_by<K: PartialOrd + Copy + Send + Sync>(
+        &mut self,
+        key: &[K],
+    ) -> Result<(), KernelError> {
+        if self.order.iter().any(|&i| i >= key.len()) {
+            return Err(KernelError::LengthMismatch {
+                name: "order_by",
+                expected: self.order.iter().max().map_or(0, |m| m + 1),
+                got: key.len(),
+            });
+        }
+        let mut pieces = Vec::with_capacity(self.len());
+        let mut rest = self.order.as_mut_slice();
+        for w in self.offsets.windows(2) {
+            let (head, tail) = rest.split_at_mut(w[1] - w[0]);
+            pieces.push(head);
+            rest = tail;
+        }
+        install(|| {
+            pieces
+                .into_par_iter()
+                .for_each_init(Vec::new, |pairs, rows| {
+                    pairs.clear();
+                    pairs.extend(rows.iter().enumerate().map(|(at, &i)| (key[i], at, i)));
+                    pairs.sort_unstable_by(|a, b| {
+                        a.0.partial_cmp(&b.0)
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                            .then(a.1.cmp(&b.1))
+                    });
+                    for (r, p) in rows.iter_mut().zip(pairs.iter()) {
+                        *r = p.2;
+                    }
+                });
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.offsets.len() - 1
     }
@@ -461,6 +500,13 @@ mod tests {
         run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
         assert_eq!(out[..5], [4.0, 30.0, 6.0, 20.0, 3.0]);
         assert!(out[5].is_nan());
+        let mut ordered = Groups::from_parts(vec![4, 0, 2, 3, 1], vec![0, 3, 5], 6).unwrap();
+        ordered.order_by(&[5, 9, 5, 1, 0, 7]).unwrap();
+        // Group 0 by key 0, 5, 5 (rows 4, 0, 2: the tie keeps 0 before 2); group 1 by 1, 9.
+        assert_eq!(ordered.order, [4, 0, 2, 3, 1]);
+        ordered.order_by(&[3, 9, 1, 1, 2, 7]).unwrap();
+        assert_eq!(ordered.order, [2, 4, 0, 3, 1]);
+        assert!(ordered.order_by(&[1, 2]).is_err());
         assert!(Groups::from_parts(vec![0, 0], vec![0, 2], 2).is_err());
         assert!(Groups::from_parts(vec![0, 2], vec![0, 2], 2).is_err());
         assert!(Groups::from_parts(vec![0, 1], vec![0, 1], 2).is_err());

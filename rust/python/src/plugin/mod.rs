@@ -165,8 +165,18 @@ fn keyed_groups(by: &[Series], order_by: &[Series], n: usize) -> PolarsResult<Gr
     let key = SortKey::of(order_by)?;
     let in_order = key.as_ref().is_some_and(|k| k.ascending(&rows, &offsets));
     if !order_by.is_empty() && !in_order {
+        if let Some(key) = &key {
+            // One numeric key: each group sorted on its own, the groups side by side.
+            let mut groups = Groups::from_parts(rows, offsets, n).map_err(to_polars_err)?;
+            match key {
+                SortKey::Int(v) => groups.order_by(v),
+                SortKey::Float(v) => groups.order_by(v),
+            }
+            .map_err(to_polars_err)?;
+            return Ok(groups);
+        }
         // Every row in `order_by` order (stable), then dealt to its group in that order.
-        let sorted = rows_in_order(order_by, key.as_ref())?;
+        let sorted = rows_in_order(order_by)?;
         let mut group_of = vec![0usize; n];
         for (g, w) in offsets.windows(2).enumerate() {
             for &i in &rows[w[0]..w[1]] {
@@ -219,19 +229,6 @@ impl SortKey {
         Ok(None)
     }
 
-    /// Row numbers in key order, ties in row order (a stable radix sort).
-    fn rows_in_order(&self) -> Vec<usize> {
-        fn sorted<K: radsort::Key + Copy>(v: &[K]) -> Vec<usize> {
-            let mut pairs: Vec<(K, usize)> = v.iter().copied().zip(0..).collect();
-            radsort::sort_by_key(&mut pairs, |p| p.0);
-            pairs.into_iter().map(|p| p.1).collect()
-        }
-        match self {
-            Self::Int(v) => sorted(v),
-            Self::Float(v) => sorted(v),
-        }
-    }
-
     /// Whether the key does not decrease along each group.
     fn ascending(&self, rows: &[usize], offsets: &[usize]) -> bool {
         fn along<K: PartialOrd>(v: &[K], rows: &[usize], offsets: &[usize]) -> bool {
@@ -262,12 +259,8 @@ fn contiguous_runs(by: &[Series]) -> PolarsResult<Option<Vec<usize>>> {
     Ok(distinct.then_some(offsets))
 }
 
-/// Row numbers in `order_by` order, ties in row order: a radix sort of one numeric or temporal
-/// key ([`SortKey`]); Polars' sort of the key columns otherwise.
-fn rows_in_order(order_by: &[Series], key: Option<&SortKey>) -> PolarsResult<Vec<usize>> {
-    if let Some(key) = key {
-        return Ok(key.rows_in_order());
-    }
+/// Row numbers in `order_by` order, ties in row order (Polars' sort of the key columns).
+fn rows_in_order(order_by: &[Series]) -> PolarsResult<Vec<usize>> {
     let columns: Vec<Column> = order_by.iter().map(|s| s.clone().into_column()).collect();
     let options = SortMultipleOptions {
         maintain_order: true,
