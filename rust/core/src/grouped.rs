@@ -1,11 +1,10 @@
-//! 2-D input (one series per column) and `by=` keys (one series per key): split, run each series
-//! on the thread pool, put every result back at its original position.
+//! 2-D input (one series per column) and long single series: split, run each piece on the
+//! thread pool, put every result back at its original position.
 
 use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
 use crate::kernel::Kernel;
-use crate::scattered::ScatteredOut;
 use crate::threads::{current_num_threads, install};
 use crate::window::{ColumnTiles, LANES, TileOut, TileView};
 
@@ -271,209 +270,6 @@ pub fn run_series(
     }
 }
 
-/// Rows grouped by key: group `g` holds rows `order[offsets[g]..offsets[g + 1]]` in their given order.
-/// Each row appears at most once in `order` (what [`run_groups`] relies on to write in parallel).
-#[derive(Clone, Debug)]
-pub struct Groups {
-    order: Vec<usize>,
-    offsets: Vec<usize>,
-}
-
-impl Groups {
-    /// From dense key codes `0..k`; `-1` marks a missing key, whose rows get NaN.
-    pub fn from_codes(codes: &[i64]) -> Result<Self, KernelError> {
-        let mut k = 0usize;
-        for &c in codes {
-            if c < -1 {
-                return Err(KernelError::invalid(
-                    "by",
-                    format!("key codes must be >= -1, got {c}"),
-                ));
-            }
-            if c >= 0 {
-                let g = usize::try_from(c).unwrap_or(usize::MAX);
-                if g >= codes.len() {
-                    return Err(KernelError::invalid(
-                        "by",
-                        format!(
-                            "key codes must be < the number of rows ({}), got {c}",
-                            codes.len()
-                        ),
-                    ));
-                }
-                k = k.max(g + 1);
-            }
-        }
-        let mut offsets = vec![0usize; k + 1];
-        for &c in codes {
-            if let Ok(g) = usize::try_from(c) {
-                offsets[g + 1] += 1;
-            }
-        }
-        for g in 0..k {
-            offsets[g + 1] += offsets[g];
-        }
-        let mut cursor = offsets.clone();
-        let mut order = vec![0usize; offsets[k]];
-        for (i, &c) in codes.iter().enumerate() {
-            if let Ok(g) = usize::try_from(c) {
-                order[cursor[g]] = i;
-                cursor[g] += 1;
-            }
-        }
-        Ok(Self { order, offsets })
-    }
-
-    /// From explicit parts: group `g` holds rows `order[offsets[g]..offsets[g + 1]]`, in that
-    /// order (a key's rows sorted by time, say). Every row `< rows` appears at most once.
-    pub fn from_parts(
-        order: Vec<usize>,
-        offsets: Vec<usize>,
-        rows: usize,
-    ) -> Result<Self, KernelError> {
-        let bad = |msg: &str| KernelError::invalid("by", msg.to_string());
-        if offsets.first() != Some(&0) || offsets.last() != Some(&order.len()) {
-            return Err(bad(
-                "group offsets must run from 0 to the number of grouped rows",
-            ));
-        }
-        if offsets.windows(2).any(|w| w[0] > w[1]) {
-            return Err(bad("group offsets must not decrease"));
-        }
-        let mut seen = vec![false; rows];
-        for &i in &order {
-            match seen.get_mut(i) {
-                Some(s) if !*s => *s = true,
-                _ => return Err(bad("each row must be in one group at most, and exist")),
-            }
-        }
-        Ok(Self { order, offsets })
-    }
-
-    /// Each group's rows put in the order of `key` (indexed by row), ties in their current
-    /// order; the groups are sorted side by side on the pool. A `key` shorter than a row
-    /// refers to is refused.
-    pub fn order_by<K: PartialOrd + Copy + Send + Sync>(
-        &mut self,
-        key: &[K],
-    ) -> Result<(), KernelError> {
-        if self.order.iter().any(|&i| i >= key.len()) {
-            return Err(KernelError::LengthMismatch {
-                name: "order_by",
-                expected: self.order.iter().max().map_or(0, |m| m + 1),
-                got: key.len(),
-            });
-        }
-        let mut pieces = Vec::with_capacity(self.len());
-        let mut rest = self.order.as_mut_slice();
-        for w in self.offsets.windows(2) {
-            let (head, tail) = rest.split_at_mut(w[1] - w[0]);
-            pieces.push(head);
-            rest = tail;
-        }
-        install(|| {
-            pieces
-                .into_par_iter()
-                .for_each_init(Vec::new, |pairs, rows| {
-                    pairs.clear();
-                    pairs.extend(rows.iter().enumerate().map(|(at, &i)| (key[i], at, i)));
-                    pairs.sort_unstable_by(|a, b| {
-                        a.0.partial_cmp(&b.0)
-                            .unwrap_or(std::cmp::Ordering::Equal)
-                            .then(a.1.cmp(&b.1))
-                    });
-                    for (r, p) in rows.iter_mut().zip(pairs.iter()) {
-                        *r = p.2;
-                    }
-                });
-        })
-    }
-
-    pub fn len(&self) -> usize {
-        self.offsets.len() - 1
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Runs `kernel` on every key's rows; rows without a key get NaN.
-pub fn run_groups(
-    x: &[f64],
-    y: Option<&[f64]>,
-    groups: &Groups,
-    out: &mut [f64],
-    kernel: &impl Kernel,
-) -> Result<(), KernelError> {
-    same_length("out", x.len(), out.len())?;
-    if let Some(y) = y {
-        same_length("y", x.len(), y.len())?;
-    }
-    if groups.order.iter().any(|&i| i >= x.len()) {
-        return Err(KernelError::LengthMismatch {
-            name: "by",
-            expected: x.len(),
-            got: groups.order.len(),
-        });
-    }
-    if groups.order.len() == x.len() && groups.order.iter().enumerate().all(|(k, &i)| k == i) {
-        // Rows already sorted by key (each key's rows contiguous): run in place, no copies.
-        return run_pieces(x, y, &groups.offsets, out, kernel);
-    }
-    if groups.order.len() < x.len() {
-        out.fill(f64::NAN); // rows without a key
-    }
-    // Each group is gathered into scratch buffers kept per task, run, and written back to its
-    // rows: no full-length copies (their pages are what a long, interleaved input pays for).
-    let rows_out = ScatteredOut::new(out);
-    install(|| {
-        (0..groups.len()).into_par_iter().try_for_each_init(
-            || (Vec::new(), Vec::new(), Vec::new()),
-            |(xs, ys, os): &mut (Vec<f64>, Vec<f64>, Vec<f64>), g| {
-                let rows = &groups.order[groups.offsets[g]..groups.offsets[g + 1]];
-                xs.clear();
-                xs.extend(rows.iter().map(|&i| x[i]));
-                if let Some(y) = y {
-                    ys.clear();
-                    ys.extend(rows.iter().map(|&i| y[i]));
-                }
-                os.clear();
-                os.resize(rows.len(), f64::NAN);
-                run_series(xs, y.map(|_| &ys[..]), os, kernel, false)?;
-                for (&i, &v) in rows.iter().zip(os.iter()) {
-                    // SAFETY: `order` lists each row at most once (built in `from_codes`), all
-                    // checked < x.len() == out.len() above, so groups write disjoint rows.
-                    unsafe { rows_out.write(i, v) };
-                }
-                Ok(())
-            },
-        )
-    })?
-}
-
-/// Runs `kernel` on `x[offsets[g]..offsets[g + 1]]` for every `g`, in parallel.
-fn run_pieces(
-    x: &[f64],
-    y: Option<&[f64]>,
-    offsets: &[usize],
-    out: &mut [f64],
-    kernel: &impl Kernel,
-) -> Result<(), KernelError> {
-    let mut pieces = Vec::with_capacity(offsets.len().saturating_sub(1));
-    let mut rest = out;
-    for w in offsets.windows(2) {
-        let (head, tail) = rest.split_at_mut(w[1] - w[0]);
-        pieces.push((w[0], w[1], head));
-        rest = tail;
-    }
-    install(|| {
-        pieces
-            .into_par_iter()
-            .try_for_each(|(a, b, o)| run_series(&x[a..b], y.map(|v| &v[a..b]), o, kernel, false))
-    })?
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,38 +285,6 @@ mod tests {
             }
             Ok(())
         }
-    }
-
-    #[test]
-    fn groups_from_parts_run_in_the_given_order_and_refuse_a_row_twice() {
-        // Group 0 takes rows 4, 0, 2 in that order; group 1 rows 3, 1; row 5 in none.
-        let x = [1.0, 10.0, 2.0, 20.0, 3.0, 5.0];
-        let groups = Groups::from_parts(vec![4, 0, 2, 3, 1], vec![0, 3, 5], 6).unwrap();
-        let mut out = [0.0; 6];
-        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
-        assert_eq!(out[..5], [4.0, 30.0, 6.0, 20.0, 3.0]);
-        assert!(out[5].is_nan());
-        let mut ordered = Groups::from_parts(vec![4, 0, 2, 3, 1], vec![0, 3, 5], 6).unwrap();
-        ordered.order_by(&[5, 9, 5, 1, 0, 7]).unwrap();
-        // Group 0 by key 0, 5, 5 (rows 4, 0, 2: the tie keeps 0 before 2); group 1 by 1, 9.
-        assert_eq!(ordered.order, [4, 0, 2, 3, 1]);
-        ordered.order_by(&[3, 9, 1, 1, 2, 7]).unwrap();
-        assert_eq!(ordered.order, [2, 4, 0, 3, 1]);
-        assert!(ordered.order_by(&[1, 2]).is_err());
-        assert!(Groups::from_parts(vec![0, 0], vec![0, 2], 2).is_err());
-        assert!(Groups::from_parts(vec![0, 2], vec![0, 2], 2).is_err());
-        assert!(Groups::from_parts(vec![0, 1], vec![0, 1], 2).is_err());
-    }
-
-    #[test]
-    fn groups_restart_and_land_in_place() {
-        let x = [1.0, 10.0, 2.0, 20.0, 3.0, 5.0];
-        let codes = [0, 1, 0, 1, 0, -1];
-        let groups = Groups::from_codes(&codes).unwrap();
-        let mut out = [0.0; 6];
-        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
-        assert_eq!(out[..5], [1.0, 10.0, 3.0, 30.0, 6.0]);
-        assert!(out[5].is_nan());
     }
 
     #[test]
@@ -637,15 +401,6 @@ mod tests {
     }
 
     #[test]
-    fn sorted_keys_run_in_place() {
-        let x = [1.0, 2.0, 3.0, 10.0, 20.0];
-        let groups = Groups::from_codes(&[0, 0, 0, 1, 1]).unwrap();
-        let mut out = [0.0; 5];
-        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
-        assert_eq!(out, [1.0, 3.0, 6.0, 10.0, 30.0]);
-    }
-
-    #[test]
     fn long_series_in_segments_equal_the_plain_run() {
         use crate::kernel::RollingSpec;
         use crate::rolling::{BinaryStat, Rolling, RollingPair, UnaryStat};
@@ -693,11 +448,5 @@ mod tests {
         k.series(&x, Some(&y), &mut a).unwrap();
         run_series(&x, Some(&y), &mut b, &k, false).unwrap();
         assert!(same(&a, &b));
-    }
-
-    #[test]
-    fn bad_codes_are_refused() {
-        assert_eq!(Groups::from_codes(&[0, -2]).unwrap_err().argument(), "by");
-        assert_eq!(Groups::from_codes(&[0, 5]).unwrap_err().argument(), "by");
     }
 }

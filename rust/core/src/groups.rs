@@ -1,0 +1,440 @@
+//! `by=` keys: the rows of each key (in time order), the kernel run on every key's rows on the
+//! pool, and every result written back at its row.
+
+use rayon::prelude::*;
+
+use crate::error::{KernelError, same_length};
+use crate::grouped::run_series;
+use crate::kernel::Kernel;
+use crate::scattered::ScatteredOut;
+use crate::threads::{current_num_threads, install};
+
+/// Rows grouped by key: group `g` holds rows `order[offsets[g]..offsets[g + 1]]` in that order,
+/// or, for a table already sorted by key, rows `offsets[g]..offsets[g + 1]` in place. Each row is
+/// in one group at most (what [`run_groups`] relies on to write in parallel).
+#[derive(Clone, Debug)]
+pub struct Groups {
+    /// `None`: every row in place, the groups consecutive runs.
+    order: Option<Vec<usize>>,
+    offsets: Vec<usize>,
+}
+
+impl Groups {
+    /// From dense key codes `0..k`; `-1` marks a missing key, whose rows get NaN.
+    pub fn from_codes(codes: &[i64]) -> Result<Self, KernelError> {
+        let n = codes.len();
+        let mut k = 0usize;
+        for &c in codes {
+            if c < -1 {
+                return Err(KernelError::invalid(
+                    "by",
+                    format!("key codes must be >= -1, got {c}"),
+                ));
+            }
+            if let Ok(g) = usize::try_from(c) {
+                if g >= n {
+                    return Err(KernelError::invalid(
+                        "by",
+                        format!("key codes must be < the number of rows ({n}), got {c}"),
+                    ));
+                }
+                k = k.max(g + 1);
+            }
+        }
+        Self::from_dense(codes, k, |c| usize::try_from(c).ok())
+    }
+
+    /// From one key per row and `code(key)`, its group in `0..groups` (`None`: the row is in no
+    /// group and gets NaN). Each group keeps its rows in row order.
+    ///
+    /// A counting sort: each thread counts the codes of its slice of rows, the counts give every
+    /// slice its place in every group, and each thread writes its rows there.
+    pub fn from_dense<T: Copy + Sync>(
+        keys: &[T],
+        groups: usize,
+        code: impl Fn(T) -> Option<usize> + Sync,
+    ) -> Result<Self, KernelError> {
+        let n = keys.len();
+        // One slice per thread, unless the counts of every slice would outweigh the rows.
+        let slices = current_num_threads()
+            .min(n / groups.max(1) / 4)
+            .clamp(1, n.max(1));
+        let per = n.div_ceil(slices).max(1);
+        let out_of_range = |g: usize| {
+            KernelError::invalid(
+                "by",
+                format!("key codes must be < the number of groups ({groups}), got {g}"),
+            )
+        };
+        let counts: Vec<Vec<usize>> = install(|| {
+            keys.par_chunks(per)
+                .map(|slice| {
+                    let mut count = vec![0usize; groups];
+                    for &key in slice {
+                        if let Some(g) = code(key) {
+                            *count.get_mut(g).ok_or_else(|| out_of_range(g))? += 1;
+                        }
+                    }
+                    Ok(count)
+                })
+                .collect::<Result<_, KernelError>>()
+        })??;
+        // Slice s writes group g from cursors[s][g]: after the earlier groups, and after group
+        // g's rows in the earlier slices.
+        let mut offsets = Vec::with_capacity(groups + 1);
+        let mut cursors = vec![vec![0usize; groups]; counts.len()];
+        let mut at = 0usize;
+        for g in 0..groups {
+            offsets.push(at);
+            for (cursor, count) in cursors.iter_mut().zip(&counts) {
+                cursor[g] = at;
+                at += count[g];
+            }
+        }
+        offsets.push(at);
+        let mut order = vec![0usize; at];
+        let rows = ScatteredOut::new(&mut order);
+        install(|| {
+            keys.par_chunks(per)
+                .zip(cursors.into_par_iter())
+                .enumerate()
+                .for_each(|(s, (slice, mut cursor))| {
+                    for (i, &key) in slice.iter().enumerate() {
+                        if let Some(g) = code(key) {
+                            // SAFETY: the cursors of different slices and groups cover disjoint
+                            // ranges of `order` (built from the counts above, same codes).
+                            unsafe { rows.write(cursor[g], s * per + i) };
+                            cursor[g] += 1;
+                        }
+                    }
+                });
+        })?;
+        let in_place = order.len() == n && order.iter().enumerate().all(|(k, &i)| k == i);
+        Ok(Self {
+            order: (!in_place).then_some(order),
+            offsets,
+        })
+    }
+
+    /// The rows of a table sorted by key: group `g` is rows `offsets[g]..offsets[g + 1]`, in
+    /// place. `offsets` runs from 0 to the number of rows and does not decrease.
+    pub fn runs(offsets: Vec<usize>) -> Result<Self, KernelError> {
+        if offsets.first() != Some(&0) || offsets.windows(2).any(|w| w[0] > w[1]) {
+            return Err(KernelError::invalid(
+                "by",
+                "group runs must start at row 0 and not decrease",
+            ));
+        }
+        Ok(Self {
+            order: None,
+            offsets,
+        })
+    }
+
+    /// From explicit parts: group `g` holds rows `order[offsets[g]..offsets[g + 1]]`, in that
+    /// order (a key's rows sorted by time, say). Every row `< rows` appears at most once.
+    pub fn from_parts(
+        order: Vec<usize>,
+        offsets: Vec<usize>,
+        rows: usize,
+    ) -> Result<Self, KernelError> {
+        let bad = |msg: &str| KernelError::invalid("by", msg.to_string());
+        if offsets.first() != Some(&0) || offsets.last() != Some(&order.len()) {
+            return Err(bad(
+                "group offsets must run from 0 to the number of grouped rows",
+            ));
+        }
+        if offsets.windows(2).any(|w| w[0] > w[1]) {
+            return Err(bad("group offsets must not decrease"));
+        }
+        let mut seen = vec![false; rows];
+        for &i in &order {
+            match seen.get_mut(i) {
+                Some(s) if !*s => *s = true,
+                _ => return Err(bad("each row must be in one group at most, and exist")),
+            }
+        }
+        Ok(Self {
+            order: Some(order),
+            offsets,
+        })
+    }
+
+    /// The number of rows the groups cover (the last row they refer to, plus one).
+    fn rows_needed(&self) -> usize {
+        match &self.order {
+            None => self.offsets.last().copied().unwrap_or(0),
+            Some(order) => order.iter().max().map_or(0, |m| m + 1),
+        }
+    }
+
+    /// Each group's rows put in the order of `key` (indexed by row), ties in their current
+    /// order. Groups already in order are left as they are (checked side by side on the pool,
+    /// in place for runs); the others are sorted on the pool. A `key` shorter than a row refers
+    /// to is refused.
+    pub fn order_by<K: PartialOrd + Copy + Send + Sync>(
+        &mut self,
+        key: &[K],
+    ) -> Result<(), KernelError> {
+        let needed = self.rows_needed();
+        if needed > key.len() {
+            return Err(KernelError::LengthMismatch {
+                name: "order_by",
+                expected: needed,
+                got: key.len(),
+            });
+        }
+        let offsets = &self.offsets;
+        let in_order = match &self.order {
+            None => install(|| {
+                offsets
+                    .par_windows(2)
+                    .all(|w| ascending(key[w[0]..w[1]].iter().copied()))
+            })?,
+            Some(_) => false,
+        };
+        if in_order {
+            return Ok(());
+        }
+        let order = self
+            .order
+            .get_or_insert_with(|| (0..offsets.last().copied().unwrap_or(0)).collect());
+        let mut pieces = Vec::with_capacity(offsets.len().saturating_sub(1));
+        let mut rest = order.as_mut_slice();
+        for w in offsets.windows(2) {
+            let (head, tail) = rest.split_at_mut(w[1] - w[0]);
+            pieces.push(head);
+            rest = tail;
+        }
+        install(|| {
+            pieces
+                .into_par_iter()
+                .for_each_init(Vec::new, |pairs, rows| {
+                    pairs.clear();
+                    pairs.extend(rows.iter().enumerate().map(|(at, &i)| (key[i], at, i)));
+                    if ascending(pairs.iter().map(|p| p.0)) {
+                        return;
+                    }
+                    pairs.sort_unstable_by(|a, b| {
+                        a.0.partial_cmp(&b.0)
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                            .then(a.1.cmp(&b.1))
+                    });
+                    for (r, p) in rows.iter_mut().zip(pairs.iter()) {
+                        *r = p.2;
+                    }
+                });
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Whether `keys` never decrease.
+fn ascending<K: PartialOrd + Copy>(mut keys: impl Iterator<Item = K>) -> bool {
+    let Some(mut prev) = keys.next() else {
+        return true;
+    };
+    keys.all(|k| {
+        let ok = prev <= k;
+        prev = k;
+        ok
+    })
+}
+
+/// Runs `kernel` on every key's rows; rows without a key get NaN.
+pub fn run_groups(
+    x: &[f64],
+    y: Option<&[f64]>,
+    groups: &Groups,
+    out: &mut [f64],
+    kernel: &impl Kernel,
+) -> Result<(), KernelError> {
+    same_length("out", x.len(), out.len())?;
+    if let Some(y) = y {
+        same_length("y", x.len(), y.len())?;
+    }
+    if groups.rows_needed() > x.len() {
+        return Err(KernelError::LengthMismatch {
+            name: "by",
+            expected: x.len(),
+            got: groups.rows_needed(),
+        });
+    }
+    let Some(order) = &groups.order else {
+        // Rows already sorted by key (each key's rows contiguous): run in place, no copies.
+        let grouped = groups.offsets.last().copied().unwrap_or(0);
+        out[grouped..].fill(f64::NAN);
+        return run_pieces(x, y, &groups.offsets, out, kernel);
+    };
+    if order.len() < x.len() {
+        out.fill(f64::NAN); // rows without a key
+    }
+    // Each group is gathered into scratch buffers kept per task, run, and written back to its
+    // rows: no full-length copies (their pages are what a long, interleaved input pays for).
+    let rows_out = ScatteredOut::new(out);
+    install(|| {
+        (0..groups.len()).into_par_iter().try_for_each_init(
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(xs, ys, os): &mut (Vec<f64>, Vec<f64>, Vec<f64>), g| {
+                let rows = &order[groups.offsets[g]..groups.offsets[g + 1]];
+                if rows.is_empty() {
+                    return Ok(()); // a code no row has
+                }
+                xs.clear();
+                xs.extend(rows.iter().map(|&i| x[i]));
+                if let Some(y) = y {
+                    ys.clear();
+                    ys.extend(rows.iter().map(|&i| y[i]));
+                }
+                os.clear();
+                os.resize(rows.len(), f64::NAN);
+                run_series(xs, y.map(|_| &ys[..]), os, kernel, false)?;
+                for (&i, &v) in rows.iter().zip(os.iter()) {
+                    // SAFETY: `order` lists each row at most once (every constructor ensures
+                    // it), all checked < x.len() == out.len() above, so groups write disjoint
+                    // rows.
+                    unsafe { rows_out.write(i, v) };
+                }
+                Ok(())
+            },
+        )
+    })?
+}
+
+/// Runs `kernel` on `x[offsets[g]..offsets[g + 1]]` for every `g`, in parallel.
+fn run_pieces(
+    x: &[f64],
+    y: Option<&[f64]>,
+    offsets: &[usize],
+    out: &mut [f64],
+    kernel: &impl Kernel,
+) -> Result<(), KernelError> {
+    let mut pieces = Vec::with_capacity(offsets.len().saturating_sub(1));
+    let mut rest = out;
+    for w in offsets.windows(2) {
+        let (head, tail) = rest.split_at_mut(w[1] - w[0]);
+        if w[1] > w[0] {
+            pieces.push((w[0], w[1], head));
+        }
+        rest = tail;
+    }
+    install(|| {
+        pieces
+            .into_par_iter()
+            .try_for_each(|(a, b, o)| run_series(&x[a..b], y.map(|v| &v[a..b]), o, kernel, false))
+    })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct CumSum;
+
+    impl Kernel for CumSum {
+        fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
+            let mut s = 0.0;
+            for (o, v) in out.iter_mut().zip(x) {
+                s += v;
+                *o = s;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn groups_from_parts_run_in_the_given_order_and_refuse_a_row_twice() {
+        // Group 0 takes rows 4, 0, 2 in that order; group 1 rows 3, 1; row 5 in none.
+        let x = [1.0, 10.0, 2.0, 20.0, 3.0, 5.0];
+        let groups = Groups::from_parts(vec![4, 0, 2, 3, 1], vec![0, 3, 5], 6).unwrap();
+        let mut out = [0.0; 6];
+        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
+        assert_eq!(out[..5], [4.0, 30.0, 6.0, 20.0, 3.0]);
+        assert!(out[5].is_nan());
+        let mut ordered = Groups::from_parts(vec![4, 0, 2, 3, 1], vec![0, 3, 5], 6).unwrap();
+        ordered.order_by(&[5, 9, 5, 1, 0, 7]).unwrap();
+        // Group 0 by key 0, 5, 5 (rows 4, 0, 2: the tie keeps 0 before 2); group 1 by 1, 9.
+        assert_eq!(ordered.order, Some(vec![4, 0, 2, 3, 1]));
+        ordered.order_by(&[3, 9, 1, 1, 2, 7]).unwrap();
+        assert_eq!(ordered.order, Some(vec![2, 4, 0, 3, 1]));
+        assert!(ordered.order_by(&[1, 2]).is_err());
+        assert!(Groups::from_parts(vec![0, 0], vec![0, 2], 2).is_err());
+        assert!(Groups::from_parts(vec![0, 2], vec![0, 2], 2).is_err());
+        assert!(Groups::from_parts(vec![0, 1], vec![0, 1], 2).is_err());
+    }
+
+    #[test]
+    fn groups_restart_and_land_in_place() {
+        let x = [1.0, 10.0, 2.0, 20.0, 3.0, 5.0];
+        let codes = [0, 1, 0, 1, 0, -1];
+        let groups = Groups::from_codes(&codes).unwrap();
+        let mut out = [0.0; 6];
+        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
+        assert_eq!(out[..5], [1.0, 10.0, 3.0, 30.0, 6.0]);
+        assert!(out[5].is_nan());
+    }
+
+    #[test]
+    fn sorted_keys_run_in_place() {
+        let x = [1.0, 2.0, 3.0, 10.0, 20.0];
+        let groups = Groups::from_codes(&[0, 0, 0, 1, 1]).unwrap();
+        assert!(groups.order.is_none());
+        let mut out = [0.0; 5];
+        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
+        assert_eq!(out, [1.0, 3.0, 6.0, 10.0, 30.0]);
+    }
+
+    #[test]
+    fn runs_sort_only_when_a_run_is_out_of_order_and_leave_rows_past_them_missing() {
+        let x = [1.0, 2.0, 3.0, 10.0, 20.0, 7.0];
+        let mut groups = Groups::runs(vec![0, 3, 5]).unwrap();
+        groups.order_by(&[1, 2, 2, 0, 5, 9]).unwrap();
+        assert!(groups.order.is_none(), "every run already in order");
+        let mut out = [0.0; 6];
+        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
+        assert_eq!(out[..5], [1.0, 3.0, 6.0, 10.0, 30.0]);
+        assert!(out[5].is_nan());
+        groups.order_by(&[1, 2, 2, 6, 5, 9]).unwrap();
+        assert_eq!(groups.order, Some(vec![0, 1, 2, 4, 3]));
+        run_groups(&x, None, &groups, &mut out, &CumSum).unwrap();
+        assert_eq!(out[..5], [1.0, 3.0, 6.0, 30.0, 20.0]);
+        assert!(Groups::runs(vec![1, 3]).is_err());
+        assert!(Groups::runs(vec![0, 3, 2]).is_err());
+    }
+
+    /// The counting sort on several threads puts each group's rows in row order, as one pass.
+    #[test]
+    fn dense_codes_on_threads_equal_one_pass() {
+        let n = 100_003;
+        let codes: Vec<i64> = (0..n)
+            .map(|i| {
+                if i % 97 == 0 {
+                    -1
+                } else {
+                    ((i * 7919) % 31) as i64
+                }
+            })
+            .collect();
+        let groups = Groups::from_codes(&codes).unwrap();
+        let order = groups.order.clone().unwrap();
+        for g in 0..groups.len() {
+            let want: Vec<usize> = (0..n).filter(|&i| codes[i] == g as i64).collect();
+            assert_eq!(order[groups.offsets[g]..groups.offsets[g + 1]], want[..]);
+        }
+        let err = Groups::from_dense(&[0u8, 3], 2, |k| Some(usize::from(k))).unwrap_err();
+        assert_eq!(err.argument(), "by");
+    }
+
+    #[test]
+    fn bad_codes_are_refused() {
+        assert_eq!(Groups::from_codes(&[0, -2]).unwrap_err().argument(), "by");
+        assert_eq!(Groups::from_codes(&[0, 5]).unwrap_err().argument(), "by");
+    }
+}
