@@ -4,8 +4,11 @@
 use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
+use std::mem::MaybeUninit;
+
 use crate::grouped::run_series;
 use crate::kernel::Kernel;
+use crate::pages;
 use crate::scattered::ScatteredOut;
 use crate::threads::{current_num_threads, install};
 
@@ -46,70 +49,21 @@ impl Groups {
 
     /// From one key per row and `code(key)`, its group in `0..groups` (`None`: the row is in no
     /// group and gets NaN). Each group keeps its rows in row order.
-    ///
-    /// A counting sort: each thread counts the codes of its slice of rows, the counts give every
-    /// slice its place in every group, and each thread writes its rows there.
     pub fn from_dense<T: Copy + Sync>(
         keys: &[T],
         groups: usize,
         code: impl Fn(T) -> Option<usize> + Sync,
     ) -> Result<Self, KernelError> {
-        let n = keys.len();
-        // One slice per thread, unless the counts of every slice would outweigh the rows.
-        let slices = current_num_threads()
-            .min(n / groups.max(1) / 4)
-            .clamp(1, n.max(1));
-        let per = n.div_ceil(slices).max(1);
-        let out_of_range = |g: usize| {
-            KernelError::invalid(
-                "by",
-                format!("key codes must be < the number of groups ({groups}), got {g}"),
-            )
-        };
-        let counts: Vec<Vec<usize>> = install(|| {
-            keys.par_chunks(per)
-                .map(|slice| {
-                    let mut count = vec![0usize; groups];
-                    for &key in slice {
-                        if let Some(g) = code(key) {
-                            *count.get_mut(g).ok_or_else(|| out_of_range(g))? += 1;
-                        }
-                    }
-                    Ok(count)
-                })
-                .collect::<Result<_, KernelError>>()
-        })??;
-        // Slice s writes group g from cursors[s][g]: after the earlier groups, and after group
-        // g's rows in the earlier slices.
-        let mut offsets = Vec::with_capacity(groups + 1);
-        let mut cursors = vec![vec![0usize; groups]; counts.len()];
-        let mut at = 0usize;
-        for g in 0..groups {
-            offsets.push(at);
-            for (cursor, count) in cursors.iter_mut().zip(&counts) {
-                cursor[g] = at;
-                at += count[g];
-            }
-        }
-        offsets.push(at);
-        let mut order = vec![0usize; at];
+        let places = Places::count(keys, groups, &code)?;
+        let mut order = pages::uninit(places.total());
         let rows = ScatteredOut::new(&mut order);
-        install(|| {
-            keys.par_chunks(per)
-                .zip(cursors.into_par_iter())
-                .enumerate()
-                .for_each(|(s, (slice, mut cursor))| {
-                    for (i, &key) in slice.iter().enumerate() {
-                        if let Some(g) = code(key) {
-                            // SAFETY: the cursors of different slices and groups cover disjoint
-                            // ranges of `order` (built from the counts above, same codes).
-                            unsafe { rows.write(cursor[g], s * per + i) };
-                            cursor[g] += 1;
-                        }
-                    }
-                });
+        // SAFETY: `place` hands out every position of `order` once.
+        let offsets = places.place(keys, &code, |at, i| unsafe {
+            rows.write(at, MaybeUninit::new(i))
         })?;
-        let in_place = order.len() == n && order.iter().enumerate().all(|(k, &i)| k == i);
+        // SAFETY: `place` succeeded, so it wrote every position.
+        let order = unsafe { pages::assume_init(order) };
+        let in_place = order.len() == keys.len() && order.iter().enumerate().all(|(k, &i)| k == i);
         Ok(Self {
             order: (!in_place).then_some(order),
             offsets,
@@ -172,10 +126,7 @@ impl Groups {
     /// order. Groups already in order are left as they are (checked side by side on the pool,
     /// in place for runs); the others are sorted on the pool. A `key` shorter than a row refers
     /// to is refused.
-    pub fn order_by<K: PartialOrd + Copy + Send + Sync>(
-        &mut self,
-        key: &[K],
-    ) -> Result<(), KernelError> {
+    pub fn order_by<K: OrderKey>(&mut self, key: &[K]) -> Result<(), KernelError> {
         let needed = self.rows_needed();
         if needed > key.len() {
             return Err(KernelError::LengthMismatch {
@@ -207,23 +158,17 @@ impl Groups {
             rest = tail;
         }
         install(|| {
-            pieces
-                .into_par_iter()
-                .for_each_init(Vec::new, |pairs, rows| {
-                    pairs.clear();
-                    pairs.extend(rows.iter().enumerate().map(|(at, &i)| (key[i], at, i)));
-                    if ascending(pairs.iter().map(|p| p.0)) {
-                        return;
+            pieces.into_par_iter().for_each_init(
+                || (Vec::new(), Scratch::default()),
+                |(keys, sc), rows| {
+                    keys.clear();
+                    keys.extend(rows.iter().map(|&i| key[i]));
+                    if !ascending(keys.iter().copied()) {
+                        sort_order(keys, &mut sc.counts, &mut sc.perm);
+                        permute(rows, &sc.perm, &mut sc.rows);
                     }
-                    pairs.sort_unstable_by(|a, b| {
-                        a.0.partial_cmp(&b.0)
-                            .unwrap_or(std::cmp::Ordering::Equal)
-                            .then(a.1.cmp(&b.1))
-                    });
-                    for (r, p) in rows.iter_mut().zip(pairs.iter()) {
-                        *r = p.2;
-                    }
-                });
+                },
+            );
         })
     }
 
@@ -233,6 +178,323 @@ impl Groups {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// A counting sort by group code: each thread counts the codes of its slice of rows, and the
+/// counts give every slice its place in every group (so each group keeps its rows in row order).
+struct Places {
+    /// Rows per slice.
+    per: usize,
+    /// Group `g` takes positions `offsets[g]..offsets[g + 1]`.
+    offsets: Vec<usize>,
+    /// Slice `s` writes its next row of group `g` at `cursors[s][g]`, up to `ends[s][g]`.
+    cursors: Vec<Vec<usize>>,
+    ends: Vec<Vec<usize>>,
+}
+
+impl Places {
+    fn count<T: Copy + Sync>(
+        keys: &[T],
+        groups: usize,
+        code: &(impl Fn(T) -> Option<usize> + Sync),
+    ) -> Result<Self, KernelError> {
+        let n = keys.len();
+        // One slice per thread, unless the counts of every slice would outweigh the rows.
+        let slices = current_num_threads()
+            .min(n / groups.max(1) / 4)
+            .clamp(1, n.max(1));
+        let per = n.div_ceil(slices).max(1);
+        let out_of_range = |g: usize| {
+            KernelError::invalid(
+                "by",
+                format!("key codes must be < the number of groups ({groups}), got {g}"),
+            )
+        };
+        let counts: Vec<Vec<usize>> = install(|| {
+            keys.par_chunks(per)
+                .map(|slice| {
+                    let mut count = vec![0usize; groups];
+                    for &key in slice {
+                        if let Some(g) = code(key) {
+                            *count.get_mut(g).ok_or_else(|| out_of_range(g))? += 1;
+                        }
+                    }
+                    Ok(count)
+                })
+                .collect::<Result<_, KernelError>>()
+        })??;
+        // Slice s writes group g after the earlier groups, and after group g's rows in the
+        // earlier slices.
+        let mut offsets = Vec::with_capacity(groups + 1);
+        let mut cursors = vec![vec![0usize; groups]; counts.len()];
+        let mut at = 0usize;
+        for g in 0..groups {
+            offsets.push(at);
+            for (cursor, count) in cursors.iter_mut().zip(&counts) {
+                cursor[g] = at;
+                at += count[g];
+            }
+        }
+        offsets.push(at);
+        let ends = cursors
+            .iter()
+            .zip(&counts)
+            .map(|(cursor, count)| cursor.iter().zip(count).map(|(c, k)| c + k).collect())
+            .collect();
+        Ok(Self {
+            per,
+            offsets,
+            cursors,
+            ends,
+        })
+    }
+
+    /// The number of rows with a group.
+    fn total(&self) -> usize {
+        self.offsets.last().copied().unwrap_or(0)
+    }
+
+    /// Calls `put(position, row)` for every row with a group, the slices in parallel, and
+    /// returns the group offsets. Every position in `0..total()` is handed out exactly once: a
+    /// `code` that changes its answer between counting and placing is refused (never a position
+    /// twice, or outside a slice's share of its group).
+    fn place<T: Copy + Sync>(
+        self,
+        keys: &[T],
+        code: &(impl Fn(T) -> Option<usize> + Sync),
+        put: impl Fn(usize, usize) + Sync,
+    ) -> Result<Vec<usize>, KernelError> {
+        let per = self.per;
+        let ends = &self.ends;
+        let all_placed = install(|| {
+            keys.par_chunks(per)
+                .zip(self.cursors.into_par_iter())
+                .enumerate()
+                .map(|(s, (slice, mut cursor))| {
+                    let end = &ends[s];
+                    for (i, &key) in slice.iter().enumerate() {
+                        if let Some(g) = code(key) {
+                            match (cursor.get_mut(g), end.get(g)) {
+                                (Some(at), Some(&stop)) if *at < stop => {
+                                    put(*at, s * per + i);
+                                    *at += 1;
+                                }
+                                _ => return false,
+                            }
+                        }
+                    }
+                    cursor == *end
+                })
+                .all(|placed| placed)
+        })?;
+        if !all_placed {
+            return Err(KernelError::invalid(
+                "by",
+                "the key codes changed between counting and placing the rows",
+            ));
+        }
+        Ok(self.offsets)
+    }
+}
+
+/// Runs `kernel` on the rows of every group code (`code(keys[i])`, in `0..groups`; `None`: the
+/// row gets NaN), each group in the order of `order_key` (ties in row order), and writes every
+/// result at its row: [`Groups::from_dense`], [`Groups::order_by`] and [`run_groups`] in one.
+///
+/// The counting sort that groups the rows also carries their values and order keys, so each
+/// group arrives contiguous (read in row order, never gathered at random); a group out of
+/// order is sorted in cache.
+#[allow(clippy::too_many_arguments)]
+pub fn run_coded<T: Copy + Sync, K: OrderKey>(
+    x: &[f64],
+    y: Option<&[f64]>,
+    keys: &[T],
+    groups: usize,
+    code: impl Fn(T) -> Option<usize> + Sync,
+    order_key: Option<&[K]>,
+    out: &mut [f64],
+    kernel: &impl Kernel,
+) -> Result<(), KernelError> {
+    let n = x.len();
+    same_length("out", n, out.len())?;
+    same_length("by", n, keys.len())?;
+    if let Some(y) = y {
+        same_length("y", n, y.len())?;
+    }
+    if let Some(k) = order_key {
+        same_length("order_by", n, k.len())?;
+    }
+    let places = Places::count(keys, groups, &code)?;
+    let total = places.total();
+    if total < n {
+        out.fill(f64::NAN); // rows without a group
+    }
+    let mut rows = pages::uninit(total);
+    let mut xs = pages::uninit(total);
+    let mut ys = pages::uninit(if y.is_some() { total } else { 0 });
+    let mut ks = pages::uninit(if order_key.is_some() { total } else { 0 });
+    let offsets = {
+        let (r, xw, yw, kw) = (
+            ScatteredOut::new(&mut rows),
+            ScatteredOut::new(&mut xs),
+            ScatteredOut::new(&mut ys),
+            ScatteredOut::new(&mut ks),
+        );
+        places.place(keys, &code, |at, i| {
+            // SAFETY: every position < total is handed out once; ys and ks have `total`
+            // positions exactly when y and order_key are given.
+            unsafe {
+                r.write(at, MaybeUninit::new(i));
+                xw.write(at, MaybeUninit::new(x[i]));
+                if let Some(y) = y {
+                    yw.write(at, MaybeUninit::new(y[i]));
+                }
+                if let Some(k) = order_key {
+                    kw.write(at, MaybeUninit::new(k[i]));
+                }
+            }
+        })?
+    };
+    // SAFETY: `place` succeeded, so it wrote every position of each (ys and ks when given).
+    let (mut rows, mut xs, mut ys, mut ks) = unsafe {
+        (
+            pages::assume_init(rows),
+            pages::assume_init(xs),
+            pages::assume_init(ys),
+            pages::assume_init(ks),
+        )
+    };
+    let mut pieces = Vec::with_capacity(groups);
+    let (mut r, mut xr, mut yr, mut kr) = (&mut rows[..], &mut xs[..], &mut ys[..], &mut ks[..]);
+    for w in offsets.windows(2) {
+        let len = w[1] - w[0];
+        let piece = (
+            cut(&mut r, len),
+            cut(&mut xr, len),
+            cut(&mut yr, len),
+            cut(&mut kr, len),
+        );
+        if len > 0 {
+            pieces.push(piece);
+        }
+    }
+    let rows_out = ScatteredOut::new(out);
+    install(|| {
+        pieces.into_par_iter().try_for_each_init(
+            Scratch::default,
+            |sc, (rows, xs, ys, ks): (&mut [usize], &mut [f64], &mut [f64], &mut [K])| {
+                if !ks.is_empty() && !ascending(ks.iter().copied()) {
+                    sort_order(ks, &mut sc.counts, &mut sc.perm);
+                    permute(xs, &sc.perm, &mut sc.values);
+                    permute(ys, &sc.perm, &mut sc.values);
+                    permute(rows, &sc.perm, &mut sc.rows);
+                }
+                sc.out.clear();
+                sc.out.resize(xs.len(), f64::NAN);
+                run_series(xs, y.map(|_| &ys[..]), &mut sc.out, kernel, false)?;
+                for (&i, &v) in rows.iter().zip(sc.out.iter()) {
+                    // SAFETY: each row is in one group once, and < n == out.len().
+                    unsafe { rows_out.write(i, v) };
+                }
+                Ok(())
+            },
+        )
+    })??;
+    Ok(())
+}
+
+/// The first `len` values of `v` (all of them if fewer), `v` left with the rest.
+fn cut<'a, V>(v: &mut &'a mut [V], len: usize) -> &'a mut [V] {
+    let len = len.min(v.len());
+    let (head, tail) = std::mem::take(v).split_at_mut(len);
+    *v = tail;
+    head
+}
+
+/// Buffers a task reuses from group to group.
+#[derive(Default)]
+struct Scratch {
+    counts: Vec<usize>,
+    perm: Vec<usize>,
+    values: Vec<f64>,
+    rows: Vec<usize>,
+    out: Vec<f64>,
+}
+
+/// `v` rearranged so that `v[j]` is the old `v[perm[j]]` (no-op on an empty `v`).
+fn permute<V: Copy>(v: &mut [V], perm: &[usize], buf: &mut Vec<V>) {
+    if v.is_empty() {
+        return;
+    }
+    buf.clear();
+    buf.extend(perm.iter().map(|&p| v[p]));
+    v.copy_from_slice(buf);
+}
+
+/// A key that orders the rows of a group: integers (dates, times) or floats without NaN.
+pub trait OrderKey: PartialOrd + Copy + Send + Sync {
+    /// The key as an integer, for keys that are integers (they can be counting-sorted).
+    fn integer(self) -> Option<i64> {
+        None
+    }
+}
+
+impl OrderKey for i32 {
+    fn integer(self) -> Option<i64> {
+        Some(self.into())
+    }
+}
+
+impl OrderKey for i64 {
+    fn integer(self) -> Option<i64> {
+        Some(self)
+    }
+}
+
+impl OrderKey for usize {
+    fn integer(self) -> Option<i64> {
+        i64::try_from(self).ok()
+    }
+}
+
+impl OrderKey for f64 {}
+
+/// The positions of `keys` in ascending order, ties in position order (`perm[j]` is the
+/// position of the `j`-th smallest): a counting sort when the keys are integers spanning at
+/// most a few times their number (the dates of a daily series), else a stable comparison sort.
+fn sort_order<K: OrderKey>(keys: &[K], counts: &mut Vec<usize>, perm: &mut Vec<usize>) {
+    let span = keys
+        .iter()
+        .try_fold((i64::MAX, i64::MIN), |(lo, hi), k| {
+            k.integer().map(|k| (lo.min(k), hi.max(k)))
+        })
+        .and_then(|(lo, hi)| Some((lo, usize::try_from(hi.checked_sub(lo)?).ok()? + 1)))
+        .filter(|&(_, span)| span <= 4 * keys.len() + 64);
+    perm.clear();
+    if let Some((lo, span)) = span {
+        let slot = |k: K| k.integer().map_or(0, |k| (k - lo) as usize);
+        counts.clear();
+        counts.resize(span + 1, 0);
+        for &k in keys {
+            counts[slot(k) + 1] += 1;
+        }
+        for s in 0..span {
+            counts[s + 1] += counts[s];
+        }
+        perm.resize(keys.len(), 0);
+        for (j, &k) in keys.iter().enumerate() {
+            let at = &mut counts[slot(k)];
+            perm[*at] = j;
+            *at += 1;
+        }
+    } else {
+        perm.extend(0..keys.len());
+        perm.sort_by(|&a, &b| {
+            keys[a]
+                .partial_cmp(&keys[b])
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
     }
 }
 
@@ -430,6 +692,74 @@ mod tests {
         }
         let err = Groups::from_dense(&[0u8, 3], 2, |k| Some(usize::from(k))).unwrap_err();
         assert_eq!(err.argument(), "by");
+        // A code that answers differently when placing than when counting is refused, never
+        // written out of its place (rows 0..5 count as groups 0,1,0,1,0 and place as 1,0,1,0,1).
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let flaky = |_: u8| Some(calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2);
+        let err = Groups::from_dense(&[0u8; 5], 2, flaky).unwrap_err();
+        assert!(err.to_string().contains("changed"), "{err}");
+    }
+
+    /// The fused run equals grouping, ordering and running one step at a time.
+    #[test]
+    fn run_coded_equals_groups_ordered_then_run() {
+        let n = 50_000;
+        let codes: Vec<i64> = (0..n).map(|i| ((i * 7919) % 37) as i64 - 1).collect();
+        let x: Vec<f64> = (0..n).map(|i| ((i * 31) % 101) as f64).collect();
+        let day: Vec<i32> = (0..n).map(|i| ((i * 104_729) % 5003) as i32).collect();
+        let code = |c: i64| usize::try_from(c).ok();
+        let mut groups = Groups::from_codes(&codes).unwrap();
+        let (mut want, mut got) = (vec![0.0; n], vec![0.0; n]);
+        run_groups(&x, None, &groups, &mut want, &CumSum).unwrap();
+        run_coded(
+            &x,
+            None,
+            &codes,
+            36,
+            code,
+            None::<&[i64]>,
+            &mut got,
+            &CumSum,
+        )
+        .unwrap();
+        let small = [0i64, 1, 0];
+        let mut o = [0.0; 3];
+        run_coded(
+            &[1.0, 2.0, 3.0],
+            None,
+            &small,
+            2,
+            code,
+            None::<&[i64]>,
+            &mut o,
+            &CumSum,
+        )
+        .unwrap();
+        assert_eq!(o, [1.0, 2.0, 4.0]);
+        let same = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .all(|(p, q)| p == q || (p.is_nan() && q.is_nan()))
+        };
+        assert!(same(&want, &got));
+        groups.order_by(&day).unwrap();
+        run_groups(&x, None, &groups, &mut want, &CumSum).unwrap();
+        run_coded(
+            &x,
+            None,
+            &codes,
+            36,
+            code,
+            Some(&day[..]),
+            &mut got,
+            &CumSum,
+        )
+        .unwrap();
+        assert!(same(&want, &got));
+        // Float keys take the comparison sort.
+        let t: Vec<f64> = day.iter().map(|&d| f64::from(d) * 1e9).collect();
+        run_coded(&x, None, &codes, 36, code, Some(&t[..]), &mut got, &CumSum).unwrap();
+        assert!(same(&want, &got));
     }
 
     #[test]

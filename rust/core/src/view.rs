@@ -64,7 +64,7 @@ impl<'a> Column<'a> {
         if let [one] = chunks.as_slice() {
             return Ok(one.to_nan_marked());
         }
-        let mut all = Vec::with_capacity(chunks.iter().map(|c| c.values.len()).sum());
+        let mut all = crate::pages::with_capacity(chunks.iter().map(|c| c.values.len()).sum());
         for c in &chunks {
             c.extend_nan_marked(&mut all);
         }
@@ -99,7 +99,7 @@ impl<'a> Column<'a> {
         match self.validity {
             None => Cow::Borrowed(self.values),
             Some(_) => {
-                let mut all = Vec::with_capacity(self.values.len());
+                let mut all = crate::pages::with_capacity(self.values.len());
                 self.extend_nan_marked(&mut all);
                 Cow::Owned(all)
             }
