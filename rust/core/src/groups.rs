@@ -327,25 +327,28 @@ pub fn run_coded<T: Copy + Sync, K: OrderKey>(
     }
     let places = Places::count(keys, groups, &code)?;
     let total = places.total();
-    if total < n {
-        out.fill(f64::NAN); // rows without a group
-    }
-    let mut rows = pages::uninit(total);
+    // Where each row's value went (`NO_GROUP`: nowhere). Every row is placed when all are in
+    // a group, so the buffer is only filled when some are not.
+    let mut at_of = if total < n {
+        pages::filled(n, MaybeUninit::new(NO_GROUP))
+    } else {
+        pages::uninit(n)
+    };
     let mut xs = pages::uninit(total);
     let mut ys = pages::uninit(if y.is_some() { total } else { 0 });
     let mut ks = pages::uninit(if order_key.is_some() { total } else { 0 });
     let offsets = {
-        let (r, xw, yw, kw) = (
-            ScatteredOut::new(&mut rows),
+        let (aw, xw, yw, kw) = (
+            ScatteredOut::new(&mut at_of),
             ScatteredOut::new(&mut xs),
             ScatteredOut::new(&mut ys),
             ScatteredOut::new(&mut ks),
         );
         places.place(keys, &code, |at, i| {
-            // SAFETY: every position < total is handed out once; ys and ks have `total`
-            // positions exactly when y and order_key are given.
+            // SAFETY: every position < total is handed out once, and every row i < n once;
+            // ys and ks have `total` positions exactly when y and order_key are given.
             unsafe {
-                r.write(at, MaybeUninit::new(i));
+                aw.write(i, MaybeUninit::new(at));
                 xw.write(at, MaybeUninit::new(x[i]));
                 if let Some(y) = y {
                     yw.write(at, MaybeUninit::new(y[i]));
@@ -356,53 +359,74 @@ pub fn run_coded<T: Copy + Sync, K: OrderKey>(
             }
         })?
     };
-    // SAFETY: `place` succeeded, so it wrote every position of each (ys and ks when given).
-    let (mut rows, mut xs, mut ys, mut ks) = unsafe {
+    // SAFETY: `place` succeeded, so it wrote every position of xs (ys and ks when given) and,
+    // when every row is in a group, every row of `at_of`; the rest was filled above.
+    let (at_of, mut xs, mut ys, mut ks) = unsafe {
         (
-            pages::assume_init(rows),
+            pages::assume_init(at_of),
             pages::assume_init(xs),
             pages::assume_init(ys),
             pages::assume_init(ks),
         )
     };
     let mut pieces = Vec::with_capacity(groups);
-    let (mut r, mut xr, mut yr, mut kr) = (&mut rows[..], &mut xs[..], &mut ys[..], &mut ks[..]);
+    let (mut xr, mut yr, mut kr) = (&mut xs[..], &mut ys[..], &mut ks[..]);
     for w in offsets.windows(2) {
         let len = w[1] - w[0];
-        let piece = (
-            cut(&mut r, len),
-            cut(&mut xr, len),
-            cut(&mut yr, len),
-            cut(&mut kr, len),
-        );
+        let piece = (cut(&mut xr, len), cut(&mut yr, len), cut(&mut kr, len));
         if len > 0 {
             pieces.push(piece);
         }
     }
-    let rows_out = ScatteredOut::new(out);
+    // Each group's results replace its values, in the order the rows were placed.
     install(|| {
         pieces.into_par_iter().try_for_each_init(
             Scratch::default,
-            |sc, (rows, xs, ys, ks): (&mut [usize], &mut [f64], &mut [f64], &mut [K])| {
-                if !ks.is_empty() && !ascending(ks.iter().copied()) {
-                    sort_order(ks, &mut sc.counts, &mut sc.perm);
-                    permute(xs, &sc.perm, &mut sc.values);
-                    permute(ys, &sc.perm, &mut sc.values);
-                    permute(rows, &sc.perm, &mut sc.rows);
-                }
+            |sc, (xs, ys, ks): (&mut [f64], &mut [f64], &mut [K])| {
                 sc.out.clear();
                 sc.out.resize(xs.len(), f64::NAN);
-                run_series(xs, y.map(|_| &ys[..]), &mut sc.out, kernel, false)?;
-                for (&i, &v) in rows.iter().zip(sc.out.iter()) {
-                    // SAFETY: each row is in one group once, and < n == out.len().
-                    unsafe { rows_out.write(i, v) };
+                if !ks.is_empty() && !ascending(ks.iter().copied()) {
+                    sort_order(ks, &mut sc.counts, &mut sc.perm);
+                    sc.values.clear();
+                    sc.values.extend(sc.perm.iter().map(|&p| xs[p]));
+                    sc.other.clear();
+                    if y.is_some() {
+                        sc.other.extend(sc.perm.iter().map(|&p| ys[p]));
+                    }
+                    run_series(
+                        &sc.values,
+                        y.map(|_| &sc.other[..]),
+                        &mut sc.out,
+                        kernel,
+                        false,
+                    )?;
+                    for (&p, &v) in sc.perm.iter().zip(&sc.out) {
+                        xs[p] = v;
+                    }
+                } else {
+                    run_series(xs, y.map(|_| &ys[..]), &mut sc.out, kernel, false)?;
+                    xs.copy_from_slice(&sc.out);
                 }
                 Ok(())
             },
         )
     })??;
+    // Every row reads its result where its value was placed: reads at random, writes in order.
+    let chunk = 1 << 16;
+    install(|| {
+        out.par_chunks_mut(chunk)
+            .zip(at_of.par_chunks(chunk))
+            .for_each(|(out, at_of)| {
+                for (o, &at) in out.iter_mut().zip(at_of) {
+                    *o = xs.get(at).copied().unwrap_or(f64::NAN);
+                }
+            });
+    })?;
     Ok(())
 }
+
+/// Where a row without a group was placed.
+const NO_GROUP: usize = usize::MAX;
 
 /// The first `len` values of `v` (all of them if fewer), `v` left with the rest.
 fn cut<'a, V>(v: &mut &'a mut [V], len: usize) -> &'a mut [V] {
@@ -418,6 +442,7 @@ struct Scratch {
     counts: Vec<usize>,
     perm: Vec<usize>,
     values: Vec<f64>,
+    other: Vec<f64>,
     rows: Vec<usize>,
     out: Vec<f64>,
 }

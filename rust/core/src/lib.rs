@@ -52,5 +52,5 @@ pub use rrg::{
 };
 pub use sector::{BarsError, SectorAccumulator, SectorTotals, StockBars, sector_totals};
 pub use threads::{current_num_threads, join, serial, set_num_threads};
-pub use view::{Column, Validity};
+pub use view::{Column, Validity, validity_of_non_nan};
 pub use window::{LANES, TileOut, TileView};

@@ -1,6 +1,11 @@
 use std::borrow::Cow;
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
 
 use crate::error::KernelError;
+use crate::pages;
+use crate::threads::install;
 
 /// An Arrow-style validity bitmap (bit set = value present), borrowed from its owner.
 #[derive(Clone, Copy, Debug)]
@@ -64,34 +69,15 @@ impl<'a> Column<'a> {
         if let [one] = chunks.as_slice() {
             return Ok(one.to_nan_marked());
         }
-        let mut all = crate::pages::with_capacity(chunks.iter().map(|c| c.values.len()).sum());
+        let mut all = pages::uninit(chunks.iter().map(|c| c.values.len()).sum());
+        let mut rest = &mut all[..];
         for c in &chunks {
-            c.extend_nan_marked(&mut all);
+            let (head, tail) = rest.split_at_mut(c.values.len());
+            c.write_nan_marked(head);
+            rest = tail;
         }
-        Ok(Cow::Owned(all))
-    }
-
-    /// Appends the values to `out` with NaN for nulls, 64 at a time: a word of the bitmap with
-    /// every bit set copies its values whole.
-    fn extend_nan_marked(&self, out: &mut Vec<f64>) {
-        let Some(validity) = self.validity else {
-            out.extend_from_slice(self.values);
-            return;
-        };
-        for (c, chunk) in self.values.chunks(64).enumerate() {
-            let bits = validity.word(c * 64);
-            if bits == u64::MAX {
-                out.extend_from_slice(chunk);
-            } else {
-                out.extend(
-                    chunk.iter().enumerate().map(
-                        |(j, &x)| {
-                            if (bits >> j) & 1 == 1 { x } else { f64::NAN }
-                        },
-                    ),
-                );
-            }
-        }
+        // SAFETY: the chunks' lengths add up to `all`'s, and each wrote its whole range.
+        Ok(Cow::Owned(unsafe { pages::assume_init(all) }))
     }
 
     /// The values with nulls written as NaN: borrowed when there is no validity bitmap.
@@ -99,12 +85,84 @@ impl<'a> Column<'a> {
         match self.validity {
             None => Cow::Borrowed(self.values),
             Some(_) => {
-                let mut all = crate::pages::with_capacity(self.values.len());
-                self.extend_nan_marked(&mut all);
-                Cow::Owned(all)
+                let mut all = pages::uninit(self.values.len());
+                self.write_nan_marked(&mut all);
+                // SAFETY: `write_nan_marked` writes every value of `all`.
+                Cow::Owned(unsafe { pages::assume_init(all) })
             }
         }
     }
+
+    /// Writes the values into `out` (as long) with NaN for nulls, long columns in slices on the
+    /// pool.
+    fn write_nan_marked(&self, out: &mut [MaybeUninit<f64>]) {
+        let parallel = out.len() >= 2 * SLICE
+            && install(|| {
+                out.par_chunks_mut(SLICE)
+                    .enumerate()
+                    .for_each(|(s, out)| self.slice(s * SLICE, out.len()).write_serial(out))
+            })
+            .is_ok();
+        if !parallel {
+            self.write_serial(out);
+        }
+    }
+
+    /// Values `start..start + len` (a multiple of 64 from the start of a slice).
+    fn slice(&self, start: usize, len: usize) -> Self {
+        Self {
+            values: &self.values[start..start + len],
+            validity: self.validity.map(|v| Validity {
+                bytes: v.bytes,
+                offset: v.offset + start,
+            }),
+        }
+    }
+
+    /// 64 values at a time: a word of the bitmap with every bit set copies its values whole.
+    fn write_serial(&self, out: &mut [MaybeUninit<f64>]) {
+        for (c, (chunk, out)) in self.values.chunks(64).zip(out.chunks_mut(64)).enumerate() {
+            let bits = self.validity.map_or(u64::MAX, |v| v.word(c * 64));
+            for (j, (&x, o)) in chunk.iter().zip(out).enumerate() {
+                let valid = bits == u64::MAX || (bits >> j) & 1 == 1;
+                *o = MaybeUninit::new(if valid { x } else { f64::NAN });
+            }
+        }
+    }
+}
+
+/// Values per slice when a long column is converted on the pool (a multiple of 64).
+const SLICE: usize = 1 << 16;
+
+/// The Arrow validity bitmap of `values` (bit set = not NaN), bytes in order and the last
+/// padded with zeros; `None` when no value is NaN. Long columns are scanned in slices on the
+/// pool.
+pub fn validity_of_non_nan(values: &[f64]) -> Option<Vec<u8>> {
+    let pack = |(bytes, values): (&mut [u8], &[f64])| -> bool {
+        let mut all = true;
+        for (byte, eight) in bytes.iter_mut().zip(values.chunks(8)) {
+            *byte = eight
+                .iter()
+                .enumerate()
+                .fold(0u8, |b, (j, v)| b | (u8::from(!v.is_nan()) << j));
+            all &= *byte == u8::MAX >> (8 - eight.len());
+        }
+        all
+    };
+    let mut bytes = vec![0u8; values.len().div_ceil(8)];
+    let all_valid = if values.len() >= 2 * SLICE {
+        install(|| {
+            bytes
+                .par_chunks_mut(SLICE / 8)
+                .zip(values.par_chunks(SLICE))
+                .map(pack)
+                .reduce(|| true, |a, b| a && b)
+        })
+        .unwrap_or_else(|_| pack((&mut bytes, values)))
+    } else {
+        pack((&mut bytes, values))
+    };
+    (!all_valid).then_some(bytes)
 }
 
 #[cfg(test)]
@@ -159,6 +217,42 @@ mod tests {
                 assert!(!set || *g == values[i]);
             }
         }
+    }
+
+    #[test]
+    fn long_columns_convert_in_slices_as_one_pass_would() {
+        // Longer than two slices, with a ragged end, so both the pool and the tail are used.
+        let n = 2 * SLICE + 1000 + 3;
+        let values: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let bytes: Vec<u8> = (0..n.div_ceil(8) + 1)
+            .map(|b| (b * 97 % 256) as u8)
+            .collect();
+        let validity = Validity::new(&bytes, 5, n).unwrap();
+        let got = Column::with_validity(&values, Some(validity)).to_nan_marked();
+        for (i, g) in got.iter().enumerate() {
+            let j = i + 5;
+            let set = (bytes[j / 8] >> (j % 8)) & 1 == 1;
+            assert_eq!(g.is_nan(), !set, "row {i}");
+            assert!(!set || *g == values[i]);
+        }
+        let back = validity_of_non_nan(&got).unwrap();
+        assert_eq!(back.len(), n.div_ceil(8));
+        for (i, g) in got.iter().enumerate() {
+            assert_eq!((back[i / 8] >> (i % 8)) & 1 == 1, !g.is_nan(), "row {i}");
+        }
+        assert_eq!(back[n / 8] >> (n % 8), 0, "padding bits are zero");
+    }
+
+    #[test]
+    fn validity_is_none_without_nan() {
+        for n in [0, 1, 8, 9, 2 * SLICE + 7] {
+            let values: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            assert!(validity_of_non_nan(&values).is_none(), "n {n}");
+        }
+        let mut values = vec![1.0; 2 * SLICE + 7];
+        values[2 * SLICE + 6] = f64::NAN;
+        let bytes = validity_of_non_nan(&values).unwrap();
+        assert_eq!(bytes.last(), Some(&0b0011_1111));
     }
 
     #[test]

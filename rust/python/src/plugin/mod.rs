@@ -19,7 +19,8 @@ use std::borrow::Cow;
 use pyo3_polars::export::polars_arrow::bitmap::Bitmap;
 use pyo3_polars::export::polars_core::prelude::*;
 use sectorflow_core::{
-    pages, run_series, serial, Column as CoreColumn, Kernel, KernelError, Validity,
+    pages, run_series, serial, validity_of_non_nan, Column as CoreColumn, Kernel, KernelError,
+    Validity,
 };
 use serde::Deserialize;
 
@@ -60,10 +61,7 @@ fn nan_marked(ca: &Float64Chunked) -> PolarsResult<Cow<'_, [f64]>> {
 
 /// A float64 Series with null where the kernel wrote NaN.
 fn float_series(name: PlSmallStr, out: Vec<f64>) -> Series {
-    let validity = out
-        .iter()
-        .any(|v| v.is_nan())
-        .then(|| out.iter().map(|v| !v.is_nan()).collect::<Bitmap>());
+    let validity = validity_of_non_nan(&out).map(|bytes| Bitmap::from_u8_vec(bytes, out.len()));
     Float64Chunked::from_vec_validity(name, out, validity).into_series()
 }
 
