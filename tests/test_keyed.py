@@ -82,6 +82,50 @@ def test_keyed_rolling_equals_the_numpy_face_with_by(df: pl.DataFrame) -> None:
     assert_series_equal(got.filter(keyed), want.fill_nan(None).filter(keyed), check_names=False)
 
 
+@st.composite
+def key_layouts(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataType, pl.DataType]:
+    """Integer keys spread wider than the rows or negative, with nulls or without, in any of
+    the integer types; order keys as integers, floats, dates or datetimes; rows shuffled or
+    sorted by key (the runs taken in place)."""
+    n = draw(st.integers(1, 40))
+    spread = draw(st.sampled_from([1, 3, 1_000_003]))
+    nullable = draw(st.booleans())
+    key = st.integers(-2, 2).map(lambda k: k * spread)
+    keys = draw(st.lists(st.one_of(st.none(), key) if nullable else key, min_size=n, max_size=n))
+    key_type = draw(st.sampled_from([pl.Int8, pl.Int32, pl.Int64, pl.UInt32, pl.UInt64]))
+    if key_type in (pl.UInt32, pl.UInt64):
+        keys = [None if k is None else k + 2 * spread for k in keys]
+    if key_type == pl.Int8:
+        keys = [None if k is None else max(-128, min(127, k)) for k in keys]
+    order_type = draw(st.sampled_from([pl.Int32, pl.Int64, pl.Float64, pl.Date, pl.Datetime]))
+    t = draw(st.permutations(list(range(n))))
+    df = pl.DataFrame(
+        {
+            "g": pl.Series(keys, dtype=pl.Int64).cast(key_type),
+            "t": pl.Series(t, dtype=pl.Int32).cast(order_type),
+            "x": draw(st.lists(VALUE, min_size=n, max_size=n)),
+        },
+        schema_overrides={"x": pl.Float64},
+    )
+    if draw(st.booleans()):
+        df = df.sort("g", "t", nulls_last=True)
+    return df, key_type, order_type
+
+
+@pytest.mark.parametrize("name", ["rolling_mean", "rolling_rank", "pct_change", "cs_rank"])
+@given(layout=key_layouts())
+def test_every_key_type_and_layout_equals_over(
+    name: str, layout: tuple[pl.DataFrame, pl.DataType, pl.DataType]
+) -> None:
+    df, _, _ = layout
+    make = EXPRESSIONS[name]
+    x = pl.col("x")
+    for order in ("t", None):
+        want = df.select(make(x).over("g", order_by=order)).to_series()
+        got = df.select(make(x, by="g", order_by=order)).to_series()
+        assert_series_equal(got, want, check_names=False)
+
+
 def test_one_group_and_all_distinct_keys_and_lazy_and_streaming() -> None:
     rng = np.random.default_rng(3)
     n = 2_000
