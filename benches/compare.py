@@ -2,6 +2,7 @@
 
 Usage: ``python benches/compare.py [--repeat 3] [--quick] [--json PATH]``
        ``python benches/compare.py --sectors [--quick]``
+       ``python benches/compare.py --sector-keys [--repeat 7]``
        ``python benches/compare.py --recompute [--quick] [--stocks FILE.parquet]``
 
 Data: (a) one price-level series of 5,000,000 values (a random walk), (b) a 2,500 x 2,000 panel
@@ -18,6 +19,10 @@ peer's time over sectorflow's best time.
 ``--sectors`` times the weekly sector dashboard instead: ``sf.sector_dashboard`` on a synthetic
 market of 5,000 symbols x 5,000 days (polars in) against ``benches/pandas_sectors.dashboard``,
 a straightforward pandas implementation of the same table (pandas in), in the same run.
+
+``--sector-keys`` times the expressions the sector scores run, ``.over(key)`` against the keyed
+form (``by=key``) they now use, on sector-shaped long tables (string keys, rows sorted by key
+and date: 31 x 5,000, 500 x 5,000 and 5,000 x 1,000), in the same run.
 
 ``--recompute`` times the main job from a file: ``sectorflow recompute FILE --benchmark market``
 against ``benches/pandas_recompute.py FILE`` (the same tables from pandas, without the HTML
@@ -259,6 +264,11 @@ def main() -> None:
         help="the sector dashboard on a 5,000 x 5,000 synthetic market against pandas",
     )
     parser.add_argument(
+        "--sector-keys",
+        action="store_true",
+        help="the sector scores' expressions: .over(key) against by=key on sector tables",
+    )
+    parser.add_argument(
         "--recompute",
         action="store_true",
         help="sectorflow recompute on a 5,000 x 5,000 daily file against a pandas job",
@@ -274,6 +284,9 @@ def main() -> None:
         return
     if args.recompute:
         print(recompute(args.quick, args.stocks))
+        return
+    if args.sector_keys:
+        print(sector_keys(args.repeat))
         return
     data = make_data(args.quick)
     if args.sweep:
@@ -390,6 +403,44 @@ def sectors(quick: bool, repeat: int) -> str:
 
 #: The numeric columns of stock bars, in the order the sector accumulator takes them.
 _BAR_VALUES = ("close", "volume", "amount", "float_mcap")
+
+
+def sector_keys(repeat: int) -> str:
+    """The sector scores' expressions inside ``.over(key)`` against keyed (``by=key``)."""
+    rng = np.random.default_rng(0)
+    c = pl.col("close")
+    lines = [
+        "| table | expression | `.over` (ms) | keyed `by=` (ms) | `.over` / keyed |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for keys, days in ((31, 5_000), (500, 5_000), (5_000, 1_000)):
+        df = pl.DataFrame(
+            {
+                "sector": np.repeat([f"sector {i:04d}" for i in range(keys)], days),
+                "date": np.tile(np.arange(days, dtype=np.int32), keys),
+                "close": rng.random(keys * days) + 1.0,
+                "benchmark": rng.random(keys * days) + 1.0,
+            }
+        )
+        cases = {
+            "pct_change(1)": lambda **k: c.sf.pct_change(1, **k),
+            "rolling_mean(20)": lambda **k: c.sf.rolling_mean(20, **k),
+            "rolling_excess_return(40)": lambda **k: c.sf.rolling_excess_return(
+                "benchmark", 40, **k
+            ),
+            "rolling_rank(250)": lambda **k: c.sf.rolling_rank(250, **k),
+            "expanding_rank()": lambda **k: c.sf.expanding_rank(min_periods=2, **k),
+        }
+        for name, make in cases.items():
+            over_expr, keyed_expr = make().over("sector"), make(by="sector")
+            over = timeit(lambda e=over_expr, d=df: d.select(e), repeat)
+            keyed = timeit(lambda e=keyed_expr, d=df: d.select(e), repeat)
+            lines.append(
+                f"| {keys:,} x {days:,} | {name} | {over * 1e3:.2f} | {keyed * 1e3:.2f} | "
+                f"{over / keyed:.1f}x |"
+            )
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
 
 
 def _panel_table(n_keys: int, n_days: int) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:

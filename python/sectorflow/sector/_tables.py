@@ -21,9 +21,9 @@ def check_window(window: int, name: str) -> None:
 def ratio_of_sums(num: pl.Expr, den: pl.Expr, window: int, key: str) -> pl.Expr:
     """``sum_{window} num / sum_{window} den`` per ``key`` (rows in date order)."""
     rolling_sum = SectorflowExpr.rolling_sum
-    return rolling_sum(SectorflowExpr(num), window).over(key) / rolling_sum(
-        SectorflowExpr(den), window
-    ).over(key)
+    return rolling_sum(SectorflowExpr(num), window, by=key) / rolling_sum(
+        SectorflowExpr(den), window, by=key
+    )
 
 
 def sf(expr: pl.Expr) -> SectorflowExpr:

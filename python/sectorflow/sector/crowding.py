@@ -31,13 +31,13 @@ def _factor(name: str, n: int, key: str) -> pl.Expr:
     elif name == "turnover_rate":
         f = ratio_of_sums(c("amount"), c("float_mcap"), n, key)
     elif name == "volatility":
-        f = sf(sf(c("close")).pct_change(1).over(key)).rolling_std(n).over(key)
+        f = sf(sf(c("close")).pct_change(1, by=key)).rolling_std(n, by=key)
     elif name == "bias":
-        f = c("close") / sf(c("close")).rolling_mean(n).over(key) - 1.0
+        f = c("close") / sf(c("close")).rolling_mean(n, by=key) - 1.0
     elif name == "volume_price_corr":
-        f = sf(c("volume")).rolling_corr(c("close"), n).over(key)
+        f = sf(c("volume")).rolling_corr(c("close"), n, by=key)
     elif name == "breadth":
-        f = sf(c("breadth")).rolling_mean(n, min_periods=1).over(key)
+        f = sf(c("breadth")).rolling_mean(n, min_periods=1, by=key)
     else:
         f = c(name).cast(pl.Float64)
     return f.fill_nan(None).alias(name)
@@ -108,8 +108,7 @@ def crowding(
     values = frame.select(date, key, *(_factor(f, smooth, key) for f in chosen))
     pcts = [
         sf(pl.col(f))
-        .rolling_rank(window, min_periods=min(min_periods, window), ascending=w > 0)
-        .over(key)
+        .rolling_rank(window, min_periods=min(min_periods, window), ascending=w > 0, by=key)
         .alias(f"{f}_pct")
         for f, w in chosen.items()
     ]

@@ -132,7 +132,7 @@ def drawdown_episodes(
     # percentile among the closed ones and itself; null with no closed one to compare.
     episodes = episodes.sort([*by, "peak"]).with_columns(
         pl.when(pl.col("open"))
-        .then(sf(pl.col(c)).expanding_rank(min_periods=2).over(by))
+        .then(sf(pl.col(c)).expanding_rank(min_periods=2, by=by))
         .alias(f"{c}_percentile")
         for c in ("depth", "bars")
     )

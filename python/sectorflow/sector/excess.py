@@ -27,7 +27,7 @@ _MODES = get_args(ExcessMode)
 
 def _equal_weight(df: pl.DataFrame, date: str, key: str, close: str) -> pl.DataFrame:
     """The equal-weight index of the series: the mean of their daily returns, chained from 1."""
-    daily = df.with_columns(sf(pl.col(close)).pct_change(1).over(key).alias("__r"))
+    daily = df.with_columns(sf(pl.col(close)).pct_change(1, by=key).alias("__r"))
     return (
         daily.group_by(date)
         .agg(pl.col("__r").mean())
@@ -123,7 +123,7 @@ def excess_return(
     df = long_closes(frame, "sectors", date=date, key=key, close=close)
     df = _with_benchmark(df, benchmark_table(frame, benchmark, date, key, close), date)
     # The core's one formula (sectorflow.rolling_excess_return), per sector in date order.
-    excess = sf(pl.col(close)).rolling_excess_return("benchmark", window, mode=mode).over(key)
+    excess = sf(pl.col(close)).rolling_excess_return("benchmark", window, mode=mode, by=key)
     return df.select(date, key, close, "benchmark", excess.alias("excess_return")).with_columns(
         pl.col("excess_return").fill_nan(None)
     )

@@ -66,9 +66,9 @@ def historical_percentile(
         start = as_date(since, "since")
         values = pl.when(date_column(frame, date, "df") >= start).then(values)
     x = sf(values)
+    by = keys or None
     if window is None:
-        rank = x.expanding_rank(min_periods=min_periods, method=method)
+        rank = x.expanding_rank(min_periods=min_periods, method=method, by=by)
     else:
-        rank = x.rolling_rank(window, min_periods=min(min_periods, window), method=method)
-    rank = rank.over(keys) if keys else rank
+        rank = x.rolling_rank(window, min_periods=min(min_periods, window), method=method, by=by)
     return frame.with_columns(rank.alias(out_name))

@@ -55,7 +55,7 @@ def turnover_share(
     if method == "ratio_of_sums":
         share = ratio_of_sums(amount, market, window, key)
     else:
-        share = SectorflowExpr(amount / market).rolling_mean(window).over(key)
+        share = SectorflowExpr(amount / market).rolling_mean(window, by=key)
     out = df.select(date, key, share.alias("turnover_share"))
     if cap_adjusted:
         cap_share = (pl.col("float_mcap") / pl.col("market_float_mcap")).alias("float_cap_share")
