@@ -3,6 +3,7 @@
 Usage: ``python benches/compare.py [--repeat 3] [--quick] [--json PATH]``
        ``python benches/compare.py --sectors [--quick]``
        ``python benches/compare.py --sector-keys [--repeat 7]``
+       ``python benches/compare.py --threads [--repeat 5]``
        ``python benches/compare.py --recompute [--quick] [--stocks FILE.parquet]``
 
 Data: (a) one price-level series of 5,000,000 values (a random walk), (b) a 2,500 x 2,000 panel
@@ -23,6 +24,11 @@ a straightforward pandas implementation of the same table (pandas in), in the sa
 ``--sector-keys`` times the expressions the sector scores run, ``.over(key)`` against the keyed
 form (``by=key``) they now use, on sector-shaped long tables (string keys, rows sorted by key
 and date: 31 x 5,000, 500 x 5,000 and 5,000 x 1,000), in the same run.
+
+``--threads`` runs four keyed expressions in one ``with_columns`` on the shuffled 5,000,000-row
+long table (and the same inside ``.over``) in a fresh process per setting of
+``SECTORFLOW_NUM_THREADS`` and ``POLARS_MAX_THREADS``: wall time, cores busy (CPU time over
+wall time) and involuntary context switches per run, to show how the two pools share the cores.
 
 ``--recompute`` times the main job from a file: ``sectorflow recompute FILE --benchmark market``
 against ``benches/pandas_recompute.py FILE`` (the same tables from pandas, without the HTML
@@ -269,6 +275,12 @@ def main() -> None:
         help="the sector scores' expressions: .over(key) against by=key on sector tables",
     )
     parser.add_argument(
+        "--threads",
+        action="store_true",
+        help="keyed expressions under each setting of both thread pools, one process each",
+    )
+    parser.add_argument("--threads-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--recompute",
         action="store_true",
         help="sectorflow recompute on a 5,000 x 5,000 daily file against a pandas job",
@@ -278,15 +290,9 @@ def main() -> None:
         "--no-plugin", action="store_true", help="skip the Polars expressions on the long table"
     )
     args = parser.parse_args()
-
-    if args.sectors:
-        print(sectors(args.quick, args.repeat))
-        return
-    if args.recompute:
-        print(recompute(args.quick, args.stocks))
-        return
-    if args.sector_keys:
-        print(sector_keys(args.repeat))
+    single = _single_mode(args)
+    if single is not None:
+        print(single)
         return
     data = make_data(args.quick)
     if args.sweep:
@@ -336,6 +342,20 @@ def main() -> None:
     }
     out.write_text(json.dumps({"meta": meta, "rows": rows, "plugin": plugin}, indent=1))
     print(f"\nwrote {out}")
+
+
+def _single_mode(args: argparse.Namespace) -> str | None:
+    """The output of a mode that replaces the ratio table, or None for the table."""
+    modes: dict[str, Callable[[], str]] = {
+        "sectors": lambda: sectors(args.quick, args.repeat),
+        "recompute": lambda: recompute(args.quick, args.stocks),
+        "threads": lambda: threads_table(args.repeat),
+        "threads_child": lambda: json.dumps(threads_child(args.repeat)),
+        "sector_keys": lambda: sector_keys(args.repeat),
+        "sweep": lambda: sweep(make_data(args.quick)["series"]["x"], args.repeat),
+    }
+    chosen = [run for name, run in modes.items() if getattr(args, name)]
+    return chosen[0]() if chosen else None
 
 
 def sweep(x: np.ndarray, repeat: int) -> str:
@@ -441,6 +461,85 @@ def sector_keys(repeat: int) -> str:
             )
             print(lines[-1], flush=True)
     return "\n".join(lines)
+
+
+#: (SECTORFLOW_NUM_THREADS, POLARS_MAX_THREADS) settings of ``--threads``; (2, 2) is the default
+#: on two cores.
+_THREAD_SETTINGS = ((1, 1), (1, 2), (2, 1), (2, 2), (4, 2), (2, 4), (4, 4))
+
+
+def threads_table(repeat: int) -> str:
+    """The keyed and ``.over`` expressions under each thread setting, one fresh process each."""
+    lines = [
+        (
+            "| sectorflow threads | polars threads | keyed (ms) | cores busy | switches / run "
+            "| `.over` (ms) | cores busy | switches / run |"
+        ),
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for ours, theirs in _THREAD_SETTINGS:
+        env = {
+            **os.environ,
+            "SECTORFLOW_NUM_THREADS": str(ours),
+            "POLARS_MAX_THREADS": str(theirs),
+        }
+        done = subprocess.run(  # noqa: S603 (this script, an argv list)
+            [sys.executable, __file__, "--threads-child", "--repeat", str(repeat)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        k, o = r["keyed"], r["over"]
+        lines.append(
+            f"| {ours} | {theirs} | {k['wall'] * 1e3:.0f} | {k['busy']:.2f} | "
+            f"{k['switches']:.0f} | {o['wall'] * 1e3:.0f} | {o['busy']:.2f} | "
+            f"{o['switches']:.0f} |"
+        )
+        print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+def threads_child(repeat: int) -> dict[str, dict[str, float]]:
+    """Median wall time, CPU time over wall time and involuntary switches of each form."""
+    import resource
+
+    rng = np.random.default_rng(0)
+    panel = rng.standard_normal((2_500, 2_000))
+    panel[rng.random(panel.shape) < 0.01] = np.nan
+    df = long_table(panel).sample(fraction=1.0, shuffle=True, seed=1)
+    x = pl.col("x")
+    forms = {
+        "keyed": {"by": "symbol", "order_by": "date"},
+        "over": {},
+    }
+    result = {}
+    for form, k in forms.items():
+
+        def wrap(e: pl.Expr, k: dict[str, Any] = k) -> pl.Expr:
+            return e if k else e.over("symbol", order_by="date")
+
+        exprs = [
+            wrap(x.sf.rolling_mean(W, **k)).alias("mean"),
+            wrap(x.sf.rolling_std(W, **k)).alias("std"),
+            wrap(x.sf.rolling_rank(W, **k)).alias("rank"),
+            wrap(x.sf.pct_change(1, **k)).alias("pct"),
+        ]
+        df.with_columns(exprs)  # warm
+        runs = []
+        for _ in range(repeat):
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            start = time.perf_counter()
+            df.with_columns(exprs)
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            runs.append((wall, cpu / wall, after.ru_nivcsw - before.ru_nivcsw))
+        runs.sort()
+        wall, busy, switches = runs[len(runs) // 2]
+        result[form] = {"wall": wall, "busy": busy, "switches": float(switches)}
+    return result
 
 
 def _panel_table(n_keys: int, n_days: int) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
