@@ -17,3 +17,5 @@ def test_readme_python_blocks_run() -> None:
     scores = namespace["scores"]
     for column in ("pctile", "since_start", "beta", "xs_rank", "in_sector"):
         assert scores[column].drop_nulls().len() > 0, column  # type: ignore[index]
+    # The keyed form and the .over form of the README give the same column.
+    assert scores["xs_rank"].equals(scores["over_form"])  # type: ignore[index]

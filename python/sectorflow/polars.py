@@ -24,14 +24,17 @@ and ``order_by="date"`` if rows are not in time order; for the cross-sectional `
     >>> df.select(pl.col("x").sf.rolling_mean(2, by="s"))["x"].to_list()
     [None, 1.5, None, 20.0, 3.0]
 
-That is one plugin call over the whole column: Polars' hash grouping finds each key's rows
-(a column already sorted by key is taken as its runs), each group is put in ``order_by`` order
-(each group sorted on its own, side by side; skipped where the rows already are in order), and
-the grouped kernel runs the groups on sectorflow's own thread pool
-(``sectorflow.set_num_threads``), writing each result at
-its row. Null keys form a group of their own, as in ``.over``. Polars' threads wait while ours
-run, so two cores are not oversubscribed. Being one call, the expression sees the whole column
-even under ``collect(engine="streaming")``: its inputs and result are held in memory at once.
+That is one plugin call over the whole column. One integer key is coded by its value and one
+string key by the core's parallel coder (several keys, an integer key with nulls or spanning
+more values than there are rows, and other types, by Polars);
+a table already sorted by key is taken as its runs, in place. Otherwise a counting sort carries
+each group's values and ``order_by`` keys together, each group is sorted in cache only where it
+is out of order, the groups run on sectorflow's own thread pool
+(``sectorflow.set_num_threads``), and each row reads its result back. Null keys form a group of
+their own, as in ``.over``. The Polars thread that made the call sleeps while ours run, so the
+two pools do not oversubscribe the cores (``benches/compare.py --threads`` measures it). Being
+one call, the expression sees the whole column even under ``collect(engine="streaming")``: its
+inputs and result are held in memory at once, plus 20-40 bytes per row while it runs.
 
 ``.over("symbol", order_by="date")`` keeps working: Polars then groups and calls the kernel once
 per group, single-threaded inside each call.

@@ -11,6 +11,7 @@ use crate::kernel::Kernel;
 use crate::pages;
 use crate::scattered::ScatteredOut;
 use crate::threads::{current_num_threads, install};
+use crate::view::Column;
 
 /// Rows grouped by key: group `g` holds rows `order[offsets[g]..offsets[g + 1]]` in that order,
 /// or, for a table already sorted by key, rows `offsets[g]..offsets[g + 1]` in place. Each row is
@@ -302,13 +303,13 @@ impl Places {
 /// row gets NaN), each group in the order of `order_key` (ties in row order), and writes every
 /// result at its row: [`Groups::from_dense`], [`Groups::order_by`] and [`run_groups`] in one.
 ///
-/// The counting sort that groups the rows also carries their values and order keys, so each
-/// group arrives contiguous (read in row order, never gathered at random); a group out of
-/// order is sorted in cache.
+/// The counting sort that groups the rows also carries their values (nulls read as NaN on the
+/// way) and order keys, so each group arrives contiguous (read in row order, never gathered at
+/// random); a group out of order is sorted in cache, and each row reads its result back.
 #[allow(clippy::too_many_arguments)]
 pub fn run_coded<T: Copy + Sync, K: OrderKey>(
-    x: &[f64],
-    y: Option<&[f64]>,
+    x: Column<'_>,
+    y: Option<Column<'_>>,
     keys: &[T],
     groups: usize,
     code: impl Fn(T) -> Option<usize> + Sync,
@@ -349,9 +350,9 @@ pub fn run_coded<T: Copy + Sync, K: OrderKey>(
             // ys and ks have `total` positions exactly when y and order_key are given.
             unsafe {
                 aw.write(i, MaybeUninit::new(at));
-                xw.write(at, MaybeUninit::new(x[i]));
+                xw.write(at, MaybeUninit::new(x.get(i)));
                 if let Some(y) = y {
-                    yw.write(at, MaybeUninit::new(y[i]));
+                    yw.write(at, MaybeUninit::new(y.get(i)));
                 }
                 if let Some(k) = order_key {
                     kw.write(at, MaybeUninit::new(k[i]));
@@ -737,7 +738,7 @@ mod tests {
         let (mut want, mut got) = (vec![0.0; n], vec![0.0; n]);
         run_groups(&x, None, &groups, &mut want, &CumSum).unwrap();
         run_coded(
-            &x,
+            Column::new(&x),
             None,
             &codes,
             36,
@@ -750,7 +751,7 @@ mod tests {
         let small = [0i64, 1, 0];
         let mut o = [0.0; 3];
         run_coded(
-            &[1.0, 2.0, 3.0],
+            Column::new(&[1.0, 2.0, 3.0]),
             None,
             &small,
             2,
@@ -770,7 +771,7 @@ mod tests {
         groups.order_by(&day).unwrap();
         run_groups(&x, None, &groups, &mut want, &CumSum).unwrap();
         run_coded(
-            &x,
+            Column::new(&x),
             None,
             &codes,
             36,
@@ -783,8 +784,42 @@ mod tests {
         assert!(same(&want, &got));
         // Float keys take the comparison sort.
         let t: Vec<f64> = day.iter().map(|&d| f64::from(d) * 1e9).collect();
-        run_coded(&x, None, &codes, 36, code, Some(&t[..]), &mut got, &CumSum).unwrap();
+        run_coded(
+            Column::new(&x),
+            None,
+            &codes,
+            36,
+            code,
+            Some(&t[..]),
+            &mut got,
+            &CumSum,
+        )
+        .unwrap();
         assert!(same(&want, &got));
+        // Nulls of a validity bitmap are read as NaN on the way in.
+        let bytes: Vec<u8> = (0..n.div_ceil(8) + 1)
+            .map(|b| (b * 89 % 256) as u8)
+            .collect();
+        let valid = |i: usize| (bytes[(i + 3) / 8] >> ((i + 3) % 8)) & 1 == 1;
+        let marked: Vec<f64> = (0..n)
+            .map(|i| if valid(i) { x[i] } else { f64::NAN })
+            .collect();
+        run_groups(&marked, None, &groups, &mut want, &CumSum).unwrap();
+        let validity = crate::Validity::new(&bytes, 3, n).unwrap();
+        let column = Column::with_validity(&x, Some(validity));
+        run_coded(
+            column,
+            None,
+            &codes,
+            36,
+            code,
+            Some(&day[..]),
+            &mut got,
+            &CumSum,
+        )
+        .unwrap();
+        assert!(same(&want, &got));
+        assert!(got.iter().any(|v| v.is_nan()) && want != vec![0.0; n]);
     }
 
     #[test]

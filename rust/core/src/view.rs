@@ -60,6 +60,26 @@ impl<'a> Column<'a> {
         Self { values, validity }
     }
 
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Value `i`, NaN when it is null.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> f64 {
+        let valid = self.validity.is_none_or(|v| {
+            let bit = i + v.offset;
+            v.bytes
+                .get(bit >> 3)
+                .is_some_and(|b| (b >> (bit & 7)) & 1 == 1)
+        });
+        if valid { self.values[i] } else { f64::NAN }
+    }
+
     /// The chunks of one series as one slice with nulls written as NaN: borrowed when it is a
     /// single chunk without a validity bitmap, else copied once.
     pub fn join_nan_marked(
@@ -234,6 +254,10 @@ mod tests {
             let set = (bytes[j / 8] >> (j % 8)) & 1 == 1;
             assert_eq!(g.is_nan(), !set, "row {i}");
             assert!(!set || *g == values[i]);
+        }
+        let column = Column::with_validity(&values, Some(validity));
+        for (i, g) in got.iter().enumerate() {
+            assert_eq!(column.get(i).to_bits(), g.to_bits(), "get({i})");
         }
         let back = validity_of_non_nan(&got).unwrap();
         assert_eq!(back.len(), n.div_ceil(8));

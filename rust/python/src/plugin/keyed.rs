@@ -10,7 +10,8 @@ use pyo3_polars::export::polars_arrow::array::{Array, Utf8ViewArray};
 use pyo3_polars::export::polars_core::chunked_array::ops::sort::arg_sort;
 use pyo3_polars::export::polars_core::prelude::*;
 use sectorflow_core::{
-    code_rows, pages, run_coded, run_groups, Groups, Kernel, KernelError, KeyColumn, INLINE,
+    code_rows, pages, run_coded, run_groups, Column as CoreColumn, Groups, Kernel, KernelError,
+    KeyColumn, INLINE,
 };
 
 use crate::errors::to_polars_err;
@@ -19,8 +20,8 @@ use crate::errors::to_polars_err;
 /// as in `.over`), each group in `order_by` order (ties and no `order_by`: row order), writing
 /// every result at its row. No keys: one group.
 pub(super) fn run_keyed(
-    x: &[f64],
-    y: Option<&[f64]>,
+    x: CoreColumn<'_>,
+    y: Option<CoreColumn<'_>>,
     by: &[Series],
     order_by: &[Series],
     out: &mut [f64],
@@ -64,8 +65,8 @@ pub(super) fn run_keyed(
 
 /// The values, the result and the kernel of one keyed call.
 struct Run<'a, K> {
-    x: &'a [f64],
-    y: Option<&'a [f64]>,
+    x: CoreColumn<'a>,
+    y: Option<CoreColumn<'a>>,
     out: &'a mut [f64],
     kernel: &'a K,
 }
@@ -81,7 +82,8 @@ impl<K: Kernel> Run<'_, K> {
             Order::Positions(v) => groups.order_by(v),
         }
         .map_err(to_polars_err)?;
-        run_groups(self.x, self.y, &groups, self.out, self.kernel).map_err(to_polars_err)
+        let (x, y) = (self.x.to_nan_marked(), self.y.map(|y| y.to_nan_marked()));
+        run_groups(&x, y.as_deref(), &groups, self.out, self.kernel).map_err(to_polars_err)
     }
 
     /// Rows grouped by `code(keys[i])` in the core's counting sort, in `order`.

@@ -14,8 +14,6 @@ mod keyed;
 mod rank;
 mod rolling;
 
-use std::borrow::Cow;
-
 use pyo3_polars::export::polars_arrow::bitmap::Bitmap;
 use pyo3_polars::export::polars_core::prelude::*;
 use sectorflow_core::{
@@ -44,19 +42,41 @@ fn float_input(
     Ok(s.cast(&DataType::Float64)?.f64()?.clone())
 }
 
-/// The values with NaN for null, borrowed from a single chunk without nulls.
-fn nan_marked(ca: &Float64Chunked) -> PolarsResult<Cow<'_, [f64]>> {
-    let columns = ca.downcast_iter().map(|arr| {
-        let validity = arr
-            .validity()
-            .map(|bitmap| {
-                let (bytes, offset, len) = bitmap.as_slice();
-                Validity::new(bytes, offset, len)
-            })
-            .transpose()?;
-        Ok(CoreColumn::with_validity(arr.values(), validity))
-    });
-    CoreColumn::join_nan_marked(columns).map_err(to_polars_err)
+/// The values of a float column as the core reads them.
+enum Values<'a> {
+    /// A single chunk, its validity bitmap (if any) read as it is.
+    Chunk(CoreColumn<'a>),
+    /// Several chunks joined into one slice, nulls written as NaN.
+    Joined(Vec<f64>),
+}
+
+impl<'a> Values<'a> {
+    fn of(ca: &'a Float64Chunked) -> PolarsResult<Self> {
+        let mut columns = ca.downcast_iter().map(|arr| {
+            let validity = arr
+                .validity()
+                .map(|bitmap| {
+                    let (bytes, offset, len) = bitmap.as_slice();
+                    Validity::new(bytes, offset, len)
+                })
+                .transpose()?;
+            Ok(CoreColumn::with_validity(arr.values(), validity))
+        });
+        if ca.chunks().len() == 1 {
+            if let Some(one) = columns.next() {
+                return one.map(Values::Chunk).map_err(to_polars_err);
+            }
+        }
+        let joined = CoreColumn::join_nan_marked(columns).map_err(to_polars_err)?;
+        Ok(Values::Joined(joined.into_owned()))
+    }
+
+    fn column(&self) -> CoreColumn<'_> {
+        match self {
+            Values::Chunk(c) => *c,
+            Values::Joined(v) => CoreColumn::new(v),
+        }
+    }
 }
 
 /// A float64 Series with null where the kernel wrote NaN.
@@ -109,12 +129,14 @@ fn apply(
     let (by, order_by) = keys.split_at(keyed.by);
     let name = x.name().clone();
     let n = x.len();
-    let x = nan_marked(&x)?;
-    let y = y.as_ref().map(nan_marked).transpose()?;
+    let x = Values::of(&x)?;
+    let y = y.as_ref().map(Values::of).transpose()?;
+    let (x, y) = (x.column(), y.as_ref().map(Values::column));
     let mut out = pages::filled(n, f64::NAN);
     if keyed.is_keyed() {
-        keyed::run_keyed(&x, y.as_deref(), by, order_by, &mut out, kernel)?;
+        keyed::run_keyed(x, y, by, order_by, &mut out, kernel)?;
     } else {
+        let (x, y) = (x.to_nan_marked(), y.map(|y| y.to_nan_marked()));
         serial(|| run_series(&x, y.as_deref(), &mut out, kernel, false)).map_err(to_polars_err)?;
     }
     Ok(float_series(name, out))
