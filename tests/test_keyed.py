@@ -70,16 +70,36 @@ def test_keyed_expression_equals_over(name: str, df: pl.DataFrame, cut: int) -> 
     assert_series_equal(got, want, check_names=False)
 
 
+#: Each kernel on the numpy face, with the group key (``by=``, or ``time=`` for ``cs_*``).
+NUMPY_FACE: dict[str, Any] = {
+    "rolling_mean": lambda x, _y, k: sf.rolling_mean(x, 3, by=k),
+    "rolling_std": lambda x, _y, k: sf.rolling_std(x, 3, min_periods=2, by=k),
+    "rolling_corr": lambda x, y, k: sf.rolling_corr(x, y, 3, by=k),
+    "pct_change": lambda x, _y, k: sf.pct_change(x, 1, by=k),
+    "ewm_mean": lambda x, _y, k: sf.ewm_mean(x, span=3, by=k),
+    "rolling_rank": lambda x, _y, k: sf.rolling_rank(x, 3, by=k),
+    "rolling_quantile": lambda x, _y, k: sf.rolling_quantile(x, 4, 0.3, by=k),
+    "expanding_rank": lambda x, _y, k: sf.expanding_rank(x, by=k),
+    "rolling_excess_return": lambda x, y, k: sf.rolling_excess_return(x, y, 2, by=k),
+    "cs_rank": lambda x, _y, k: sf.cs_rank(x, k),
+    "cs_zscore": lambda x, _y, k: sf.cs_zscore(x, k),
+    "cs_demean": lambda x, _y, k: sf.cs_demean(x, k),
+}
+
+
+@pytest.mark.parametrize("name", list(EXPRESSIONS))
 @given(df=tables())
-def test_keyed_rolling_equals_the_numpy_face_with_by(df: pl.DataFrame) -> None:
+def test_keyed_expression_equals_the_numpy_face_with_by(name: str, df: pl.DataFrame) -> None:
     # Rows already in time order within each key: the numpy face's by= takes them as given.
     # A null key is a group of its own here (as in .over); the numpy face leaves such rows
     # missing (as pandas' groupby drops them), so they are compared on rows with a key.
     ordered = df.sort("t")
-    got = ordered.select(pl.col("x").sf.rolling_mean(3, by="k")).to_series()
-    want = sf.rolling_mean(ordered.get_column("x"), 3, by=ordered.get_column("k"))
-    keyed = ordered.get_column("k").is_not_null()
-    assert_series_equal(got.filter(keyed), want.fill_nan(None).filter(keyed), check_names=False)
+    got = ordered.select(EXPRESSIONS[name](pl.col("x"), by="k")).to_series()
+    x, y, k = (ordered.get_column(c) for c in ("x", "y", "k"))
+    want = NUMPY_FACE[name](x.to_numpy(), y.to_numpy(), k.to_numpy())
+    keyed = k.is_not_null().to_numpy()
+    want = pl.Series(want[keyed], nan_to_null=True)
+    assert_series_equal(got.filter(k.is_not_null()), want, check_names=False)
 
 
 @st.composite
