@@ -271,10 +271,11 @@ pub fn run_series(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    struct CumSum;
+    /// A running sum: order-dependent, so it shows which rows a group took in which order.
+    pub(crate) struct CumSum;
 
     impl Kernel for CumSum {
         fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {

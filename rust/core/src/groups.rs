@@ -624,18 +624,7 @@ fn run_pieces(
 mod tests {
     use super::*;
 
-    struct CumSum;
-
-    impl Kernel for CumSum {
-        fn series(&self, x: &[f64], _: Option<&[f64]>, out: &mut [f64]) -> Result<(), KernelError> {
-            let mut s = 0.0;
-            for (o, v) in out.iter_mut().zip(x) {
-                s += v;
-                *o = s;
-            }
-            Ok(())
-        }
-    }
+    use crate::grouped::tests::CumSum;
 
     #[test]
     fn groups_from_parts_run_in_the_given_order_and_refuse_a_row_twice() {
@@ -734,24 +723,26 @@ mod tests {
         let x: Vec<f64> = (0..n).map(|i| ((i * 31) % 101) as f64).collect();
         let day: Vec<i32> = (0..n).map(|i| ((i * 104_729) % 5003) as i32).collect();
         let code = |c: i64| usize::try_from(c).ok();
+        // The 36 groups of `codes` (-1: no group), each in the order of `key`.
+        let coded = |x: Column, key: Option<&[_]>| {
+            let mut got = vec![0.0; n];
+            run_coded(x, None, &codes, 36, code, key, &mut got, &CumSum).unwrap();
+            got
+        };
+        let same = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .all(|(p, q)| p == q || (p.is_nan() && q.is_nan()))
+        };
         let mut groups = Groups::from_codes(&codes).unwrap();
-        let (mut want, mut got) = (vec![0.0; n], vec![0.0; n]);
+        let mut want = vec![0.0; n];
         run_groups(&x, None, &groups, &mut want, &CumSum).unwrap();
-        run_coded(
-            Column::new(&x),
-            None,
-            &codes,
-            36,
-            code,
-            None::<&[i64]>,
-            &mut got,
-            &CumSum,
-        )
-        .unwrap();
-        let small = [0i64, 1, 0];
+        assert!(same(&want, &coded(Column::new(&x), None::<&[i32]>)));
         let mut o = [0.0; 3];
+        let small = [0i64, 1, 0];
+        let three = Column::new(&[1.0, 2.0, 3.0]);
         run_coded(
-            Column::new(&[1.0, 2.0, 3.0]),
+            three,
             None,
             &small,
             2,
@@ -762,28 +753,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o, [1.0, 2.0, 4.0]);
-        let same = |a: &[f64], b: &[f64]| {
-            a.iter()
-                .zip(b)
-                .all(|(p, q)| p == q || (p.is_nan() && q.is_nan()))
-        };
-        assert!(same(&want, &got));
         groups.order_by(&day).unwrap();
         run_groups(&x, None, &groups, &mut want, &CumSum).unwrap();
-        run_coded(
-            Column::new(&x),
-            None,
-            &codes,
-            36,
-            code,
-            Some(&day[..]),
-            &mut got,
-            &CumSum,
-        )
-        .unwrap();
-        assert!(same(&want, &got));
+        assert!(same(&want, &coded(Column::new(&x), Some(&day))));
         // Float keys take the comparison sort.
         let t: Vec<f64> = day.iter().map(|&d| f64::from(d) * 1e9).collect();
+        let mut got = vec![0.0; n];
         run_coded(
             Column::new(&x),
             None,
@@ -806,20 +781,9 @@ mod tests {
             .collect();
         run_groups(&marked, None, &groups, &mut want, &CumSum).unwrap();
         let validity = crate::Validity::new(&bytes, 3, n).unwrap();
-        let column = Column::with_validity(&x, Some(validity));
-        run_coded(
-            column,
-            None,
-            &codes,
-            36,
-            code,
-            Some(&day[..]),
-            &mut got,
-            &CumSum,
-        )
-        .unwrap();
+        let got = coded(Column::with_validity(&x, Some(validity)), Some(&day));
         assert!(same(&want, &got));
-        assert!(got.iter().any(|v| v.is_nan()) && want != vec![0.0; n]);
+        assert!(got.iter().any(|v| v.is_nan()));
     }
 
     #[test]
