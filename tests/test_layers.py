@@ -1,6 +1,6 @@
 """The package's layers, read from its imports: data flows down and never back up.
 
-app -> sector -> kernel faces -> _native. Nothing imports a layer above it, no module imports
+app -> models -> sector -> kernel faces -> _native. Nothing imports a layer above it, no module imports
 the package's ``__init__``, no sector module calls ``_native``, and no module borrows another
 module's private helpers (private modules, named with ``_``, are shared on purpose).
 """
@@ -17,8 +17,11 @@ MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 
 def layer(module: str) -> int:
-    """0 the compiled core's face, 1 kernel faces, 2 sector scores, 3 the application."""
+    """0 the compiled core's face, 1 kernel faces, 2 sector scores, 3 rotation models, 4 the
+    application."""
     if module.startswith("sectorflow.app") or module == "sectorflow.__main__":
+        return 4
+    if module.startswith("sectorflow.models"):
         return 3
     if module.startswith("sectorflow.sector"):
         return 2
@@ -53,7 +56,7 @@ def test_imports_flow_down_only(path: Path) -> None:
         for target in (t.rstrip(".") for t in targets):
             assert target != "sectorflow", f"{here} imports the package __init__"
             assert layer(target) <= layer(here), f"{here} (layer {layer(here)}) imports {target}"
-            if layer(here) == 2:  # the sector layer
+            if layer(here) in (2, 3):  # the sector and model layers
                 assert target != "sectorflow._native", f"{here} calls _native directly"
         private = [n for n in names if n.startswith("_")]
         # ``from sectorflow import _plugin`` names a private module: shared on purpose.

@@ -4,6 +4,7 @@ from sectorflow import datasets, polars
 from sectorflow._containers import GroupKeys
 from sectorflow._native import get_num_threads, set_num_threads
 from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
+from sectorflow.models.backtest import Backtest, backtest, rebalance_dates
 from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
 from sectorflow.rolling import (
     ewm_mean,
@@ -33,7 +34,9 @@ from sectorflow.sector.rrg import rrg, rrg_tail, rrg_transitions
 from sectorflow.sector.turnover import top_concentration, turnover_rate, turnover_share
 
 __all__ = [
+    "Backtest",
     "GroupKeys",
+    "backtest",
     "crowding",
     "cs_demean",
     "cs_rank",
@@ -49,6 +52,7 @@ __all__ = [
     "historical_percentile",
     "pct_change",
     "polars",
+    "rebalance_dates",
     "rolling_beta",
     "rolling_corr",
     "rolling_cov",
