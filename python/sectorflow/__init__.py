@@ -5,6 +5,7 @@ from sectorflow._containers import GroupKeys
 from sectorflow._native import get_num_threads, set_num_threads
 from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
 from sectorflow.models.backtest import Backtest, backtest, rebalance_dates
+from sectorflow.models.diffusion import diffusion_index
 from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
 from sectorflow.rolling import (
     ewm_mean,
@@ -43,6 +44,7 @@ __all__ = [
     "cs_zscore",
     "daily_bars",
     "datasets",
+    "diffusion_index",
     "drawdown",
     "drawdown_episodes",
     "ewm_mean",
