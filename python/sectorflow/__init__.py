@@ -6,6 +6,7 @@ from sectorflow._native import get_num_threads, set_num_threads
 from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
 from sectorflow.models.backtest import Backtest, backtest, rebalance_dates
 from sectorflow.models.diffusion import diffusion_index
+from sectorflow.models.summary import RotationSummary, rotation_summary
 from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
 from sectorflow.rolling import (
     ewm_mean,
@@ -37,6 +38,7 @@ from sectorflow.sector.turnover import top_concentration, turnover_rate, turnove
 __all__ = [
     "Backtest",
     "GroupKeys",
+    "RotationSummary",
     "backtest",
     "crowding",
     "cs_demean",
@@ -71,6 +73,7 @@ __all__ = [
     "rolling_sum",
     "rolling_var",
     "rolling_zscore",
+    "rotation_summary",
     "rrg",
     "rrg_tail",
     "rrg_transitions",

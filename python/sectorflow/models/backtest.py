@@ -44,7 +44,8 @@ class Backtest:
     sector, score, weight`` (``start``: the first bar the weights earn). ``turnover``:
     ``rebalance_date, start, turnover, cost``. ``periods``: ``rebalance_date, start, end,
     portfolio, benchmark, excess`` (returns over each holding period). ``metrics``: see
-    :func:`backtest`.
+    :func:`backtest`. ``returns``: ``date, sector, return``, every sector's bar returns as the
+    backtest used them. ``key``: the name of the sector column.
     """
 
     nav: pl.DataFrame
@@ -52,6 +53,7 @@ class Backtest:
     turnover: pl.DataFrame
     periods: pl.DataFrame
     metrics: dict[str, Any]
+    returns: pl.DataFrame
     key: str = "sector"
 
 
@@ -394,6 +396,7 @@ def backtest(
     )
     return _result(
         nav=nav,
+        rets=rets,
         picks=picks,
         trades=trades,
         calendar=calendar,
@@ -405,6 +408,7 @@ def backtest(
 def _result(
     *,
     nav: pl.DataFrame,
+    rets: pl.DataFrame,
     picks: pl.DataFrame,
     trades: pl.DataFrame,
     calendar: pl.DataFrame,
@@ -445,9 +449,9 @@ def _result(
         .sort("rebalance_date")
         .with_columns((pl.col("portfolio") - pl.col("benchmark")).alias("excess"))
     )
-    return Backtest(
-        nav, holdings, turnover, periods, _metrics(nav, periods, turnover, periods_per_year), key
-    )
+    metrics = _metrics(nav, periods, turnover, periods_per_year)
+    returns = rets.select("date", pl.col("key").alias(key), pl.col("r").alias("return"))
+    return Backtest(nav, holdings, turnover, periods, metrics, returns, key)
 
 
 def _metrics(
