@@ -6,6 +6,7 @@ from sectorflow._native import get_num_threads, set_num_threads
 from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
 from sectorflow.models.backtest import Backtest, backtest, rebalance_dates
 from sectorflow.models.diffusion import diffusion_index
+from sectorflow.models.ic import FactorIC, factor_ic
 from sectorflow.models.summary import RotationSummary, rotation_summary
 from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
 from sectorflow.rolling import (
@@ -37,6 +38,7 @@ from sectorflow.sector.turnover import top_concentration, turnover_rate, turnove
 
 __all__ = [
     "Backtest",
+    "FactorIC",
     "GroupKeys",
     "RotationSummary",
     "backtest",
@@ -52,6 +54,7 @@ __all__ = [
     "ewm_mean",
     "excess_return",
     "expanding_rank",
+    "factor_ic",
     "get_num_threads",
     "historical_percentile",
     "pct_change",
