@@ -8,6 +8,7 @@ from sectorflow.models.backtest import Backtest, backtest, rebalance_dates
 from sectorflow.models.diffusion import diffusion_index
 from sectorflow.models.ic import FactorIC, factor_ic
 from sectorflow.models.summary import RotationSummary, rotation_summary
+from sectorflow.models.sweep import rotation_sweep
 from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
 from sectorflow.rolling import (
     ewm_mean,
@@ -77,6 +78,7 @@ __all__ = [
     "rolling_var",
     "rolling_zscore",
     "rotation_summary",
+    "rotation_sweep",
     "rrg",
     "rrg_tail",
     "rrg_transitions",

@@ -35,6 +35,7 @@ __all__ = [
     "rrg",
     "set_num_threads",
     "string_keys",
+    "top_n_rotations",
 ]
 
 _Codes: TypeAlias = npt.NDArray[np.int64] | KeyGroups | None
@@ -148,6 +149,19 @@ def rrg(
     lookback: int,
     excess_mode: str,
 ) -> dict[str, Any]: ...
+def top_n_rotations(
+    scores: np.ndarray,
+    returns: np.ndarray,
+    tradable: np.ndarray,
+    rebalances: list[np.ndarray],
+    score_of: np.ndarray,
+    top_n: np.ndarray,
+    rebalance_of: np.ndarray,
+    *,
+    lag: int,
+    score_weighted: bool,
+    cost_bps: float,
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]: ...
 def pivot_last(
     key: np.ndarray,
     day: np.ndarray,

@@ -30,7 +30,7 @@ from sectorflow._frames import refuse_duplicates, require, single_series, to_pol
 from sectorflow.polars import SectorflowExpr
 from sectorflow.sector.drawdown import drawdown_episodes
 
-__all__ = ["Backtest", "backtest", "rebalance_dates"]
+__all__ = ["Backtest", "backtest", "path_metrics", "periods_per_year_of", "rebalance_dates"]
 
 Weighting = Literal["equal", "score"]
 
@@ -144,7 +144,7 @@ def _benchmark(
 _GAPS = ((4.0, 252.0), (10.0, 52.0), (45.0, 12.0))
 
 
-def _periods_per_year(days: pl.Series) -> float:
+def periods_per_year_of(days: pl.Series) -> float:
     """Bars a year, from the median gap between bars: 252, 52, 12 or 1."""
     if days.len() < 2:  # noqa: PLR2004 (a gap needs two bars)
         return 252.0
@@ -454,29 +454,26 @@ def _result(
     return Backtest(nav, holdings, turnover, periods, metrics, returns, key)
 
 
-def _metrics(
-    nav: pl.DataFrame, periods: pl.DataFrame, turnover: pl.DataFrame, periods_per_year: float | None
-) -> dict[str, Any]:
-    p = (
-        periods_per_year
-        if periods_per_year is not None
-        else _periods_per_year(nav.get_column("date"))
-    )
-    live = nav.slice(1)  # the first row is the signal date: NAV 1, no return
-    r = live.get_column("portfolio_return").to_numpy()
-    a = live.get_column("excess_return").to_numpy()
+def path_metrics(
+    portfolio: np.ndarray,
+    benchmark: np.ndarray,
+    period_excess: np.ndarray,
+    turnover: np.ndarray,
+    periods_per_year: float,
+) -> dict[str, float]:
+    """The numeric metrics of :func:`backtest` from its NAV paths (both 1 on the first bar).
+
+    ``period_excess``: each holding period's portfolio minus benchmark return; ``turnover``:
+    each rebalance's one-way turnover (the first, the initial purchase, is left out).
+    """
+    p = periods_per_year
+    r = portfolio[1:] / portfolio[:-1] - 1.0
+    a = r - (benchmark[1:] / benchmark[:-1] - 1.0)
     n = len(r)
-    end_p, end_b = float(nav.get_column("portfolio")[-1]), float(nav.get_column("benchmark")[-1])
-    ann = end_p ** (p / n) - 1.0 if n else math.nan
-    ann_b = end_b ** (p / n) - 1.0 if n else math.nan
+    ann = float(portfolio[-1] ** (p / n) - 1.0) if n else math.nan
+    ann_b = float(benchmark[-1] ** (p / n) - 1.0) if n else math.nan
     sd = float(np.std(r, ddof=1)) if n > 1 else math.nan
     sd_a = float(np.std(a, ddof=1)) if n > 1 else math.nan
-    turnover_after_first = turnover.get_column("turnover").to_list()[1:]
-    episodes = drawdown_episodes(
-        nav.select("date", pl.col("portfolio").alias("close")), min_depth=0.0
-    )
-    worst = episodes.sort("depth", descending=True).head(1)
-    has = worst.height > 0
     return {
         "annual_return": ann,
         "benchmark_annual_return": ann_b,
@@ -485,12 +482,34 @@ def _metrics(
         "excess_annual_return": ann - ann_b,
         "tracking_error": sd_a * math.sqrt(p),
         "information_ratio": float(np.mean(a)) / sd_a * math.sqrt(p) if sd_a > 0 else math.nan,
-        "max_drawdown": float(worst.get_column("depth")[0]) if has else 0.0,
-        "max_drawdown_peak": worst.get_column("peak")[0] if has else None,
-        "max_drawdown_trough": worst.get_column("trough")[0] if has else None,
-        "max_drawdown_recovery": worst.get_column("recovery")[0] if has else None,
-        "hit_rate": float(np.mean(periods.get_column("excess").to_numpy() > 0)),
-        "average_turnover": float(np.mean(later)) if (later := turnover_after_first) else 0.0,
+        "max_drawdown": float(1.0 - np.min(portfolio / np.maximum.accumulate(portfolio))),
+        "hit_rate": float(np.mean(period_excess > 0)) if len(period_excess) else math.nan,
+        "average_turnover": float(np.mean(turnover[1:])) if len(turnover) > 1 else 0.0,
         "periods_per_year": p,
-        "bars": n,
+        "bars": float(n),
     }
+
+
+def _metrics(
+    nav: pl.DataFrame, periods: pl.DataFrame, turnover: pl.DataFrame, periods_per_year: float | None
+) -> dict[str, Any]:
+    p = (
+        periods_per_year
+        if periods_per_year is not None
+        else periods_per_year_of(nav.get_column("date"))
+    )
+    metrics: dict[str, Any] = path_metrics(
+        nav.get_column("portfolio").to_numpy(),
+        nav.get_column("benchmark").to_numpy(),
+        periods.get_column("excess").to_numpy(),
+        turnover.get_column("turnover").to_numpy(),
+        p,
+    )
+    episodes = drawdown_episodes(
+        nav.select("date", pl.col("portfolio").alias("close")), min_depth=0.0
+    )
+    worst = episodes.sort("depth", descending=True).head(1)
+    for k in ("peak", "trough", "recovery"):
+        metrics[f"max_drawdown_{k}"] = worst.get_column(k)[0] if worst.height else None
+    metrics["bars"] = int(metrics["bars"])
+    return metrics

@@ -19,6 +19,7 @@ mod pct_change;
 mod pivot;
 mod rank;
 mod rolling;
+mod rotation;
 mod rrg;
 mod scattered;
 mod scratch;
@@ -46,6 +47,7 @@ pub use rolling::{
     rolling_corr, rolling_cov, rolling_kurt, rolling_max, rolling_mean, rolling_min, rolling_skew,
     rolling_std, rolling_sum, rolling_unary, rolling_unary_tile, rolling_var, rolling_zscore,
 };
+pub use rotation::{RotationConfig, RotationPanel, RotationPath, top_n_rotations};
 pub use rrg::{
     IMPROVING, LAGGING, LEADING, RrgAverage, RrgColumns, RrgMethod, RrgNormalize, RrgOut, RrgSpec,
     WEAKENING, rrg,

@@ -3,6 +3,7 @@
 mod daily;
 mod rank;
 mod rolling;
+mod rotation;
 mod rrg;
 mod sector;
 
@@ -63,6 +64,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rolling::register(m)?;
     rank::register(m)?;
     rrg::register(m)?;
+    rotation::register(m)?;
     sector::register(m)?;
     daily::register(m)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;

@@ -1,0 +1,63 @@
+"""The top-N rotation kernel on dense panels: many configurations in one call of the core.
+
+``scores`` (panels x bars x series), ``returns`` and ``tradable`` (bars x series). For each
+configuration ``c`` (score panel ``score_of[c]``, ``top_n[c]``, rebalance bars
+``rebalances[rebalance_of[c]]``), at each rebalance bar ``d`` with a score the ``top_n``
+tradable series with a finite score (highest first, ties to the lower column) are held from bar
+``d + lag``, drifting with their returns (a NaN return keeps the value), equal or
+score-proportional weights, costs ``cost_bps / 1e4 * sum |dw|`` when the weights start::
+
+    turnover = (sum_j |w_j - w~_j| + |invested - invested~|) / 2
+
+Returns the NAV paths (configs x bars, NaN before each first rebalance bar, 1 on it) and, per
+configuration, the bars its rebalances started and their turnover. The configurations run in
+parallel on sectorflow's pool with the GIL released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sectorflow import _native
+
+__all__ = ["top_n_rotations"]
+
+
+def top_n_rotations(  # noqa: PLR0917 (the configurations' three columns, side by side)
+    scores: np.ndarray,
+    returns: np.ndarray,
+    tradable: np.ndarray,
+    rebalances: Sequence[np.ndarray],
+    score_of: Sequence[int],
+    top_n: Sequence[int],
+    rebalance_of: Sequence[int],
+    *,
+    lag: int = 1,
+    score_weighted: bool = False,
+    cost_bps: float = 0.0,
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """NAV paths, start bars and turnover of every configuration; see the module."""
+    r = np.ascontiguousarray(returns, dtype=np.float64)
+    s = np.ascontiguousarray(scores, dtype=np.float64)
+    if s.ndim == 2:  # noqa: PLR2004 (one panel)
+        s = s[np.newaxis]
+    if r.ndim != 2 or s.ndim != 3 or s.shape[1:] != r.shape:  # noqa: PLR2004
+        msg = f"scores must be panels of the returns' shape {r.shape}, got {s.shape}"
+        raise ValueError(msg)
+    t = np.ascontiguousarray(tradable, dtype=np.bool_)
+    if t.shape != r.shape:
+        msg = f"tradable must have the returns' shape {r.shape}, got {t.shape}"
+        raise ValueError(msg)
+    codes = [np.asarray(v, dtype=np.int64) for v in (score_of, top_n, rebalance_of)]
+    return _native.top_n_rotations(
+        s,
+        r,
+        t,
+        [np.asarray(b, dtype=np.int64) for b in rebalances],
+        *codes,
+        lag=lag,
+        score_weighted=score_weighted,
+        cost_bps=float(cost_bps),
+    )

@@ -1,0 +1,117 @@
+//! Top-N rotation backtests of many configurations in one call.
+
+use numpy::{
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3,
+    PyUntypedArrayMethods,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use sectorflow_core::{top_n_rotations as core, KernelError, RotationConfig, RotationPanel};
+
+use super::guarded;
+use crate::errors::to_py_err;
+
+/// NAV paths (configs x bars), and each configuration's start bars and turnover.
+type Paths<'py> = (
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyList>,
+    Bound<'py, PyList>,
+);
+
+/// A C-ordered array as a slice, or a clear error naming it.
+fn c_slice<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
+    a: &'a numpy::PyReadonlyArray<'_, T, D>,
+    name: &'static str,
+) -> PyResult<&'a [T]> {
+    a.as_slice()
+        .map_err(|e| to_py_err(KernelError::invalid(name, format!("{name}: {e}"))))
+}
+
+fn index(v: i64, name: &'static str) -> PyResult<usize> {
+    usize::try_from(v).map_err(|_| {
+        to_py_err(KernelError::invalid(
+            name,
+            format!("{name} must be >= 0, got {v}"),
+        ))
+    })
+}
+
+/// NAV paths (configs x bars; NaN before each one's first rebalance), and per configuration the
+/// start bars and one-way turnover of its rebalances. `scores` is panels x bars x series,
+/// `returns` and `tradable` bars x series, all C order.
+#[pyfunction]
+#[pyo3(signature = (scores, returns, tradable, rebalances, score_of, top_n, rebalance_of, *, lag, score_weighted, cost_bps))]
+#[allow(clippy::too_many_arguments)]
+fn top_n_rotations<'py>(
+    py: Python<'py>,
+    scores: PyReadonlyArray3<'py, f64>,
+    returns: PyReadonlyArray2<'py, f64>,
+    tradable: PyReadonlyArray2<'py, bool>,
+    rebalances: Vec<PyReadonlyArray1<'py, i64>>,
+    score_of: PyReadonlyArray1<'py, i64>,
+    top_n: PyReadonlyArray1<'py, i64>,
+    rebalance_of: PyReadonlyArray1<'py, i64>,
+    lag: i64,
+    score_weighted: bool,
+    cost_bps: f64,
+) -> PyResult<Paths<'py>> {
+    let shape = returns.shape();
+    let (bars, series) = (shape[0], shape[1]);
+    let rebalances = rebalances
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .iter()
+                .map(|&d| index(d, "rebalance"))
+                .collect()
+        })
+        .collect::<PyResult<Vec<Vec<usize>>>>()?;
+    let (score_of, top_n, rebalance_of) = (
+        score_of.as_array(),
+        top_n.as_array(),
+        rebalance_of.as_array(),
+    );
+    if score_of.len() != top_n.len() || top_n.len() != rebalance_of.len() {
+        return Err(to_py_err(KernelError::invalid(
+            "configs",
+            "score_of, top_n and rebalance_of must have one value per configuration",
+        )));
+    }
+    let configs = score_of
+        .iter()
+        .zip(top_n.iter())
+        .zip(rebalance_of.iter())
+        .map(|((&s, &n), &r)| {
+            Ok(RotationConfig {
+                score: index(s, "score_of")?,
+                top_n: index(n, "top_n")?,
+                rebalance: index(r, "rebalance_of")?,
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let panel = RotationPanel {
+        returns: c_slice(&returns, "returns")?,
+        tradable: c_slice(&tradable, "tradable")?,
+        bars,
+        series,
+        lag: index(lag, "lag")?,
+        score_weighted,
+        cost: cost_bps / 1e4,
+    };
+    let scores = c_slice(&scores, "scores")?;
+    let paths = py.detach(|| guarded(|| core(&panel, scores, &rebalances, &configs)))?;
+    let mut nav = Vec::with_capacity(paths.len() * bars);
+    let (starts, turnover) = (PyList::empty(py), PyList::empty(py));
+    for p in paths {
+        nav.extend_from_slice(&p.nav);
+        let s: Vec<i64> = p.starts.iter().map(|&b| b as i64).collect();
+        starts.append(PyArray1::from_vec(py, s))?;
+        turnover.append(PyArray1::from_vec(py, p.turnover))?;
+    }
+    let nav = PyArray1::from_vec(py, nav).reshape([configs.len(), bars])?;
+    Ok((nav, starts, turnover))
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(top_n_rotations, m)?)
+}
