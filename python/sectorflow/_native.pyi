@@ -161,7 +161,7 @@ def top_n_rotations(
     lag: int,
     score_weighted: bool,
     cost_bps: float,
-) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]: ...
+) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]: ...
 def pivot_last(
     key: np.ndarray,
     day: np.ndarray,

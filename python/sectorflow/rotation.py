@@ -10,7 +10,9 @@ score-proportional weights, costs ``cost_bps / 1e4 * sum |dw|`` when the weights
     turnover = (sum_j |w_j - w~_j| + |invested - invested~|) / 2
 
 Returns the NAV paths (configs x bars, NaN before each first rebalance bar, 1 on it) and, per
-configuration, the bars its rebalances started and their turnover. The configurations run in
+configuration, a dict of its rebalances: ``starts`` (the bars the weights first earn),
+``turnover``, and the columns bought, best first, with their weights (``held``, ``weights``;
+rebalance ``k`` holds ``held[held_from[k]:held_from[k + 1]]``). The configurations run in
 parallel on sectorflow's pool with the GIL released.
 """
 
@@ -37,8 +39,8 @@ def top_n_rotations(  # noqa: PLR0917 (the configurations' three columns, side b
     lag: int = 1,
     score_weighted: bool = False,
     cost_bps: float = 0.0,
-) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """NAV paths, start bars and turnover of every configuration; see the module."""
+) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
+    """NAV paths, and each configuration's rebalances; see the module."""
     r = np.ascontiguousarray(returns, dtype=np.float64)
     s = np.ascontiguousarray(scores, dtype=np.float64)
     if s.ndim == 2:  # noqa: PLR2004 (one panel)

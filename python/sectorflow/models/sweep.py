@@ -93,7 +93,7 @@ def rotation_sweep(
                 + calendar.slice(first).search_sorted(pl.Series(bars, dtype=pl.Date)).to_numpy()
             )
     grid = list(itertools.product(range(len(panels)), top_n, range(len(rebalance))))
-    navs, starts, turnover = top_n_rotations(
+    navs, paths = top_n_rotations(
         scores,
         returns,
         tradable,
@@ -106,12 +106,14 @@ def rotation_sweep(
     )
     p = periods_per_year_of(calendar)
     rows = []
-    for (panel, top, rule), nav, start, turn in zip(grid, navs, starts, turnover, strict=True):
+    for (panel, top, rule), nav, path in zip(grid, navs, paths, strict=True):
         row: dict[str, Any] = dict(
             zip(("construction", "n", "smoothing"), panels[panel], strict=True)
         )
         row |= {"top_n": top, "rebalance": str(rebalance[rule])}
-        row |= _metrics_of(nav, start, turn, returns=returns, periods_per_year=p)
+        row |= _metrics_of(
+            nav, path["starts"], path["turnover"], returns=returns, periods_per_year=p
+        )
         rows.append(row)
     return pl.DataFrame(rows).sort("information_ratio", descending=True, nulls_last=True)
 

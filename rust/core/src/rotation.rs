@@ -45,6 +45,10 @@ pub struct RotationPath {
     pub first: usize,
     pub starts: Vec<usize>,
     pub turnover: Vec<f64>,
+    /// The columns bought at each start, best first, `held[held_from[k]..held_from[k + 1]]`.
+    pub held: Vec<usize>,
+    pub weights: Vec<f64>,
+    pub held_from: Vec<usize>,
 }
 
 /// Runs every configuration (in parallel) on `scores` (`k` panels of `t * s`, one after the
@@ -132,6 +136,7 @@ fn rotate(
     };
     path.first = first;
     path.nav[first] = 1.0;
+    path.held_from.push(0);
     let mut values = vec![0.0; n];
     let mut cash = 1.0;
     let mut next = plan.iter().peekable();
@@ -162,6 +167,9 @@ fn rotate(
             }
             path.starts.push(bar);
             path.turnover.push((traded + (new_in - old_in).abs()) / 2.0);
+            path.held.extend_from_slice(&order);
+            path.weights.extend(order.iter().map(|&j| weights[j]));
+            path.held_from.push(path.held.len());
             let after = total * (1.0 - panel.cost * traded);
             for (v, w) in values.iter_mut().zip(&weights) {
                 *v = w * after;
@@ -239,6 +247,11 @@ mod tests {
         }
         assert_eq!(p.starts, [1, 3]);
         assert_eq!(p.turnover, [1.0, 1.0]);
+        assert_eq!(
+            (p.held.as_slice(), p.held_from.as_slice()),
+            ([0, 1].as_slice(), [0, 1, 2].as_slice())
+        );
+        assert_eq!(p.weights, [1.0, 1.0]);
     }
 
     #[test]

@@ -5,18 +5,14 @@ use numpy::{
     PyUntypedArrayMethods,
 };
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyDict, PyList};
 use sectorflow_core::{top_n_rotations as core, KernelError, RotationConfig, RotationPanel};
 
 use super::guarded;
 use crate::errors::to_py_err;
 
-/// NAV paths (configs x bars), and each configuration's start bars and turnover.
-type Paths<'py> = (
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyList>,
-    Bound<'py, PyList>,
-);
+/// NAV paths (configs x bars), and per configuration a dict of its rebalances.
+type Paths<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyList>);
 
 /// A C-ordered array as a slice, or a clear error naming it.
 fn c_slice<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
@@ -36,8 +32,9 @@ fn index(v: i64, name: &'static str) -> PyResult<usize> {
     })
 }
 
-/// NAV paths (configs x bars; NaN before each one's first rebalance), and per configuration the
-/// start bars and one-way turnover of its rebalances. `scores` is panels x bars x series,
+/// NAV paths (configs x bars; NaN before each one's first rebalance), and per configuration its
+/// rebalances: start bars, one-way turnover, and the columns bought with their weights
+/// (`held[held_from[k]..held_from[k + 1]]`). `scores` is panels x bars x series,
 /// `returns` and `tradable` bars x series, all C order.
 #[pyfunction]
 #[pyo3(signature = (scores, returns, tradable, rebalances, score_of, top_n, rebalance_of, *, lag, score_weighted, cost_bps))]
@@ -101,15 +98,20 @@ fn top_n_rotations<'py>(
     let scores = c_slice(&scores, "scores")?;
     let paths = py.detach(|| guarded(|| core(&panel, scores, &rebalances, &configs)))?;
     let mut nav = Vec::with_capacity(paths.len() * bars);
-    let (starts, turnover) = (PyList::empty(py), PyList::empty(py));
+    let rebalances = PyList::empty(py);
+    let ints = |v: &[usize]| -> Vec<i64> { v.iter().map(|&b| b as i64).collect() };
     for p in paths {
         nav.extend_from_slice(&p.nav);
-        let s: Vec<i64> = p.starts.iter().map(|&b| b as i64).collect();
-        starts.append(PyArray1::from_vec(py, s))?;
-        turnover.append(PyArray1::from_vec(py, p.turnover))?;
+        let d = PyDict::new(py);
+        d.set_item("starts", PyArray1::from_vec(py, ints(&p.starts)))?;
+        d.set_item("turnover", PyArray1::from_vec(py, p.turnover))?;
+        d.set_item("held", PyArray1::from_vec(py, ints(&p.held)))?;
+        d.set_item("weights", PyArray1::from_vec(py, p.weights))?;
+        d.set_item("held_from", PyArray1::from_vec(py, ints(&p.held_from)))?;
+        rebalances.append(d)?;
     }
     let nav = PyArray1::from_vec(py, nav).reshape([configs.len(), bars])?;
-    Ok((nav, starts, turnover))
+    Ok((nav, rebalances))
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
