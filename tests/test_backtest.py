@@ -261,6 +261,8 @@ def test_bad_input_is_refused_by_name() -> None:
         backtest(scores.with_columns(pl.col("date") + pl.duration(days=10_000)), closes)
     with pytest.raises(ValueError, match="scores has more than one row"):
         backtest(pl.concat([scores, scores.head(1)]), closes)
+    with pytest.raises(ValueError, match="returns has more than one row"):
+        backtest(scores, pl.concat([closes, closes.tail(1)]))
     with pytest.raises(ValueError, match="rebalance"):
         backtest(scores, closes, rebalance="fortnightly")
     with pytest.raises(ValueError, match="lag"):

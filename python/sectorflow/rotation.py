@@ -11,9 +11,9 @@ score-proportional weights, costs ``cost_bps / 1e4 * sum |dw|`` when the weights
 
 Returns the NAV paths (configs x bars, NaN before each first rebalance bar, 1 on it) and, per
 configuration, a dict of its rebalances: ``starts`` (the bars the weights first earn),
-``turnover``, and the columns bought, best first, with their weights (``held``, ``weights``;
-rebalance ``k`` holds ``held[held_from[k]:held_from[k + 1]]``). The configurations run in
-parallel on sectorflow's pool with the GIL released.
+``turnover``, ``costs`` (share of the NAV), and the columns bought, best first, with their
+weights (``held``, ``weights``; rebalance ``k`` holds ``held[held_from[k]:held_from[k + 1]]``).
+The configurations run in parallel on sectorflow's pool with the GIL released.
 """
 
 from __future__ import annotations

@@ -28,7 +28,9 @@ import polars as pl
 
 from sectorflow._frames import refuse_duplicates, require, single_series, to_polars
 from sectorflow.polars import SectorflowExpr
+from sectorflow.rotation import top_n_rotations
 from sectorflow.sector.drawdown import drawdown_episodes
+from sectorflow.tables import pivot_last, string_codes
 
 __all__ = ["Backtest", "backtest", "path_metrics", "periods_per_year_of", "rebalance_dates"]
 
@@ -115,15 +117,18 @@ def _returns(frame: pl.DataFrame, date: str, key: str) -> pl.DataFrame:
 
 
 def _benchmark(
-    benchmark: Any, rets: pl.DataFrame, calendar: pl.DataFrame, date: str
-) -> pl.DataFrame:
-    """``date, rb``: the benchmark's return on each bar of the calendar."""
+    benchmark: Any, returns: np.ndarray, calendar: pl.DataFrame, date: str
+) -> np.ndarray:
+    """The benchmark's return on each bar of the calendar (0 where it has none)."""
     if isinstance(benchmark, str):
         if benchmark != "equal_weight":
             msg = f"benchmark must be 'equal_weight' or an index table, got {benchmark!r}"
             raise ValueError(msg)
-        mean = rets.group_by("date").agg(pl.col("r").mean().alias("rb"))
-        return calendar.join(mean, on="date", how="left").with_columns(pl.col("rb").fill_null(0.0))
+        seen = np.isfinite(returns)
+        count = seen.sum(axis=1)
+        total = np.where(seen, returns, 0.0).sum(axis=1)
+        mean: np.ndarray = np.divide(total, count, out=np.zeros(len(total)), where=count > 0)
+        return mean
     index = single_series(benchmark, "benchmark", date, "close")
     index = index.select(pl.col(date).cast(pl.Date).alias("date"), pl.col("close").cast(pl.Float64))
     # The index on the calendar's bars, carried over its own holidays.
@@ -135,9 +140,8 @@ def _benchmark(
         .with_columns(pl.col("close").forward_fill())
     )
     levels = calendar.join(levels, on="date", how="left")
-    return levels.select(
-        "date", (pl.col("close") / pl.col("close").shift(1) - 1.0).fill_null(0.0).alias("rb")
-    )
+    rb = levels.select((pl.col("close") / pl.col("close").shift(1) - 1.0).fill_null(0.0))
+    return rb.to_series().fill_nan(0.0).to_numpy()
 
 
 #: Median gap between bars (days) up to which the calendar is daily, weekly, monthly.
@@ -168,145 +172,55 @@ def _check_options(top_n: Any, lag: Any, weighting: Any, cost_bps: Any) -> None:
 
 
 def _tables(
-    scores: Any, returns: Any, top_n: int, *, date: str, key: str, score: str
+    scores: Any, returns: Any, *, date: str, key: str, score: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``date, key, score`` (finite scores only) and ``date, key, r``, checked."""
+    """``date, key, score`` (finite scores only) and ``date, key, r``."""
     s_frame = to_polars(scores, "scores")
     r_frame = to_polars(returns, "returns")
     require(s_frame, [date, key, score], "scores")
     require(r_frame, [date, key], "returns")
-    refuse_duplicates(s_frame, [date, key], "scores")
-    refuse_duplicates(r_frame, [date, key], "returns")
     rets = _returns(r_frame, date, key)
     sig = s_frame.select(
         pl.col(date).cast(pl.Date).alias("date"),
         pl.col(key).alias("key"),
         pl.col(score).cast(pl.Float64).alias("score"),
-    ).filter(pl.col("score").is_finite())
-    universe = sig.select(pl.col("key").unique()).join(
-        rets.select(pl.col("key").unique()), on="key"
     )
-    if universe.is_empty():
-        msg = f"scores and returns have no {key} in common"
-        raise ValueError(msg)
-    if top_n > universe.height:
-        msg = f"top_n ({top_n}) is larger than the universe ({universe.height} {key}s in both)"
-        raise ValueError(msg)
     return sig, rets
 
 
-def _schedule(calendar: pl.DataFrame, sig: pl.DataFrame, rebalance: Any, lag: int) -> pl.DataFrame:
-    """``period, rebalance_date, start_bar``: the rebalance dates with scores and a bar to trade."""
-    days = calendar.get_column("date")
-    first = sig.get_column("date").min()
-    candidates = pl.DataFrame(
-        {"date": rebalance_dates(days.filter(days >= first), rebalance)}, schema={"date": pl.Date}
-    )
-    schedule = (
-        candidates.join(sig.select(pl.col("date").unique()), on="date", how="semi")
-        .join(calendar, on="date")
-        .select(pl.col("date").alias("rebalance_date"), (pl.col("bar") + lag).alias("start_bar"))
-        .filter(pl.col("start_bar") < calendar.height)
-        .sort("rebalance_date")
-        .with_row_index("period")
-    )
-    if schedule.is_empty():
-        msg = "scores and returns have no common dates with a bar to trade after them"
-        raise ValueError(msg)
-    return schedule
-
-
-def _picks(
-    sig: pl.DataFrame, rets: pl.DataFrame, schedule: pl.DataFrame, top_n: int, weighting: str
-) -> pl.DataFrame:
-    """``period, date, key, score, weight``: the top ``top_n`` trading on each rebalance date."""
-    picks = (
-        sig.join(schedule, left_on="date", right_on="rebalance_date")
-        .join(rets.select("date", "key"), on=["date", "key"], how="semi")
-        .sort(["period", "score", "key"], descending=[False, True, False])
-        .filter(pl.int_range(pl.len()).over("period") < top_n)
-    )
-    if weighting == "score":
-        bad = picks.filter(pl.col("score") <= 0)
-        if bad.height:
-            row = bad.row(0, named=True)
-            msg = (
-                f"weighting='score' needs positive scores, got {row['score']} for "
-                f"{row['key']} on {row['date']}"
-            )
-            raise ValueError(msg)
-        weight = pl.col("score") / pl.col("score").sum().over("period")
+def _key_codes(sig: pl.DataFrame, rets: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, pl.Series]:
+    """Codes of both tables' keys in one sorted code space, and the keys in code order."""
+    both = pl.concat([sig.get_column("key"), rets.get_column("key")])
+    if both.dtype == pl.String:
+        codes, first = string_codes(both, sort=True)
+        keys = both.gather(first)
     else:
-        weight = 1.0 / pl.len().over("period")
-    return picks.with_columns(weight.alias("weight"))
+        codes = both.rank("dense").cast(pl.Int64).fill_null(0).to_numpy() - 1
+        keys = both.drop_nulls().unique().sort()
+    return codes[: sig.height], codes[sig.height :], keys
 
 
-def _growth(
-    calendar: pl.DataFrame, schedule: pl.DataFrame, picks: pl.DataFrame, rets: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The growth of each period and the holdings' values at its end.
-
-    Per bar of the periods ``bar, period, g`` (the period's value per unit invested at its
-    start); per holding ``period, key, value`` on the period's last bar.
-    """
-    bars = calendar.join_asof(
-        schedule.select("period", "start_bar").sort("start_bar"),
-        left_on="bar",
-        right_on="start_bar",
-    ).filter(pl.col("period").is_not_null())
-    held = (
-        bars.join(picks.select("period", "key", "weight"), on="period")
-        .join(rets, on=["date", "key"], how="left")
-        .sort("period", "key", "bar")
-        .with_columns(
-            (
-                pl.col("weight")
-                * (1.0 + pl.col("r").fill_null(0.0)).cum_prod().over("period", "key")
-            ).alias("value")
-        )
+def _pivot(
+    codes: np.ndarray,
+    days: np.ndarray,
+    values: np.ndarray,
+    grid: tuple[int, np.ndarray, int, int],
+    *,
+    name: str,
+    table: pl.DataFrame,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """A ``bars x keys`` matrix (C order) of one table; a repeated (key, date) is refused."""
+    first_day, bar_of_day, bars, keys = grid
+    cells, duplicate = pivot_last(
+        codes, days, values, first_day=first_day, bar_of_day=bar_of_day, bars=bars, keys=keys
     )
-    growth = (
-        bars.join(held.group_by("bar").agg(pl.col("value").sum().alias("g")), on="bar", how="left")
-        .with_columns(pl.col("g").fill_null(1.0))  # a period without holdings sits in cash
-        .sort("bar")
-        .select("bar", "period", "g")
-    )
-    last = held.group_by("period", "key").agg(pl.col("value").last())
-    return growth, last
-
-
-def _trades(
-    schedule: pl.DataFrame, picks: pl.DataFrame, last: pl.DataFrame, cost_bps: float
-) -> pl.DataFrame:
-    """``period, rebalance_date, start_bar, turnover, cost`` of each rebalance.
-
-    The new weights against the drifted ones at the end of the period before (all cash before
-    the first).
-    """
-    drifted = last.select(
-        (pl.col("period") + 1).alias("period"),
-        "key",
-        (pl.col("value") / pl.col("value").sum().over("period")).alias("old"),
-    )
-    new = picks.select("period", "key", pl.col("weight").alias("new"))
-    traded = (
-        new.join(drifted, on=["period", "key"], how="full", coalesce=True)
-        .group_by("period")
-        .agg(
-            (pl.col("new").fill_null(0.0) - pl.col("old").fill_null(0.0)).abs().sum().alias("dw"),
-            pl.col("new").sum().alias("in_new"),
-            pl.col("old").sum().alias("in_old"),
-        )
-    )
-    return (
-        schedule.join(traded, on="period", how="left")
-        .with_columns(pl.col("dw", "in_new", "in_old").fill_null(0.0))
-        .with_columns(
-            ((pl.col("dw") + (pl.col("in_new") - pl.col("in_old")).abs()) / 2.0).alias("turnover"),
-            (pl.col("dw") * (cost_bps / 1e4)).alias("cost"),
-        )
-        .select("period", "rebalance_date", "start_bar", "turnover", "cost")
-    )
+    if cells is None:
+        at = duplicate[0] if duplicate else 0
+        row = table.row(int(rows[at]) if rows is not None else at, named=True)
+        msg = f"{name} has more than one row for date={row['date']}, key={row['key']!r}"
+        raise ValueError(msg)
+    return np.ascontiguousarray(cells.reshape((bars, keys), order="F"))
 
 
 def backtest(
@@ -333,7 +247,8 @@ def backtest(
     choice never depends on row order). ``weighting``: ``"equal"`` (1/n) or ``"score"``
     (``w_i = s_i / sum s``, scores must be positive). ``cost_bps``: charged on the traded weight
     ``sum |dw|`` when the new weights start. ``benchmark``: ``"equal_weight"`` or a ``date,
-    close`` table / pandas Series of an index.
+    close`` table / pandas Series of an index. The rotation runs in the core
+    (:func:`sectorflow.rotation.top_n_rotations`) on the tables pivoted to dense panels.
 
     Metrics (``P`` periods a year, inferred from the calendar unless given; ``r`` the
     portfolio's bar returns, ``a = r - r_benchmark``)::
@@ -349,57 +264,79 @@ def backtest(
         average_turnover     mean one-way turnover of the rebalances after the first
     """
     _check_options(top_n, lag, weighting, cost_bps)
-    sig, rets = _tables(scores, returns, top_n, date=date, key=key, score=score)
-    calendar = rets.select("date").unique().sort("date").with_row_index("bar")
-    schedule = _schedule(calendar, sig, rebalance, lag)
-    picks = _picks(sig, rets, schedule, top_n, weighting)
-    growth, last = _growth(calendar, schedule, picks, rets)
-    trades = _trades(schedule, picks, last, cost_bps)
-    # NAV: each period starts from the last one's end, less its cost.
-    ends = growth.group_by("period").agg(pl.col("g").last().alias("g_end"))
-    carry = (
-        trades.join(ends, on="period", how="left")
-        .sort("period")
-        .with_columns(
-            ((1.0 - pl.col("cost")) * pl.col("g_end"))
-            .cum_prod()
-            .shift(1, fill_value=1.0)
-            .alias("nav_start")
-        )
+    sig, rets = _tables(scores, returns, date=date, key=key, score=score)
+    s_codes, r_codes, keys = _key_codes(sig, rets)
+    s_days = sig.get_column("date").to_physical().to_numpy()
+    r_days = rets.get_column("date").to_physical().to_numpy()
+    if not len(r_days):
+        msg = "returns has no rows"
+        raise ValueError(msg)
+    bar_days = np.unique(r_days)
+    first_day = int(bar_days[0])
+    bar_of_day = np.full(int(bar_days[-1]) - first_day + 1, -1, dtype=np.int64)
+    bar_of_day[bar_days - first_day] = np.arange(len(bar_days))
+    grid = (first_day, bar_of_day, len(bar_days), len(keys))
+    in_range = (s_days >= first_day) & (s_days <= bar_days[-1])
+    s_rows = np.flatnonzero(in_range)
+    score_panel = _pivot(
+        s_codes[s_rows],
+        s_days[s_rows],
+        sig.get_column("score").to_numpy()[s_rows],
+        grid,
+        name="scores",
+        table=sig,
+        rows=s_rows,
     )
-    portfolio = growth.join(carry.select("period", "nav_start", "cost"), on="period").select(
-        "bar", (pl.col("nav_start") * (1.0 - pl.col("cost")) * pl.col("g")).alias("portfolio")
+    refuse_duplicates(sig.filter(pl.lit(~in_range)), ["date", "key"], "scores")
+    r_values = rets.get_column("r").fill_null(np.nan).to_numpy()
+    return_panel = _pivot(r_codes, r_days, r_values, grid, name="returns", table=rets)
+    present = np.ones(len(r_codes))
+    tradable = np.isfinite(_pivot(r_codes, r_days, present, grid, name="returns", table=rets))
+    if not np.isfinite(score_panel).any():
+        msg = "scores and returns have no common dates with a bar to trade after them"
+        raise ValueError(msg)
+    usable = (np.isfinite(score_panel) & tradable).any(axis=0)
+    if not usable.any():
+        msg = f"scores and returns have no {key} in common"
+        raise ValueError(msg)
+    if top_n > usable.sum():
+        msg = f"top_n ({top_n}) is larger than the universe ({usable.sum()} {key}s in both)"
+        raise ValueError(msg)
+    calendar = pl.DataFrame({"date": pl.Series(bar_days.astype(np.int32)).cast(pl.Date)})
+    days = calendar.get_column("date")
+    scored_from = int(np.flatnonzero(np.isfinite(score_panel).any(axis=1))[0])
+    rebal = rebalance_dates(days.slice(scored_from), rebalance)
+    rebal_bars = (
+        scored_from
+        + days.slice(scored_from).search_sorted(pl.Series(rebal, dtype=pl.Date)).to_numpy()
     )
-    bench = _benchmark(benchmark, rets, calendar.select("date"), date)
-    start = int(schedule.get_column("start_bar")[0])
-    nav = (
-        calendar.filter(pl.col("bar") >= start - lag)
-        .join(portfolio, on="bar", how="left")
-        .join(bench, on="date", how="left")
-        .sort("bar")
-        .with_columns(
-            pl.col("portfolio").fill_null(1.0),  # the bars before the first start: cash
-            pl.when(pl.col("bar") < start).then(0.0).otherwise(pl.col("rb")).alias("rb"),
-        )
-        .select(
-            "date",
-            "portfolio",
-            (1.0 + pl.col("rb")).cum_prod().alias("benchmark"),
-            (pl.col("portfolio") / pl.col("portfolio").shift(1) - 1.0)
-            .fill_null(0.0)
-            .alias("portfolio_return"),
-            pl.col("rb").alias("benchmark_return"),
-        )
-        .with_columns(
-            (pl.col("portfolio_return") - pl.col("benchmark_return")).alias("excess_return")
-        )
+    navs, paths = top_n_rotations(
+        score_panel[np.newaxis],
+        return_panel,
+        tradable,
+        [rebal_bars],
+        [0],
+        [top_n],
+        [0],
+        lag=lag,
+        score_weighted=weighting == "score",
+        cost_bps=cost_bps,
     )
+    path = paths[0]
+    if not len(path["starts"]):
+        msg = "scores and returns have no common dates with a bar to trade after them"
+        raise ValueError(msg)
+    rb = _benchmark(benchmark, return_panel, calendar, date)
     return _result(
-        nav=nav,
+        nav=navs[0],
+        path=path,
+        rb=rb,
+        score_panel=score_panel,
+        calendar=days,
+        keys=keys,
         rets=rets,
-        picks=picks,
-        trades=trades,
-        calendar=calendar,
+        lag=lag,
+        weighting=weighting,
         key=key,
         periods_per_year=periods_per_year,
     )
@@ -407,51 +344,82 @@ def backtest(
 
 def _result(
     *,
-    nav: pl.DataFrame,
+    nav: np.ndarray,
+    path: dict[str, np.ndarray],
+    rb: np.ndarray,
+    score_panel: np.ndarray,
+    calendar: pl.Series,
+    keys: pl.Series,
     rets: pl.DataFrame,
-    picks: pl.DataFrame,
-    trades: pl.DataFrame,
-    calendar: pl.DataFrame,
+    lag: int,
+    weighting: str,
     key: str,
     periods_per_year: float | None,
 ) -> Backtest:
-    start_date = calendar.select("bar", pl.col("date").alias("start"))
-    holdings = (
-        picks.join(trades.select("period", "start_bar"), on="period")
-        .join(start_date, left_on="start_bar", right_on="bar")
-        .select(
-            pl.col("date").alias("rebalance_date"),
-            "start",
-            pl.col("key").alias(key),
-            "score",
-            "weight",
+    starts = path["starts"]
+    first = int(starts[0]) - lag
+    # Holdings: the columns each rebalance bought, best first.
+    counts = np.diff(path["held_from"])
+    signal = np.repeat(starts - lag, counts)
+    held = path["held"]
+    held_scores = score_panel[signal, held]
+    if weighting == "score" and (held_scores <= 0).any():
+        bad = int(np.flatnonzero(held_scores <= 0)[0])
+        msg = (
+            f"weighting='score' needs positive scores, got {held_scores[bad]} for "
+            f"{keys[int(held[bad])]} on {calendar[int(signal[bad])]}"
         )
-        .sort("rebalance_date", "weight", key, descending=[False, True, False])
+        raise ValueError(msg)
+    holdings = pl.DataFrame(
+        {
+            "rebalance_date": calendar.gather(signal),
+            "start": calendar.gather(np.repeat(starts, counts)),
+            key: keys.gather(held),
+            "score": held_scores,
+            "weight": path["weights"],
+        }
+    ).sort("rebalance_date", "weight", key, descending=[False, True, False])
+    turnover = pl.DataFrame(
+        {
+            "rebalance_date": calendar.gather(starts - lag),
+            "start": calendar.gather(starts),
+            "turnover": path["turnover"],
+            "cost": path["costs"],
+        }
     )
-    turnover = (
-        trades.join(start_date, left_on="start_bar", right_on="bar")
-        .select("rebalance_date", "start", "turnover", "cost")
-        .sort("rebalance_date")
+    portfolio = nav[first:]
+    bench_r = rb[first:].copy()
+    bench_r[: int(starts[0]) - first] = 0.0  # the benchmark earns from the portfolio's first bar
+    bench = np.cumprod(1.0 + bench_r)
+    r = np.concatenate([[0.0], portfolio[1:] / portfolio[:-1] - 1.0])
+    navs = pl.DataFrame(
+        {
+            "date": calendar.slice(first),
+            "portfolio": portfolio,
+            "benchmark": bench,
+            "portfolio_return": r,
+            "benchmark_return": bench_r,
+            "excess_return": r - bench_r,
+        }
     )
-    # Holding periods: from the NAV on the bar before the start to the last bar before the next.
-    periods = (
-        nav.with_columns(
-            pl.col("portfolio").shift(1).alias("p0"), pl.col("benchmark").shift(1).alias("b0")
-        )
-        .join_asof(turnover.select("rebalance_date", "start"), left_on="date", right_on="start")
-        .filter(pl.col("start").is_not_null())
-        .group_by("rebalance_date", "start")
-        .agg(
-            pl.col("date").last().alias("end"),
-            (pl.col("portfolio").last() / pl.col("p0").first() - 1.0).alias("portfolio"),
-            (pl.col("benchmark").last() / pl.col("b0").first() - 1.0).alias("benchmark"),
-        )
-        .sort("rebalance_date")
-        .with_columns((pl.col("portfolio") - pl.col("benchmark")).alias("excess"))
+    # Holding periods: from the NAV on the bar before each start to the bar before the next.
+    cut = starts - first
+    ends = np.append(cut[1:] - 1, len(portfolio) - 1)
+    p_ret = portfolio[ends] / portfolio[cut - 1] - 1.0
+    b_ret = bench[ends] / bench[cut - 1] - 1.0
+    periods = pl.DataFrame(
+        {
+            "rebalance_date": calendar.gather(starts - lag),
+            "start": calendar.gather(starts),
+            "end": calendar.gather(ends + first),
+            "portfolio": p_ret,
+            "benchmark": b_ret,
+            "excess": p_ret - b_ret,
+        }
     )
-    metrics = _metrics(nav, periods, turnover, periods_per_year)
+    metrics = _metrics(navs, periods, turnover, periods_per_year)
     returns = rets.select("date", pl.col("key").alias(key), pl.col("r").alias("return"))
-    return Backtest(nav, holdings, turnover, periods, metrics, returns, key)
+    return Backtest(navs, holdings, turnover, periods, metrics, returns, key)
 
 
 def path_metrics(

@@ -45,6 +45,8 @@ pub struct RotationPath {
     pub first: usize,
     pub starts: Vec<usize>,
     pub turnover: Vec<f64>,
+    /// The cost of each rebalance as a share of the NAV before it (`cost * sum_j |dw_j|`).
+    pub costs: Vec<f64>,
     /// The columns bought at each start, best first, `held[held_from[k]..held_from[k + 1]]`.
     pub held: Vec<usize>,
     pub weights: Vec<f64>,
@@ -167,6 +169,7 @@ fn rotate(
             }
             path.starts.push(bar);
             path.turnover.push((traded + (new_in - old_in).abs()) / 2.0);
+            path.costs.push(panel.cost * traded);
             path.held.extend_from_slice(&order);
             path.weights.extend(order.iter().map(|&j| weights[j]));
             path.held_from.push(path.held.len());

@@ -105,6 +105,7 @@ fn top_n_rotations<'py>(
         let d = PyDict::new(py);
         d.set_item("starts", PyArray1::from_vec(py, ints(&p.starts)))?;
         d.set_item("turnover", PyArray1::from_vec(py, p.turnover))?;
+        d.set_item("costs", PyArray1::from_vec(py, p.costs))?;
         d.set_item("held", PyArray1::from_vec(py, ints(&p.held)))?;
         d.set_item("weights", PyArray1::from_vec(py, p.weights))?;
         d.set_item("held_from", PyArray1::from_vec(py, ints(&p.held_from)))?;
