@@ -4,6 +4,7 @@ Usage: ``python benches/compare.py [--repeat 3] [--quick] [--json PATH]``
        ``python benches/compare.py --sectors [--quick]``
        ``python benches/compare.py --sector-keys [--repeat 7]``
        ``python benches/compare.py --threads [--repeat 5]``
+       ``python benches/compare.py --rotation [--quick]``
        ``python benches/compare.py --recompute [--quick] [--stocks FILE.parquet]``
 
 Data: (a) one price-level series of 5,000,000 values (a random walk), (b) a 2,500 x 2,000 panel
@@ -30,6 +31,12 @@ long table (and the same inside ``.over``) in a fresh process per setting of
 ``SECTORFLOW_NUM_THREADS`` and ``POLARS_MAX_THREADS``: wall time, cores busy (CPU time over
 wall time) and involuntary context switches per run, to show how the two pools share the cores.
 
+``--rotation`` times the rotation models: one ``backtest`` of 31 industries over 20 years (Ken
+French, and the Shenwan level-1 file when ../shared/data is there), a stock-level top-50 weekly
+rotation on a synthetic market (5,000 x 5,000; 1,000 x 2,500 with ``--quick``), and a
+``rotation_sweep`` of 1,000 configurations on the Shenwan level-1 (Ken French 31 without it)
+against ``benches/pandas_rotation.py`` on 20 of them, scaled to 1,000.
+
 ``--recompute`` times the main job from a file: ``sectorflow recompute FILE --benchmark market``
 against ``benches/pandas_recompute.py FILE`` (the same tables from pandas, without the HTML
 report), each in its own process, reporting wall time and the process's peak resident memory.
@@ -39,6 +46,7 @@ FILE is a 5,000 x 5,000 synthetic market written to parquet unless ``--stocks`` 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -281,6 +289,11 @@ def main() -> None:
     )
     parser.add_argument("--threads-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
+        "--rotation",
+        action="store_true",
+        help="backtest, stock-level rotation and a 1,000-configuration sweep against pandas",
+    )
+    parser.add_argument(
         "--recompute",
         action="store_true",
         help="sectorflow recompute on a 5,000 x 5,000 daily file against a pandas job",
@@ -352,6 +365,7 @@ def _single_mode(args: argparse.Namespace) -> str | None:
         "threads": lambda: threads_table(args.repeat),
         "threads_child": lambda: json.dumps(threads_child(args.repeat)),
         "sector_keys": lambda: sector_keys(args.repeat),
+        "rotation": lambda: rotation(args.quick, args.repeat),
         "sweep": lambda: sweep(make_data(args.quick)["series"]["x"], args.repeat),
     }
     chosen = [run for name, run in modes.items() if getattr(args, name)]
@@ -540,6 +554,73 @@ def threads_child(repeat: int) -> dict[str, dict[str, float]]:
         wall, busy, switches = runs[len(runs) // 2]
         result[form] = {"wall": wall, "busy": busy, "switches": float(switches)}
     return result
+
+
+def _industries() -> tuple[str, pl.DataFrame]:
+    """Shenwan level-1 levels when ../shared/data is there, else 31 Ken French industries."""
+    path = Path(__file__).resolve().parents[2] / "shared" / "data"
+    path = path / "cn_sw2021_l1_and_broad_indices_daily.csv"
+    if path.exists():
+        raw = pl.read_csv(path, try_parse_dates=True)
+        levels = raw.filter(pl.col("kind") == "sw2021_l1").select(
+            "date", pl.col("name").alias("sector"), "close"
+        )
+        return "Shenwan L1 (31 x 2,198 days)", levels
+    return "Ken French 31 x 20 years", _ken_french_31()
+
+
+def _ken_french_31() -> pl.DataFrame:
+    levels, _ = sf.datasets.ff49_sectors()
+    keep = levels.get_column("sector").unique().sort().head(31).implode()
+    return levels.filter(pl.col("date") >= pl.date(2002, 1, 1), pl.col("sector").is_in(keep))
+
+
+def rotation(quick: bool, repeat: int) -> str:
+    """The rotation models' timings, and the sweep against the pandas reference."""
+    import pandas_rotation
+
+    def momentum(levels: pl.DataFrame, key: str) -> pl.DataFrame:
+        return levels.select(
+            "date", key, (pl.col("close") / pl.col("close").shift(20).over(key) - 1).alias("score")
+        )
+
+    lines = ["| job | size | sectorflow | pandas | pandas / ours |", "|---|---|---:|---:|---:|"]
+    kf = _ken_french_31()
+    t = timeit(lambda: sf.backtest(momentum(kf, "sector"), kf), repeat)
+    lines.append(f"| backtest, top 6 monthly | Ken French 31 x 20 years | {t * 1e3:.0f} ms | | |")
+    name, levels = _industries()
+    t = timeit(lambda: sf.backtest(momentum(levels, "sector"), levels), repeat)
+    lines.append(f"| backtest, top 6 monthly | {name} | {t * 1e3:.0f} ms | | |")
+    print(lines[-1], flush=True)
+    n_symbols, n_days = (1_000, 2_500) if quick else (5_000, 5_000)
+    market = sf.datasets.synthetic_market(n_symbols=n_symbols, n_days=n_days, seed=1)
+    scores = momentum(market, "symbol")
+    closes = market.select("date", "symbol", "close")
+    t = timeit(
+        lambda: sf.backtest(scores, closes, key="symbol", top_n=50, rebalance="W-FRI"), repeat
+    )
+    size = f"{n_symbols:,} stocks x {n_days:,} days"
+    lines.append(f"| backtest, top 50 weekly | {size} | {t:.2f} s | | |")
+    print(lines[-1], flush=True)
+    grid = {
+        "constructions": ("price_position", "rank"),
+        "n": (10, 20, 60, 120, 250),
+        "smoothing": (0, 3, 5, 10, 20),
+        "top_n": (3, 4, 5, 6, 8),
+        "rebalance": ("W-FRI", "M", 5, 10),
+    }
+    ours = timeit(lambda: sf.rotation_sweep(levels, **grid), repeat)  # type: ignore[arg-type]
+    configs = list(itertools.product(*grid.values()))
+    sample = configs[:: len(configs) // 20][:20]
+    prices = levels.to_pandas().pivot(index="date", columns="sector", values="close")
+    prices.index = pd.to_datetime(prices.index)
+    theirs = timeit(lambda: pandas_rotation.sweep(prices, sample), 1, warm=False)
+    scaled = theirs * len(configs) / len(sample)
+    lines.append(
+        f"| rotation_sweep | {len(configs):,} configs, {name} | {ours:.2f} s | "
+        f"{scaled:.0f} s (20 run, scaled) | {scaled / ours:.0f}x |"
+    )
+    return "\n".join(lines)
 
 
 def _panel_table(n_keys: int, n_days: int) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
