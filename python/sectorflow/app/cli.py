@@ -1,4 +1,4 @@
-"""Command line: ``sectorflow recompute``, ``sectorflow demo`` and ``sectorflow kernels``."""
+"""Command line: ``sectorflow recompute``, ``rotate``, ``demo`` and ``kernels``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--since", help="first date (YYYY-MM-DD)")
     run.add_argument("--until", help="last date (YYYY-MM-DD)")
     run.add_argument("--partitions", type=int, help="symbol partitions (default: 5M rows each)")
+    rot = sub.add_parser(
+        "rotate", help="a diffusion-index rotation on sector levels: the weekly table"
+    )
+    rot.add_argument("sectors", type=Path, help="parquet or CSV: date, sector, close")
+    rot.add_argument("--model", choices=["diffusion"], default="diffusion")
+    rot.add_argument(
+        "--construction", choices=["rank", "price_position"], default="rank",
+        help="the diffusion index of sector levels (default: rank)",
+    )  # fmt: skip
+    rot.add_argument("--n", type=int, default=20, help="look-back bars (default 20)")
+    rot.add_argument("--smoothing", type=int, default=0, help="EMA span, 0 for none")
+    rot.add_argument("--top", type=int, default=6, help="industries held (default 6)")
+    rot.add_argument("--rebalance", default="M", help="M, W-FRI, Q, D or a bar count")
+    rot.add_argument("--cost-bps", type=float, default=0.0)
+    rot.add_argument("--asof", help="the week to report (YYYY-MM-DD; default: the last bar)")
+    rot.add_argument("--out", type=Path, help="folder for the parquet outputs")
     demo = sub.add_parser(
         "demo", help="the Ken French 49 industries and a generated market: reports in a folder"
     )
@@ -69,6 +85,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"outputs to {run.out} (report: {run.out / 'report.html'}) in "
                 f"{run.seconds:.1f} s, peak memory {run.peak_mb:,.0f} MB"
             )
+        elif args.command == "rotate":
+            from sectorflow.app.rotate import rotate
+
+            rule = int(args.rebalance) if args.rebalance.isdigit() else args.rebalance
+            done = rotate(
+                args.sectors,
+                construction=args.construction,
+                n=args.n,
+                smoothing=args.smoothing,
+                top_n=args.top,
+                rebalance=rule,
+                cost_bps=args.cost_bps,
+                asof=args.asof,
+                out=args.out,
+            )
+            print(done.text())  # noqa: T201
         elif args.command == "demo":
             from sectorflow.app import demo
 

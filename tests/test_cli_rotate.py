@@ -1,0 +1,65 @@
+"""``sectorflow rotate``: the weekly table on a sector file, its outputs, and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import sectorflow as sf
+from tests.cli import run
+
+
+@pytest.fixture(scope="module")
+def sectors(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    levels, _ = sf.datasets.ff49_sectors()
+    path = tmp_path_factory.mktemp("rotate") / "sectors.csv"
+    levels.filter(pl.col("date") >= dt.date(2015, 1, 1)).write_csv(path)
+    return path
+
+
+def test_rotate_prints_the_weekly_table_of_the_backtest(sectors: Path, tmp_path: Path) -> None:
+    done = run("rotate", sectors, "--top", "6", "--rebalance", "W-FRI", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    levels = pl.read_csv(sectors, try_parse_dates=True)
+    scores = sf.diffusion_index(levels, "rank", n=20).rename({"diffusion": "score"})
+    want = sf.rotation_summary(sf.backtest(scores, levels, top_n=6, rebalance="W-FRI"))
+    assert str(want) in done.stdout
+    assert f"excess, week                    {want.excess_week:+.2%}" in done.stdout
+    nav = pl.read_parquet(tmp_path / "nav.parquet")
+    assert nav.get_column("date")[-1] == want.asof
+    held = pl.read_parquet(tmp_path / "holdings.parquet")
+    assert set(
+        held.filter(pl.col("rebalance_date") == want.rebalance_date).get_column("sector")
+    ) == set(want.holdings)
+    assert pl.read_parquet(tmp_path / "ic_decay.parquet").get_column("horizon").to_list() == [
+        1,
+        5,
+        20,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--top", "60"], "top_n (60) is larger than the universe"),
+        (["--asof", "2021-11-27"], "asof 2021-11-27 is not a bar"),
+        (["--rebalance", "fortnightly"], "rebalance must be one of"),
+    ],
+)
+def test_bad_options_exit_2_naming_the_file(sectors: Path, args: list[str], message: str) -> None:
+    done = run("rotate", sectors, *args)
+    assert done.returncode == 2
+    assert str(sectors) in done.stderr
+    assert message in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_a_file_without_a_sector_column_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    pl.DataFrame({"date": [dt.date(2020, 1, 1)], "close": [1.0]}).write_csv(path)
+    done = run("rotate", path)
+    assert done.returncode == 2
+    assert "missing column 'sector'" in done.stderr
