@@ -63,3 +63,39 @@ def test_a_file_without_a_sector_column_exits_2(tmp_path: Path) -> None:
     done = run("rotate", path)
     assert done.returncode == 2
     assert "missing column 'sector'" in done.stderr
+
+
+def test_the_report_is_one_offline_file_with_every_chart(sectors: Path, tmp_path: Path) -> None:
+    done = run("rotate", sectors, "--rebalance", "W-FRI", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    # plotly's JavaScript is inside the file, fetched from nowhere.
+    assert "<script src=" not in page
+    assert page.count("Plotly.newPlot") == 6
+    for heading in ("NAV against the benchmark", "Monthly excess", "IC decay", "This week"):
+        assert heading in page
+    levels = pl.read_csv(sectors, try_parse_dates=True)
+    scores = sf.diffusion_index(levels, "rank", n=20).rename({"diffusion": "score"})
+    summary = sf.rotation_summary(sf.backtest(scores, levels, rebalance="W-FRI"))
+    for sector in summary.holdings:
+        assert f"<td>{sector}</td>" in page
+
+
+def test_monthly_excess_compounds_each_month_from_the_last_bar_before() -> None:
+    from sectorflow.app.rotation_report import monthly_excess
+
+    nav = pl.DataFrame(
+        {
+            "date": [
+                dt.date(2024, 1, 30),
+                dt.date(2024, 1, 31),
+                dt.date(2024, 2, 1),
+                dt.date(2024, 2, 29),
+            ],
+            "portfolio": [1.0, 1.1, 1.21, 1.331],
+            "benchmark": [1.0, 1.0, 1.05, 1.05],
+        }
+    )
+    got = monthly_excess(nav)
+    assert got.get_column("month").to_list() == [1, 2]
+    assert got.get_column("excess").to_list() == pytest.approx([0.1, 0.21 - 0.05])

@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     rot.add_argument("--rebalance", default="M", help="M, W-FRI, Q, D or a bar count")
     rot.add_argument("--cost-bps", type=float, default=0.0)
     rot.add_argument("--asof", help="the week to report (YYYY-MM-DD; default: the last bar)")
-    rot.add_argument("--out", type=Path, help="folder for the parquet outputs")
+    rot.add_argument("--out", type=Path, help="folder for the parquet outputs and report.html")
     demo = sub.add_parser(
         "demo", help="the Ken French 49 industries and a generated market: reports in a folder"
     )

@@ -4,7 +4,7 @@ Reads sector index levels (``date, sector, close``), scores them with a diffusio
 (:func:`sectorflow.diffusion_index`, a level construction), runs the top-N backtest
 (:func:`sectorflow.backtest`) and prints the seed report's weekly table
 (:func:`sectorflow.rotation_summary`) with the backtest's metrics. With ``out``, writes the NAV,
-holdings, periods and the factor's IC decay as parquet files.
+holdings, periods and the factor's IC decay as parquet files and an interactive HTML report.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Rotation:
 
     result: Backtest
     summary: RotationSummary
+    scores: pl.DataFrame
     ic: pl.DataFrame
     files: list[Path]
 
@@ -102,4 +103,9 @@ def rotate(
             path = out / f"{name}.parquet"
             table.write_parquet(path)
             files.append(path)
-    return Rotation(result, summary, ic, files)
+    run = Rotation(result, summary, scores, ic, files)
+    if out is not None:
+        from sectorflow.app.rotation_report import write_rotation_report
+
+        files.append(write_rotation_report(out / "report.html", run))
+    return run
