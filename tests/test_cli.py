@@ -239,7 +239,7 @@ def test_an_interrupted_run_leaves_no_finished_looking_files(
     assert [p.name for p in out.iterdir()] == ["mine.txt"]
 
 
-def test_demo_writes_both_reports(tmp_path: Path) -> None:
+def test_demo_writes_every_report(tmp_path: Path) -> None:
     done = run("demo", "--out", tmp_path / "demo")
     assert done.returncode == 0, done.stderr
     for part in ("ff49", "market"):
@@ -247,4 +247,8 @@ def test_demo_writes_both_reports(tmp_path: Path) -> None:
         for section in SECTIONS:
             assert section in text, (part, section)
     assert "Chips" in done.stdout  # a Ken French industry in the printed dashboard
+    # The rotation section: its weekly table printed, its report written.
+    assert "excess, year to date" in done.stdout
+    rotation = (tmp_path / "demo" / "rotation" / "report.html").read_text(encoding="utf-8")
+    assert "Monthly excess" in rotation
     assert np.isfinite(float(done.stdout.split("peak memory ")[1].split(" MB")[0].replace(",", "")))

@@ -15,6 +15,7 @@ from sectorflow._containers import GroupKeys
 from sectorflow._native import get_num_threads
 from sectorflow.app import recompute
 from sectorflow.app.report import write_report
+from sectorflow.app.rotate import rotate
 from sectorflow.cross_section import cs_rank
 from sectorflow.datasets import ff49_sectors, synthetic_market
 from sectorflow.rank import expanding_rank, rolling_quantile
@@ -150,8 +151,9 @@ def run(n_symbols: int = 500, n_days: int = 2_000, window: int = 60, seed: int =
 def main(out: Path) -> None:
     """``sectorflow demo``: reports on the Ken French 49 industries and a generated market.
 
-    The industries (real) are scored as sector indices; the generated stock-level market goes
-    through :func:`sectorflow.app.recompute.recompute`. Both land under ``out``.
+    The industries (real) are scored as sector indices and run through the diffusion rotation
+    (:func:`sectorflow.app.rotate.rotate`); the generated stock-level market goes through
+    :func:`sectorflow.app.recompute.recompute`. All land under ``out``.
     """
     progress = recompute.Progress()
     out.mkdir(parents=True, exist_ok=True)
@@ -166,6 +168,13 @@ def main(out: Path) -> None:
     tmp.replace(ff49 / "report.html")
     print("Ken French 49 industries, against the market (Mkt-RF + RF):")  # noqa: T201
     print(recompute.dashboard_text(scores.dashboard))  # noqa: T201
+    with progress.stage("ff49: rotation", 1) as step:
+        levels = out / "ff49-sectors.parquet"
+        sectors.write_parquet(levels)
+        rotation = rotate(levels, construction="rank", n=20, top_n=6, out=out / "rotation")
+        step()
+    print("Ken French 49: top-6 monthly rotation on the 20-day rank diffusion index:")  # noqa: T201
+    print(rotation.text())  # noqa: T201
     with progress.stage("market: generate", 1) as step:
         stocks = synthetic_market(n_symbols=800, n_days=2_500, seed=0)
         source = out / "market-stocks.parquet"
@@ -175,6 +184,7 @@ def main(out: Path) -> None:
     print("Generated market, 800 stocks x 2,500 days, against the whole market:")  # noqa: T201
     print(recompute.dashboard_text(run.scores.dashboard))  # noqa: T201
     print(  # noqa: T201
-        f"reports: {ff49 / 'report.html'} and {run.out / 'report.html'} "
+        f"reports: {ff49 / 'report.html'}, {out / 'rotation' / 'report.html'} and "
+        f"{run.out / 'report.html'} "
         f"({run.seconds:.1f} s, peak memory {run.peak_mb:,.0f} MB)"
     )
