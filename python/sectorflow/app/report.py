@@ -1,4 +1,8 @@
-"""The HTML report of a run: one self-contained file (inline SVG and CSS, no scripts)."""
+"""The HTML report of a run: one self-contained file (inline SVG, CSS and plotly's JavaScript).
+
+The RRG and the crowding heatmap are interactive (:mod:`sectorflow.app.charts`); the excess
+bands are inline SVG. The file opens offline.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from sectorflow.sector.rrg import rrg_tail
+from sectorflow.app.charts import crowding_figure, page_fragment, rrg_figure
 
 if TYPE_CHECKING:
     from sectorflow.sector.dashboard import SectorScores
@@ -76,72 +80,6 @@ def _scale(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
     return k, a - k * lo
 
 
-def rrg_svg(rotation: pl.DataFrame, tail: int | None = None, size: int = 560) -> str:
-    """RS-Ratio (x) against RS-Momentum (y), the last ``tail`` weekly points of each sector.
-
-    ``tail`` defaults to 8 points, or 3 when more than ``MANY_SECTORS`` would tangle.
-    """
-    rotation = rotation.drop_nulls(["rs_ratio", "rs_momentum"])
-    if tail is None:
-        tail = 8 if rotation.get_column("sector").n_unique() <= MANY_SECTORS else 3
-    tails = rrg_tail(rotation, tail)
-    if tails.is_empty():
-        return '<p class="note">Not enough history for the RRG.</p>'
-    x = tails.get_column("rs_ratio").to_numpy()
-    y = tails.get_column("rs_momentum").to_numpy()
-    c = 100.0
-    half = max(float(np.max(np.abs(x - c))), float(np.max(np.abs(y - c))), 0.5) * 1.1
-    pad = 40
-    kx, bx = _scale(c - half, c + half, pad, size - pad)
-    ky, by = _scale(c - half, c + half, size - pad, pad)
-    mid = (kx * c + bx, ky * c + by)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}">']
-    for name, (x0, y0) in {
-        "Improving": (pad, pad),
-        "Leading": (mid[0], pad),
-        "Lagging": (pad, mid[1]),
-        "Weakening": (mid[0], mid[1]),
-    }.items():
-        w, h = (
-            (mid[0] - pad) if x0 == pad else (size - pad - mid[0]),
-            ((mid[1] - pad) if y0 == pad else (size - pad - mid[1])),
-        )
-        parts.append(
-            f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{w:.1f}" height="{h:.1f}" '
-            f'fill="{QUADRANT_FILL[name]}"/>'
-        )
-        tx, ty = (x0 + 6, y0 + 16) if y0 == pad else (x0 + 6, y0 + h - 6)
-        parts.append(f'<text x="{tx:.1f}" y="{ty:.1f}" class="small">{name}</text>')
-    parts.append(
-        f'<line x1="{pad}" y1="{mid[1]:.1f}" x2="{size - pad}" y2="{mid[1]:.1f}" stroke="#999"/>'
-        f'<line x1="{mid[0]:.1f}" y1="{pad}" x2="{mid[0]:.1f}" y2="{size - pad}" stroke="#999"/>'
-        f'<text x="{size / 2:.0f}" y="{size - 8}" class="small" text-anchor="middle">'
-        "RS-Ratio</text>"
-        f'<text x="12" y="{size / 2:.0f}" class="small" transform="rotate(-90 12 {size / 2:.0f})"'
-        ' text-anchor="middle">RS-Momentum</text>'
-    )
-    for i, (sector, g) in enumerate(tails.group_by("sector", maintain_order=True)):
-        colour = PALETTE[i % len(PALETTE)]
-        px = kx * g.get_column("rs_ratio").to_numpy() + bx
-        py = ky * g.get_column("rs_momentum").to_numpy() + by
-        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
-        parts.append(
-            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.5" '
-            'opacity="0.8"/>'
-        )
-        parts.extend(
-            f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2" fill="{colour}"/>'
-            for a, b in zip(px[:-1], py[:-1], strict=True)
-        )
-        parts.append(
-            f'<circle cx="{px[-1]:.1f}" cy="{py[-1]:.1f}" r="4.5" fill="{colour}"/>'
-            f'<text x="{px[-1] + 6:.1f}" y="{py[-1] - 4:.1f}" font-size="11" fill="{colour}">'
-            f"{_esc(sector[0])}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
 def _colour(v: float) -> str:
     """0 -> blue, 0.5 -> white, 1 -> red."""
     if not math.isfinite(v):
@@ -154,47 +92,6 @@ def _colour(v: float) -> str:
         t = (v - 0.5) / 0.5
         r, g, b = 255, int(255 - t * (255 - 60)), int(255 - t * (255 - 50))
     return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def crowding_heatmap_svg(crowd: pl.DataFrame, cell: int = 14) -> str:
-    """Sectors (rows) by month (columns): the month's last crowding composite."""
-    monthly = (
-        crowd.drop_nulls("crowding")
-        .with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
-        .sort("sector", "date")
-        .group_by("sector", "month", maintain_order=True)
-        .agg(pl.col("crowding").last())
-    )
-    if monthly.is_empty():
-        return '<p class="note">Not enough history for the crowding composite.</p>'
-    months = monthly.get_column("month").unique().sort().to_list()
-    sectors = monthly.get_column("sector").unique().sort().to_list()
-    col = {m: j for j, m in enumerate(months)}
-    row = {s: i for i, s in enumerate(sectors)}
-    width = max(3, min(cell, 900 // max(len(months), 1)))
-    left, top = 130, 10
-    svg_w, svg_h = left + width * len(months) + 10, top + cell * len(sectors) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{svg_w}" height="{svg_h}">']
-    for s, m, v in monthly.iter_rows():
-        tip = f"{_esc(s)} {m:%Y-%m}: {v:.2f}"
-        parts.append(
-            f'<rect x="{left + col[m] * width}" y="{top + row[s] * cell}" width="{width}" '
-            f'height="{cell}" fill="{_colour(v)}"><title>{tip}</title></rect>'
-        )
-    parts.extend(
-        f'<text x="{left - 4}" y="{top + i * cell + cell - 3}" class="small" '
-        f'text-anchor="end">{_esc(s)}</text>'
-        for s, i in row.items()
-    )
-    years = [(j, m) for j, m in enumerate(months) if m.month == 1]
-    step = max(1, len(years) // 12)
-    parts.extend(
-        f'<text x="{left + j * width}" y="{top + cell * len(sectors) + 14}" class="small">'
-        f"{m.year}</text>"
-        for j, m in years[::step]
-    )
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def excess_band_svg(
@@ -243,6 +140,12 @@ def excess_bands(excess: pl.DataFrame, points: int = 400) -> str:
     return '<div class="grid">' + "".join(charts) + "</div>"
 
 
+def _figure(fig: object | None, *, first: bool, empty: str) -> str:
+    if fig is None:
+        return f'<p class="note">{_esc(empty)}</p>'
+    return page_fragment(fig, first=first)
+
+
 def write_report(path: Path, scores: SectorScores, *, title: str = "sectorflow report") -> Path:
     """Write the report of ``scores`` to ``path`` (one self-contained HTML file)."""
     dash = scores.dashboard
@@ -277,11 +180,21 @@ def write_report(path: Path, scores: SectorScores, *, title: str = "sectorflow r
             "percentile (1 = most crowded); drawdown: close against its running high.</p>"
         ),
         "<h2>Relative Rotation Graph (weekly bars; tails: the last weeks)</h2>",
-        rrg_svg(scores.rrg),
+        (
+            '<p class="note">Move the slider to step through the weeks; hover a point for its '
+            "sector and values; drag to zoom, double-click to reset.</p>"
+        ),
+        _figure(rrg_figure(scores.rrg), first=True, empty="Not enough history for the RRG."),
         "<h2>Crowding heatmap (sectors x months)</h2>",
     ]
     factors = sorted(c.removesuffix("_pct") for c in scores.crowding.columns if c.endswith("_pct"))
-    sections.append(crowding_heatmap_svg(scores.crowding))
+    sections.append(
+        _figure(
+            crowding_figure(scores.crowding),
+            first=False,
+            empty="Not enough history for the crowding composite.",
+        )
+    )
     sections.append(
         '<p class="note">Blue: uncrowded (0), red: crowded (1). Factors: '
         f"{_esc(', '.join(factors))}.</p>"
