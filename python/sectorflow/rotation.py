@@ -40,21 +40,27 @@ def top_n_rotations(  # noqa: PLR0917 (the configurations' three columns, side b
     score_weighted: bool = False,
     cost_bps: float = 0.0,
 ) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
-    """NAV paths, and each configuration's rebalances; see the module."""
-    r = np.ascontiguousarray(returns, dtype=np.float64)
-    s = np.ascontiguousarray(scores, dtype=np.float64)
+    """NAV paths, and each configuration's rebalances; see the module.
+
+    Panels in Fortran order (series by series, as pivots of long tables come) are read as they
+    are; any other order is read bar by bar.
+    """
+    order = "F" if np.isfortran(returns) else "C"
+    r = np.asarray(returns, dtype=np.float64, order=order)
+    t = np.asarray(tradable, dtype=np.bool_, order=order)
+    s = np.asarray(scores, dtype=np.float64)
     if s.ndim == 2:  # noqa: PLR2004 (one panel)
         s = s[np.newaxis]
     if r.ndim != 2 or s.ndim != 3 or s.shape[1:] != r.shape:  # noqa: PLR2004
         msg = f"scores must be panels of the returns' shape {r.shape}, got {s.shape}"
         raise ValueError(msg)
-    t = np.ascontiguousarray(tradable, dtype=np.bool_)
     if t.shape != r.shape:
         msg = f"tradable must have the returns' shape {r.shape}, got {t.shape}"
         raise ValueError(msg)
+    flat = np.concatenate([p.ravel(order=order) for p in s]) if len(s) > 1 else s[0].ravel(order)
     codes = [np.asarray(v, dtype=np.int64) for v in (score_of, top_n, rebalance_of)]
     return _native.top_n_rotations(
-        s,
+        flat,
         r,
         t,
         [np.asarray(b, dtype=np.int64) for b in rebalances],

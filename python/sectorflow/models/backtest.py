@@ -210,7 +210,7 @@ def _pivot(
     table: pl.DataFrame,
     rows: np.ndarray | None = None,
 ) -> np.ndarray:
-    """A ``bars x keys`` matrix (C order) of one table; a repeated (key, date) is refused."""
+    """A ``bars x keys`` matrix (Fortran order) of one table; a repeated (key, date) is refused."""
     first_day, bar_of_day, bars, keys = grid
     cells, duplicate = pivot_last(
         codes, days, values, first_day=first_day, bar_of_day=bar_of_day, bars=bars, keys=keys
@@ -220,7 +220,7 @@ def _pivot(
         row = table.row(int(rows[at]) if rows is not None else at, named=True)
         msg = f"{name} has more than one row for date={row['date']}, key={row['key']!r}"
         raise ValueError(msg)
-    return np.ascontiguousarray(cells.reshape((bars, keys), order="F"))
+    return cells.reshape((bars, keys), order="F")
 
 
 def backtest(
@@ -288,10 +288,14 @@ def backtest(
         rows=s_rows,
     )
     refuse_duplicates(sig.filter(pl.lit(~in_range)), ["date", "key"], "scores")
-    r_values = rets.get_column("r").fill_null(np.nan).to_numpy()
-    return_panel = _pivot(r_codes, r_days, r_values, grid, name="returns", table=rets)
-    present = np.ones(len(r_codes))
-    tradable = np.isfinite(_pivot(r_codes, r_days, present, grid, name="returns", table=rets))
+    # One pivot gives both the returns and which cells have a row: a row without a return is
+    # marked by a value no return takes, and read back as NaN.
+    r_values = rets.get_column("r").to_numpy()
+    no_return = np.finfo(np.float64).max
+    marked = np.where(np.isnan(r_values), no_return, r_values)
+    return_panel = _pivot(r_codes, r_days, marked, grid, name="returns", table=rets)
+    tradable = np.isfinite(return_panel)
+    return_panel[return_panel == no_return] = np.nan
     if not np.isfinite(score_panel).any():
         msg = "scores and returns have no common dates with a bar to trade after them"
         raise ValueError(msg)

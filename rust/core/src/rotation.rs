@@ -1,6 +1,7 @@
 //! Top-N rotation backtests on a dense panel, many configurations side by side on the pool.
 //!
-//! Bars `0..t`, series `0..s`, row-major (`x[bar * s + j]`). At each rebalance bar `d` the
+//! Bars `0..t`, series `0..s`, bar by bar (`x[bar * s + j]`) or series by series
+//! (`x[j * t + bar]`). At each rebalance bar `d` the
 //! `top_n` series with a finite score on `d` and a price on `d` (ties: the lower column, i.e.
 //! the key that sorts first) are bought from bar `d + lag`; holdings drift with their returns
 //! (a missing return keeps the value); costs are charged on the traded weight:
@@ -31,6 +32,9 @@ pub struct RotationPanel<'a> {
     pub tradable: &'a [bool],
     pub bars: usize,
     pub series: usize,
+    /// Whether the panels are stored series by series (`x[j * bars + bar]`) rather than bar by
+    /// bar (`x[bar * series + j]`); scores share the layout.
+    pub column_major: bool,
     pub lag: usize,
     pub score_weighted: bool,
     /// Cost per unit of traded weight (basis points / 1e4).
@@ -115,7 +119,7 @@ pub fn top_n_rotations(
     })
 }
 
-/// One configuration, bar by bar.
+/// One configuration, bar by bar: only the held series are touched between rebalances.
 fn rotate(
     panel: &RotationPanel<'_>,
     scores: &[f64],
@@ -123,11 +127,18 @@ fn rotate(
     top_n: usize,
 ) -> RotationPath {
     let (t, n) = (panel.bars, panel.series);
+    let at = |bar: usize, j: usize| {
+        if panel.column_major {
+            j * t + bar
+        } else {
+            bar * n + j
+        }
+    };
     // Rebalance bars with a score on them and a bar to trade after them.
     let plan: Vec<usize> = rebalance
         .iter()
         .copied()
-        .filter(|&d| d + panel.lag < t && scores[d * n..(d + 1) * n].iter().any(|v| v.is_finite()))
+        .filter(|&d| d + panel.lag < t && (0..n).any(|j| scores[at(d, j)].is_finite()))
         .collect();
     let mut path = RotationPath {
         nav: vec![f64::NAN; t],
@@ -143,29 +154,36 @@ fn rotate(
     let mut cash = 1.0;
     let mut next = plan.iter().peekable();
     let mut order: Vec<usize> = Vec::with_capacity(n);
+    let mut held: Vec<usize> = Vec::new();
     let mut weights = vec![0.0; n];
+    let (mut row, mut tradable) = (vec![0.0; n], vec![false; n]);
     for bar in first + 1..t {
         if let Some(&&d) = next.peek()
             && d + panel.lag == bar
         {
             next.next();
-            let row = &scores[d * n..(d + 1) * n];
-            let tradable = &panel.tradable[d * n..(d + 1) * n];
+            for j in 0..n {
+                row[j] = scores[at(d, j)];
+                tradable[j] = panel.tradable[at(d, j)];
+            }
             pick(
-                row,
-                tradable,
+                &row,
+                &tradable,
                 top_n,
                 panel.score_weighted,
                 &mut order,
                 &mut weights,
             );
-            let total = cash + values.iter().sum::<f64>();
+            let total = cash + held.iter().map(|&j| values[j]).sum::<f64>();
             let (mut traded, mut old_in, mut new_in) = (0.0, 0.0, 0.0);
-            for (v, w) in values.iter().zip(&weights) {
-                let old = v / total;
-                traded += (w - old).abs();
+            for &j in held
+                .iter()
+                .chain(order.iter().filter(|j| !held.contains(j)))
+            {
+                let old = values[j] / total;
+                traded += (weights[j] - old).abs();
                 old_in += old;
-                new_in += w;
+                new_in += weights[j];
             }
             path.starts.push(bar);
             path.turnover.push((traded + (new_in - old_in).abs()) / 2.0);
@@ -174,18 +192,22 @@ fn rotate(
             path.weights.extend(order.iter().map(|&j| weights[j]));
             path.held_from.push(path.held.len());
             let after = total * (1.0 - panel.cost * traded);
-            for (v, w) in values.iter_mut().zip(&weights) {
-                *v = w * after;
+            for &j in &held {
+                values[j] = 0.0;
             }
+            for &j in &order {
+                values[j] = weights[j] * after;
+            }
+            held.clone_from(&order);
             cash = after * (1.0 - new_in);
         }
-        let r = &panel.returns[bar * n..(bar + 1) * n];
-        for j in 0..n {
-            if values[j] != 0.0 && !r[j].is_nan() {
-                values[j] *= 1.0 + r[j];
+        for &j in &held {
+            let r = panel.returns[at(bar, j)];
+            if !r.is_nan() {
+                values[j] *= 1.0 + r;
             }
         }
-        path.nav[bar] = cash + values.iter().sum::<f64>();
+        path.nav[bar] = cash + held.iter().map(|&j| values[j]).sum::<f64>();
     }
     path
 }
@@ -230,6 +252,7 @@ mod tests {
             tradable: &tradable,
             bars: 4,
             series: 2,
+            column_major: false,
             lag: 1,
             score_weighted: false,
             cost: 0.001,
@@ -258,6 +281,86 @@ mod tests {
     }
 
     #[test]
+    fn series_by_series_panels_give_the_bar_by_bar_paths() {
+        let (t, n) = (60, 7);
+        let cell = |b: usize, j: usize| ((b * 31 + j * 17) % 23) as f64;
+        let ret = |b: usize, j: usize| {
+            if (b + j).is_multiple_of(11) {
+                f64::NAN
+            } else {
+                (cell(b, j) - 11.0) / 200.0
+            }
+        };
+        let score = |b: usize, j: usize| {
+            if (b * j) % 5 == 1 {
+                f64::NAN
+            } else {
+                cell(b, j)
+            }
+        };
+        let rows = |f: &dyn Fn(usize, usize) -> f64| -> Vec<f64> {
+            (0..t)
+                .flat_map(|b| (0..n).map(move |j| (b, j)))
+                .map(|(b, j)| f(b, j))
+                .collect()
+        };
+        let cols = |f: &dyn Fn(usize, usize) -> f64| -> Vec<f64> {
+            (0..n)
+                .flat_map(|j| (0..t).map(move |b| (b, j)))
+                .map(|(b, j)| f(b, j))
+                .collect()
+        };
+        let trade = |b: usize, j: usize| {
+            if (b + 2 * j).is_multiple_of(13) {
+                0.0
+            } else {
+                1.0
+            }
+        };
+        let (tr_r, tr_c): (Vec<bool>, Vec<bool>) = (
+            rows(&trade).iter().map(|&v| v > 0.0).collect(),
+            cols(&trade).iter().map(|&v| v > 0.0).collect(),
+        );
+        let (ret_r, ret_c) = (rows(&ret), cols(&ret));
+        let bar_major = RotationPanel {
+            returns: &ret_r,
+            tradable: &tr_r,
+            bars: t,
+            series: n,
+            column_major: false,
+            lag: 2,
+            score_weighted: false,
+            cost: 0.0005,
+        };
+        let series_major = RotationPanel {
+            returns: &ret_c,
+            tradable: &tr_c,
+            column_major: true,
+            ..bar_major
+        };
+        let rebalance = [vec![3, 10, 17, 30, 44, 58]];
+        let configs = [1, 3, 7].map(|k| RotationConfig {
+            score: 0,
+            top_n: k,
+            rebalance: 0,
+        });
+        let a = top_n_rotations(&bar_major, &rows(&score), &rebalance, &configs).unwrap();
+        let b = top_n_rotations(&series_major, &cols(&score), &rebalance, &configs).unwrap();
+        for (p, q) in a.iter().zip(&b) {
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&p.nav), bits(&q.nav));
+            assert_eq!(
+                (&p.starts, &p.turnover, &p.held),
+                (&q.starts, &q.turnover, &q.held)
+            );
+        }
+        assert!(
+            a.iter()
+                .all(|p| p.starts.len() == 5 && p.nav[t - 1].is_finite())
+        );
+    }
+
+    #[test]
     fn bad_shapes_and_lag_are_refused_by_name() {
         let tradable = [true; 4];
         let panel = RotationPanel {
@@ -265,6 +368,7 @@ mod tests {
             tradable: &tradable,
             bars: 2,
             series: 2,
+            column_major: false,
             lag: 1,
             score_weighted: false,
             cost: 0.0,

@@ -1,8 +1,7 @@
 //! Top-N rotation backtests of many configurations in one call.
 
 use numpy::{
-    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3,
-    PyUntypedArrayMethods,
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -41,7 +40,7 @@ fn index(v: i64, name: &'static str) -> PyResult<usize> {
 #[allow(clippy::too_many_arguments)]
 fn top_n_rotations<'py>(
     py: Python<'py>,
-    scores: PyReadonlyArray3<'py, f64>,
+    scores: PyReadonlyArray1<'py, f64>,
     returns: PyReadonlyArray2<'py, f64>,
     tradable: PyReadonlyArray2<'py, bool>,
     rebalances: Vec<PyReadonlyArray1<'py, i64>>,
@@ -54,6 +53,16 @@ fn top_n_rotations<'py>(
 ) -> PyResult<Paths<'py>> {
     let shape = returns.shape();
     let (bars, series) = (shape[0], shape[1]);
+    // Bar by bar (C order) or series by series (Fortran order), the same for both panels.
+    let column_major = !returns.is_c_contiguous() && returns.is_fortran_contiguous();
+    if tradable.shape() != shape
+        || column_major != (!tradable.is_c_contiguous() && tradable.is_fortran_contiguous())
+    {
+        return Err(to_py_err(KernelError::invalid(
+            "tradable",
+            "tradable must have the returns' shape and memory order",
+        )));
+    }
     let rebalances = rebalances
         .iter()
         .map(|r| {
@@ -91,6 +100,7 @@ fn top_n_rotations<'py>(
         tradable: c_slice(&tradable, "tradable")?,
         bars,
         series,
+        column_major,
         lag: index(lag, "lag")?,
         score_weighted,
         cost: cost_bps / 1e4,
