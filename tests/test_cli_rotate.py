@@ -99,3 +99,10 @@ def test_monthly_excess_compounds_each_month_from_the_last_bar_before() -> None:
     got = monthly_excess(nav)
     assert got.get_column("month").to_list() == [1, 2]
     assert got.get_column("excess").to_list() == pytest.approx([0.1, 0.21 - 0.05])
+
+
+def test_the_same_run_writes_the_same_report(sectors: Path, tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        assert run("rotate", sectors, "--out", tmp_path / name).returncode == 0
+    first, second = ((tmp_path / n / "report.html").read_bytes() for n in ("a", "b"))
+    assert first == second

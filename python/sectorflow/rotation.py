@@ -19,6 +19,7 @@ The configurations run in parallel on sectorflow's pool with the GIL released.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def top_n_rotations(  # noqa: PLR0917 (the configurations' three columns, side b
     Panels in Fortran order (series by series, as pivots of long tables come) are read as they
     are; any other order is read bar by bar.
     """
-    order = "F" if np.isfortran(returns) else "C"
+    order: Literal["C", "F"] = "F" if np.isfortran(returns) else "C"
     r = np.asarray(returns, dtype=np.float64, order=order)
     t = np.asarray(tradable, dtype=np.bool_, order=order)
     s = np.asarray(scores, dtype=np.float64)

@@ -29,11 +29,14 @@ QUADRANT_COLOUR = {
 }
 
 
-def page_fragment(fig: Any, *, first: bool) -> str:
-    """``fig`` as an HTML fragment; the first of a page carries plotly's JavaScript."""
+def page_fragment(fig: Any, *, first: bool, div_id: str) -> str:
+    """``fig`` as an HTML fragment; the first of a page carries plotly's JavaScript.
+
+    ``div_id`` names the chart's element, so the same data always writes the same bytes.
+    """
     import plotly.io as pio
 
-    return str(pio.to_html(fig, full_html=False, include_plotlyjs=first))
+    return str(pio.to_html(fig, full_html=False, include_plotlyjs=first, div_id=div_id))
 
 
 def rrg_figure(rotation: pl.DataFrame, *, tail: int | None = None, weeks: int = 52) -> Any | None:

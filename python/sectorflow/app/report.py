@@ -140,10 +140,10 @@ def excess_bands(excess: pl.DataFrame, points: int = 400) -> str:
     return '<div class="grid">' + "".join(charts) + "</div>"
 
 
-def _figure(fig: object | None, *, first: bool, empty: str) -> str:
+def _figure(fig: object | None, *, first: bool, empty: str, div_id: str) -> str:
     if fig is None:
         return f'<p class="note">{_esc(empty)}</p>'
-    return page_fragment(fig, first=first)
+    return page_fragment(fig, first=first, div_id=div_id)
 
 
 def write_report(path: Path, scores: SectorScores, *, title: str = "sectorflow report") -> Path:
@@ -184,7 +184,12 @@ def write_report(path: Path, scores: SectorScores, *, title: str = "sectorflow r
             '<p class="note">Move the slider to step through the weeks; hover a point for its '
             "sector and values; drag to zoom, double-click to reset.</p>"
         ),
-        _figure(rrg_figure(scores.rrg), first=True, empty="Not enough history for the RRG."),
+        _figure(
+            rrg_figure(scores.rrg),
+            first=True,
+            empty="Not enough history for the RRG.",
+            div_id="rrg",
+        ),
         "<h2>Crowding heatmap (sectors x months)</h2>",
     ]
     factors = sorted(c.removesuffix("_pct") for c in scores.crowding.columns if c.endswith("_pct"))
@@ -193,6 +198,7 @@ def write_report(path: Path, scores: SectorScores, *, title: str = "sectorflow r
             crowding_figure(scores.crowding),
             first=False,
             empty="Not enough history for the crowding composite.",
+            div_id="crowding",
         )
     )
     sections.append(

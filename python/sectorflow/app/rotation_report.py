@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from sectorflow.app.charts import page_fragment
+
 if TYPE_CHECKING:
     from sectorflow.app.rotate import Rotation
 
@@ -170,8 +172,6 @@ def _figures(run: Rotation) -> list[tuple[str, Any]]:
 
 def write_rotation_report(path: Path, run: Rotation, *, title: str = "Rotation report") -> Path:
     """Writes the report of ``run`` to ``path`` (one HTML file, no network needed to view it)."""
-    import plotly.io as pio
-
     m = run.result.metrics
     metrics = pl.DataFrame(
         {
@@ -191,7 +191,7 @@ def write_rotation_report(path: Path, run: Rotation, *, title: str = "Rotation r
     ]
     for i, (heading, fig) in enumerate(_figures(run)):
         parts.append(f"<h2>{html.escape(heading)}</h2>")
-        parts.append(pio.to_html(fig, full_html=False, include_plotlyjs=i == 0))
+        parts.append(page_fragment(fig, first=i == 0, div_id=f"chart-{i}"))
     parts.append('<p class="note">Hover for values, drag to zoom, double-click to reset.</p>')
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
