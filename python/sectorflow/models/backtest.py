@@ -21,7 +21,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -32,7 +32,16 @@ from sectorflow.rotation import top_n_rotations
 from sectorflow.sector.drawdown import drawdown_episodes
 from sectorflow.tables import pivot_last, string_codes
 
-__all__ = ["Backtest", "backtest", "path_metrics", "periods_per_year_of", "rebalance_dates"]
+__all__ = [
+    "Backtest",
+    "Paths",
+    "backtest",
+    "equal_weight_returns",
+    "holding_paths",
+    "path_metrics",
+    "periods_per_year_of",
+    "rebalance_dates",
+]
 
 Weighting = Literal["equal", "score"]
 
@@ -116,6 +125,53 @@ def _returns(frame: pl.DataFrame, date: str, key: str) -> pl.DataFrame:
     return out.with_columns(pl.col("r").fill_nan(None))
 
 
+def equal_weight_returns(returns: np.ndarray) -> np.ndarray:
+    """The mean of each bar's finite returns (bars x series), 0 on a bar without any."""
+    seen = np.isfinite(returns)
+    count = seen.sum(axis=1)
+    total = np.where(seen, returns, 0.0).sum(axis=1)
+    mean: np.ndarray = np.divide(total, count, out=np.zeros(len(total)), where=count > 0)
+    return mean
+
+
+class Paths(NamedTuple):
+    """A rotation's NAV and its benchmark from the first rebalance bar (both 1 there).
+
+    Holding period ``k`` runs from ``starts[k]`` to ``ends[k]`` (positions in the paths), its
+    return measured from the bar before its start.
+    """
+
+    first: int
+    portfolio: np.ndarray
+    benchmark_return: np.ndarray
+    benchmark: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def period_returns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each holding period's portfolio and benchmark return."""
+        before = self.starts - 1
+        return (
+            self.portfolio[self.ends] / self.portfolio[before] - 1.0,
+            self.benchmark[self.ends] / self.benchmark[before] - 1.0,
+        )
+
+
+def holding_paths(nav: np.ndarray, rb: np.ndarray, starts: np.ndarray, lag: int) -> Paths:
+    """:class:`Paths` of a kernel NAV (every bar of the calendar) against benchmark returns.
+
+    ``rb`` holds the benchmark's return on every bar; it earns from the bar the portfolio first
+    does.
+    """
+    first = int(starts[0]) - lag
+    bench_r = rb[first:].copy()
+    bench_r[:lag] = 0.0
+    cut = np.asarray(starts, dtype=np.int64) - first
+    portfolio = nav[first:]
+    ends = np.append(cut[1:] - 1, len(portfolio) - 1)
+    return Paths(first, portfolio, bench_r, np.cumprod(1.0 + bench_r), cut, ends)
+
+
 def _benchmark(
     benchmark: Any, returns: np.ndarray, calendar: pl.DataFrame, date: str
 ) -> np.ndarray:
@@ -124,11 +180,7 @@ def _benchmark(
         if benchmark != "equal_weight":
             msg = f"benchmark must be 'equal_weight' or an index table, got {benchmark!r}"
             raise ValueError(msg)
-        seen = np.isfinite(returns)
-        count = seen.sum(axis=1)
-        total = np.where(seen, returns, 0.0).sum(axis=1)
-        mean: np.ndarray = np.divide(total, count, out=np.zeros(len(total)), where=count > 0)
-        return mean
+        return equal_weight_returns(returns)
     index = single_series(benchmark, "benchmark", date, "close")
     index = index.select(pl.col(date).cast(pl.Date).alias("date"), pl.col("close").cast(pl.Float64))
     # The index on the calendar's bars, carried over its own holidays.
@@ -174,7 +226,7 @@ def _check_options(top_n: Any, lag: Any, weighting: Any, cost_bps: Any) -> None:
 def _tables(
     scores: Any, returns: Any, *, date: str, key: str, score: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``date, key, score`` (finite scores only) and ``date, key, r``."""
+    """``date, key, score`` and ``date, key, r`` (the bar returns), their columns checked."""
     s_frame = to_polars(scores, "scores")
     r_frame = to_polars(returns, "returns")
     require(s_frame, [date, key, score], "scores")
@@ -391,10 +443,8 @@ def _result(
             "cost": path["costs"],
         }
     )
-    portfolio = nav[first:]
-    bench_r = rb[first:].copy()
-    bench_r[: int(starts[0]) - first] = 0.0  # the benchmark earns from the portfolio's first bar
-    bench = np.cumprod(1.0 + bench_r)
+    paths = holding_paths(nav, rb, starts, lag)
+    portfolio, bench_r, bench = paths.portfolio, paths.benchmark_return, paths.benchmark
     r = np.concatenate([[0.0], portfolio[1:] / portfolio[:-1] - 1.0])
     navs = pl.DataFrame(
         {
@@ -406,16 +456,12 @@ def _result(
             "excess_return": r - bench_r,
         }
     )
-    # Holding periods: from the NAV on the bar before each start to the bar before the next.
-    cut = starts - first
-    ends = np.append(cut[1:] - 1, len(portfolio) - 1)
-    p_ret = portfolio[ends] / portfolio[cut - 1] - 1.0
-    b_ret = bench[ends] / bench[cut - 1] - 1.0
+    p_ret, b_ret = paths.period_returns()
     periods = pl.DataFrame(
         {
             "rebalance_date": calendar.gather(starts - lag),
             "start": calendar.gather(starts),
-            "end": calendar.gather(ends + first),
+            "end": calendar.gather(paths.ends + first),
             "portfolio": p_ret,
             "benchmark": b_ret,
             "excess": p_ret - b_ret,

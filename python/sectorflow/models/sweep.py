@@ -17,7 +17,13 @@ import numpy as np
 import polars as pl
 
 from sectorflow._frames import refuse_duplicates, require, to_polars
-from sectorflow.models.backtest import path_metrics, periods_per_year_of, rebalance_dates
+from sectorflow.models.backtest import (
+    equal_weight_returns,
+    holding_paths,
+    path_metrics,
+    periods_per_year_of,
+    rebalance_dates,
+)
 from sectorflow.models.diffusion import Construction, diffusion_index
 from sectorflow.rotation import top_n_rotations
 
@@ -93,7 +99,7 @@ def rotation_sweep(
                 + calendar.slice(first).search_sorted(pl.Series(bars, dtype=pl.Date)).to_numpy()
             )
     grid = list(itertools.product(range(len(panels)), top_n, range(len(rebalance))))
-    navs, paths = top_n_rotations(
+    navs, rebalances = top_n_rotations(
         scores,
         returns,
         tradable,
@@ -105,41 +111,16 @@ def rotation_sweep(
         cost_bps=cost_bps,
     )
     p = periods_per_year_of(calendar)
+    benchmark = equal_weight_returns(returns)
     rows = []
-    for (panel, top, rule), nav, path in zip(grid, navs, paths, strict=True):
+    for (panel, top, rule), nav, path in zip(grid, navs, rebalances, strict=True):
         row: dict[str, Any] = dict(
             zip(("construction", "n", "smoothing"), panels[panel], strict=True)
         )
         row |= {"top_n": top, "rebalance": str(rebalance[rule])}
-        row |= _metrics_of(
-            nav, path["starts"], path["turnover"], returns=returns, periods_per_year=p
-        )
+        if len(path["starts"]):
+            held = holding_paths(nav, benchmark, path["starts"], lag)
+            p_ret, b_ret = held.period_returns()
+            row |= path_metrics(held.portfolio, held.benchmark, p_ret - b_ret, path["turnover"], p)
         rows.append(row)
     return pl.DataFrame(rows).sort("information_ratio", descending=True, nulls_last=True)
-
-
-def _metrics_of(
-    nav: np.ndarray,
-    starts: np.ndarray,
-    turnover: np.ndarray,
-    *,
-    returns: np.ndarray,
-    periods_per_year: float,
-) -> dict[str, float]:
-    """:func:`backtest`'s metrics of one NAV path against the equal-weight benchmark."""
-    live = np.flatnonzero(np.isfinite(nav))
-    if not len(live) or not len(starts):
-        return {}
-    first = int(live[0])
-    path = nav[first:]
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(np.where(np.isfinite(returns[first:]), returns[first:], np.nan), axis=1)
-    mean = np.nan_to_num(mean, nan=0.0)
-    mean[: int(starts[0]) - first] = 0.0  # the benchmark earns from the portfolio's first bar
-    bench = np.cumprod(1.0 + mean)
-    bench[0] = 1.0
-    # Holding periods: from the bar before each start to the bar before the next.
-    cut = np.asarray(starts, dtype=np.int64) - first
-    ends = np.append(cut[1:] - 1, len(path) - 1)
-    excess = (path[ends] / path[cut - 1] - 1.0) - (bench[ends] / bench[cut - 1] - 1.0)
-    return path_metrics(path, bench, excess, np.asarray(turnover), periods_per_year)

@@ -264,7 +264,7 @@ mod tests {
         };
         let paths = top_n_rotations(&panel, &scores, &[vec![0, 2]], &[config]).unwrap();
         let p = &paths[0];
-        assert!(p.nav[..0].is_empty() && p.nav[0] == 1.0);
+        assert_eq!((p.first, p.nav[0]), (0, 1.0));
         let nav1 = 1.0 * (1.0 - 0.001) * 1.1; // buy a (traded 1), a +10%
         let nav2 = nav1 * 1.2; // a +20%
         let nav3 = nav2 * (1.0 - 0.002) * 1.5; // switch to b (traded 2), b +50%
