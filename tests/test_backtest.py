@@ -210,6 +210,40 @@ def test_backtest_equals_the_loop_on_random_markets(
             return
         raise
     check(scores, closes, top_n=top_n, lag=lag, rebalance=rule, cost_bps=7.0)
+    # Scores in their own rows (shuffled, without the empty ones) are coded and pivoted apart
+    # from the returns: the same rotation.
+    apart = scores.drop_nulls().sample(fraction=1.0, shuffle=True, seed=len(scores))
+    check(apart, closes, top_n=top_n, lag=lag, rebalance=rule, cost_bps=7.0)
+
+
+@given(market=markets())
+@settings(max_examples=30, deadline=None)
+def test_returns_are_each_rows_change_from_its_sectors_previous_row(
+    market: tuple[pl.DataFrame, pl.DataFrame],
+) -> None:
+    scores, closes = market
+    try:
+        got = backtest(scores, closes.sample(fraction=1.0, shuffle=True, seed=1), top_n=1)
+    except ValueError as e:
+        if "no common dates" in str(e):
+            return
+        raise
+    want = (
+        closes.sort("sector", "date")
+        .select(
+            "date",
+            "sector",
+            (pl.col("close") / pl.col("close").shift(1).over("sector") - 1.0).alias("return"),
+        )
+        .sort("date", "sector")
+    )
+    assert got.returns.equals(want)
+    days = want.get_column("date").unique().sort()
+    after, until = days[1], days[-2]
+    window = want.filter(
+        (pl.col("date") > after) & (pl.col("date") <= until) & (pl.col("sector") == "b")
+    )
+    assert got.returns_between(after, until, ["b"]).equals(window)
 
 
 @given(market=markets(), cut=st.integers(3, 30), seed=st.integers(0, 2**32 - 1))
@@ -271,3 +305,13 @@ def test_bad_input_is_refused_by_name() -> None:
         backtest(scores, closes, weighting="score")
     with pytest.raises(ValueError, match="cost_bps"):
         backtest(scores, closes, cost_bps=-1.0)
+    with pytest.raises(ValueError, match=r"returns has a missing date \(row 3\)"):
+        backtest(
+            scores,
+            closes.with_columns(
+                pl.when(pl.int_range(pl.len()) == 3)
+                .then(None)
+                .otherwise(pl.col("date"))
+                .alias("date")
+            ),
+        )

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 from sectorflow._frames import sorted_by_key
-from sectorflow.tables import string_codes
+from sectorflow.tables import pivot_last, string_codes
 
 WORDS = ["", "a", "AAPL", "b" * 12, "c" * 13, "银行", "电子" * 5, "Z", "aa"]
 
@@ -82,3 +82,60 @@ def test_sorted_by_key_names_the_repeat_and_keeps_an_ordered_table_as_it_is() ->
         sorted_by_key(df, ["sector"], "date", "df")
     ordered = df.slice(0, 2).sort("sector")
     assert sorted_by_key(ordered, ["sector"], "date", "df") is ordered
+
+
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.integers(0, 11),
+            st.one_of(st.floats(0.5, 200.0), st.just(np.nan), st.just(np.inf)),
+        ),
+        max_size=60,
+        unique_by=lambda c: (c[0], c[1]),
+    ),
+    threads=st.integers(1, 3),
+)
+def test_pivot_changes_are_pct_change_over_each_keys_rows_and_present_marks_rows(
+    cells: list[tuple[int, int, float]], threads: int
+) -> None:
+    # The reference: pandas sorts each key's rows by day and takes pct_change (no fill); the
+    # pivot reads ±inf as a missing value, like NaN.
+    import sectorflow as sf
+
+    frame = pd.DataFrame(cells, columns=["key", "day", "value"])
+    frame["day"] += 100
+    bars = 12
+    bar_of_day = np.arange(bars, dtype=np.int64)
+    before = sf.get_num_threads()
+    sf.set_num_threads(threads)
+    try:
+        got = pivot_last(
+            frame["key"].to_numpy(np.int64),
+            frame["day"].to_numpy(np.int32),
+            frame["value"].to_numpy(np.float64),
+            first_day=100,
+            bar_of_day=bar_of_day,
+            bars=bars,
+            keys=5,
+            present=True,
+            changes=True,
+        )
+    finally:
+        sf.set_num_threads(before)
+    assert got.cells is not None
+    assert got.present is not None
+    cells_, present = (
+        got.cells.reshape((bars, 5), order="F"),
+        got.present.reshape((bars, 5), order="F"),
+    )
+    want = np.full((bars, 5), np.nan)
+    marks = np.zeros((bars, 5), dtype=bool)
+    ordered = frame.sort_values(["key", "day"])
+    ordered["value"] = ordered["value"].replace(np.inf, np.nan)
+    change = ordered.groupby("key")["value"].pct_change(fill_method=None)
+    for (k, d), c in zip(zip(ordered["key"], ordered["day"], strict=True), change, strict=True):
+        want[d - 100, k] = c
+        marks[d - 100, k] = True
+    assert_array_equal(present, marks)
+    assert_array_equal(cells_, want)

@@ -158,6 +158,7 @@ def top_n_rotations(
     top_n: np.ndarray,
     rebalance_of: np.ndarray,
     *,
+    score_bars: np.ndarray,
     lag: int,
     score_weighted: bool,
     cost_bps: float,
@@ -171,7 +172,9 @@ def pivot_last(
     bar_of_day: np.ndarray,
     bars: int,
     keys: int,
-) -> tuple[np.ndarray | None, tuple[int, int] | None]: ...
+    present: bool = ...,
+    changes: bool = ...,
+) -> tuple[np.ndarray | None, np.ndarray | None, tuple[int, int] | None]: ...
 
 @final
 class SectorAccumulator:

@@ -1,6 +1,8 @@
 """The top-N rotation kernel on dense panels: many configurations in one call of the core.
 
-``scores`` (panels x bars x series), ``returns`` and ``tradable`` (bars x series). For each
+``returns`` (bars x series); ``scores`` (panels x rows x series) and ``tradable`` (rows x
+series), row ``i`` on bar ``score_bars[i]`` (default: a row per bar; a stock universe passes
+its rebalance bars only). For each
 configuration ``c`` (score panel ``score_of[c]``, ``top_n[c]``, rebalance bars
 ``rebalances[rebalance_of[c]]``), at each rebalance bar ``d`` with a score the ``top_n``
 tradable series with a finite score (highest first, ties to the lower column) are held from bar
@@ -37,6 +39,7 @@ def top_n_rotations(  # noqa: PLR0917 (the configurations' three columns, side b
     top_n: Sequence[int],
     rebalance_of: Sequence[int],
     *,
+    score_bars: np.ndarray | None = None,
     lag: int = 1,
     score_weighted: bool = False,
     cost_bps: float = 0.0,
@@ -52,11 +55,16 @@ def top_n_rotations(  # noqa: PLR0917 (the configurations' three columns, side b
     s = np.asarray(scores, dtype=np.float64)
     if s.ndim == 2:  # noqa: PLR2004 (one panel)
         s = s[np.newaxis]
-    if r.ndim != 2 or s.ndim != 3 or s.shape[1:] != r.shape:  # noqa: PLR2004
-        msg = f"scores must be panels of the returns' shape {r.shape}, got {s.shape}"
+    if r.ndim != 2:  # noqa: PLR2004
+        msg = f"returns must be bars x series, got shape {r.shape}"
         raise ValueError(msg)
-    if t.shape != r.shape:
-        msg = f"tradable must have the returns' shape {r.shape}, got {t.shape}"
+    rows = np.arange(r.shape[0]) if score_bars is None else np.asarray(score_bars, np.int64)
+    shape = (len(rows), r.shape[1])
+    if s.ndim != 3 or s.shape[1:] != shape:  # noqa: PLR2004
+        msg = f"scores must be panels of shape {shape} (score rows x series), got {s.shape}"
+        raise ValueError(msg)
+    if t.shape != shape:
+        msg = f"tradable must have the scores' shape {shape}, got {t.shape}"
         raise ValueError(msg)
     flat = np.concatenate([p.ravel(order=order) for p in s]) if len(s) > 1 else s[0].ravel(order)
     codes = [np.asarray(v, dtype=np.int64) for v in (score_of, top_n, rebalance_of)]
@@ -66,6 +74,7 @@ def top_n_rotations(  # noqa: PLR0917 (the configurations' three columns, side b
         t,
         [np.asarray(b, dtype=np.int64) for b in rebalances],
         *codes,
+        score_bars=rows.astype(np.int64),
         lag=lag,
         score_weighted=score_weighted,
         cost_bps=float(cost_bps),

@@ -9,7 +9,7 @@ through :mod:`sectorflow.rolling`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -19,7 +19,14 @@ from sectorflow._native import DailyAccumulator, SectorAccumulator
 if TYPE_CHECKING:
     from sectorflow.typing import ExcessMode, RrgAverage, RrgMethod, RrgNormalize
 
-__all__ = ["DailyAccumulator", "SectorAccumulator", "pivot_last", "rrg_matrix", "string_codes"]
+__all__ = [
+    "DailyAccumulator",
+    "Pivot",
+    "SectorAccumulator",
+    "pivot_last",
+    "rrg_matrix",
+    "string_codes",
+]
 
 
 def rrg_matrix(
@@ -71,6 +78,18 @@ def string_codes(keys: Any, *, sort: bool = False) -> tuple[np.ndarray, np.ndarr
     return np.asarray(codes), np.asarray(first_rows)
 
 
+class Pivot(NamedTuple):
+    """What :func:`pivot_last` returns.
+
+    The cells (flat, column order) and, if asked, which have a row; or, for a repeated (key,
+    day), ``cells`` None and ``duplicate = (row, previous)``.
+    """
+
+    cells: np.ndarray | None
+    present: np.ndarray | None
+    duplicate: tuple[int, int] | None
+
+
 def pivot_last(
     key: np.ndarray,
     day: np.ndarray,
@@ -80,16 +99,24 @@ def pivot_last(
     bar_of_day: np.ndarray,
     bars: int,
     keys: int,
-) -> tuple[np.ndarray | None, tuple[int, int] | None]:
+    present: bool = False,
+    changes: bool = False,
+) -> Pivot:
     """A long table (key code, day, value) as a ``bars x keys`` matrix, in one pass of the core.
 
     ``key``: int64 codes ``< keys`` (negative: skipped); ``day``: int32 days; ``value``:
     float64, NaN or ±inf missing. ``bar_of_day[d - first_day]`` is the bar (matrix row) of day
-    ``d``, negative for none. Each cell holds the value of the key's latest day with a value in
-    the bar. Returns the cells flat in column order (``reshape((bars, keys), order="F")``) and
-    None, or None and ``(row, previous)``: two rows of one key on one day.
+    ``d``, negative for none (such days are still checked for repeated rows). Each cell holds
+    the value of the key's latest day with a value in the bar; with ``changes``, a cell with a
+    row holds instead the change from the key's previous bar with a row (``pct_change(1)`` of
+    the key's rows in time order, without sorting them)::
+
+        cell[b, k] = v[b, k] / v[b', k] - 1      b' the bar before b with a row of k
+
+    ``present`` also returns which cells have a row (bool, same layout). The cells come flat in
+    column order (``reshape((bars, keys), order="F")``).
     """
-    cells, duplicate = _native.pivot_last(
+    cells, marks, duplicate = _native.pivot_last(
         np.ascontiguousarray(key, dtype=np.int64),
         np.ascontiguousarray(day, dtype=np.int32),
         np.ascontiguousarray(value, dtype=np.float64),
@@ -97,5 +124,7 @@ def pivot_last(
         bar_of_day=np.ascontiguousarray(bar_of_day, dtype=np.int64),
         bars=bars,
         keys=keys,
+        present=present,
+        changes=changes,
     )
-    return cells, duplicate
+    return Pivot(cells, marks, duplicate)

@@ -20,14 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import polars as pl
 
 from sectorflow._frames import refuse_duplicates, require, single_series, to_polars
-from sectorflow.polars import SectorflowExpr
 from sectorflow.rotation import top_n_rotations
 from sectorflow.sector.drawdown import drawdown_episodes
 from sectorflow.tables import pivot_last, string_codes
@@ -35,6 +35,7 @@ from sectorflow.tables import pivot_last, string_codes
 __all__ = [
     "Backtest",
     "Paths",
+    "ReturnPanel",
     "backtest",
     "equal_weight_returns",
     "holding_paths",
@@ -44,6 +45,19 @@ __all__ = [
 ]
 
 Weighting = Literal["equal", "score"]
+
+
+class ReturnPanel(NamedTuple):
+    """The bar returns a backtest used, as a panel.
+
+    ``returns[bar, k]`` of ``keys[k]`` on ``calendar[bar]`` (Fortran order); ``present`` where
+    the key had a row.
+    """
+
+    calendar: pl.Series
+    keys: pl.Series
+    returns: np.ndarray
+    present: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,8 @@ class Backtest:
     ``rebalance_date, start, turnover, cost``. ``periods``: ``rebalance_date, start, end,
     portfolio, benchmark, excess`` (returns over each holding period). ``metrics``: see
     :func:`backtest`. ``returns``: ``date, sector, return``, every sector's bar returns as the
-    backtest used them. ``key``: the name of the sector column.
+    backtest used them (built on first use; :meth:`returns_between` reads a slice of them).
+    ``key``: the name of the sector column.
     """
 
     nav: pl.DataFrame
@@ -64,8 +79,46 @@ class Backtest:
     turnover: pl.DataFrame
     periods: pl.DataFrame
     metrics: dict[str, Any]
-    returns: pl.DataFrame
+    panel: ReturnPanel = field(repr=False, compare=False)
     key: str = "sector"
+
+    @cached_property
+    def returns(self) -> pl.DataFrame:
+        """``date, <key>, return`` for every row of the returns table (null: no return)."""
+        return self.returns_between()
+
+    def returns_between(
+        self,
+        after: dt.date | None = None,
+        until: dt.date | None = None,
+        keys: Sequence[Any] | None = None,
+    ) -> pl.DataFrame:
+        """The rows of :attr:`returns` dated in ``(after, until]`` of ``keys`` (default: all)."""
+        calendar, names, returns, present = self.panel
+        days = calendar.to_physical().to_numpy()
+        lo = 0 if after is None else int(np.searchsorted(days, _day_number(after), "right"))
+        hi = len(days) if until is None else int(np.searchsorted(days, _day_number(until), "right"))
+        columns = (
+            np.arange(names.len())
+            if keys is None
+            else np.flatnonzero(
+                names.is_in(pl.Series(list(keys), dtype=names.dtype).implode()).to_numpy()
+            )
+        )
+        # Bar by bar, then by key code (the keys' sorted order): the table's sorted order.
+        bar, column = np.nonzero(present[lo:hi, columns])
+        values = returns[lo:hi, columns][bar, column]
+        return pl.DataFrame(
+            {
+                "date": calendar.slice(lo, hi - lo).gather(bar),
+                self.key: names.gather(columns[column]),
+                "return": pl.Series(values, dtype=pl.Float64).fill_nan(None),
+            }
+        )
+
+
+def _day_number(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
 
 
 def rebalance_dates(calendar: Sequence[dt.date] | pl.Series, rule: Any) -> list[dt.date]:
@@ -110,26 +163,31 @@ def rebalance_dates(calendar: Sequence[dt.date] | pl.Series, rule: Any) -> list[
     return given.unique().sort().to_list()
 
 
-def _returns(frame: pl.DataFrame, date: str, key: str) -> pl.DataFrame:
-    """``date, key, r``: the ``return`` column, or the bar-to-bar change of ``close``."""
+def _returns(frame: pl.DataFrame, date: str, key: str) -> tuple[pl.DataFrame, bool]:
+    """``date, key, v``: the ``return`` column, or the ``close`` levels.
+
+    True with levels: the returns are their bar-to-bar changes, taken in the pivot.
+    """
     if "return" in frame.columns:
-        r = pl.col("return").cast(pl.Float64)
+        value, changes = "return", False
     elif "close" in frame.columns:
-        r = SectorflowExpr(pl.col("close").cast(pl.Float64)).pct_change(1, by=key, order_by=date)
+        value, changes = "close", True
     else:
         msg = "returns needs a 'return' column (simple returns) or a 'close' column (levels)"
         raise ValueError(msg)
     out = frame.select(
-        pl.col(date).cast(pl.Date).alias("date"), pl.col(key).alias("key"), r.alias("r")
+        pl.col(date).cast(pl.Date).alias("date"),
+        pl.col(key).alias("key"),
+        pl.col(value).cast(pl.Float64).alias("v"),
     )
-    return out.with_columns(pl.col("r").fill_nan(None))
+    return out, changes
 
 
 def equal_weight_returns(returns: np.ndarray) -> np.ndarray:
     """The mean of each bar's finite returns (bars x series), 0 on a bar without any."""
     seen = np.isfinite(returns)
     count = seen.sum(axis=1)
-    total = np.where(seen, returns, 0.0).sum(axis=1)
+    total = np.sum(returns, axis=1, where=seen)
     mean: np.ndarray = np.divide(total, count, out=np.zeros(len(total)), where=count > 0)
     return mean
 
@@ -225,54 +283,86 @@ def _check_options(top_n: Any, lag: Any, weighting: Any, cost_bps: Any) -> None:
 
 def _tables(
     scores: Any, returns: Any, *, date: str, key: str, score: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``date, key, score`` and ``date, key, r`` (the bar returns), their columns checked."""
+) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
+    """``date, key, score`` and ``date, key, v`` (returns or closes: then True), checked."""
     s_frame = to_polars(scores, "scores")
     r_frame = to_polars(returns, "returns")
     require(s_frame, [date, key, score], "scores")
     require(r_frame, [date, key], "returns")
-    rets = _returns(r_frame, date, key)
+    rets, changes = _returns(r_frame, date, key)
     sig = s_frame.select(
         pl.col(date).cast(pl.Date).alias("date"),
         pl.col(key).alias("key"),
         pl.col(score).cast(pl.Float64).alias("score"),
     )
-    return sig, rets
+    for name, table in (("scores", sig), ("returns", rets)):
+        for column, shown in (("date", date), ("key", key)):
+            nulls = table.get_column(column)
+            if nulls.null_count():
+                row = int(nulls.is_null().arg_max() or 0)
+                msg = f"{name} has a missing {shown} (row {row})"
+                raise ValueError(msg)
+    return sig, rets, changes
 
 
 def _key_codes(sig: pl.DataFrame, rets: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, pl.Series]:
-    """Codes of both tables' keys in one sorted code space, and the keys in code order."""
-    both = pl.concat([sig.get_column("key"), rets.get_column("key")])
+    """Codes of both tables' keys in one sorted code space, and the keys in code order.
+
+    Scores computed from the returns table share its rows: their keys are coded once.
+    """
+    s_keys, r_keys = sig.get_column("key"), rets.get_column("key")
+    same = (
+        sig.height == rets.height
+        and s_keys.dtype == r_keys.dtype
+        and s_keys.equals(r_keys)
+        and sig.get_column("date").equals(rets.get_column("date"))
+    )
+    both = r_keys if same else pl.concat([s_keys, r_keys])
     if both.dtype == pl.String:
         codes, first = string_codes(both, sort=True)
         keys = both.gather(first)
     else:
-        codes = both.rank("dense").cast(pl.Int64).fill_null(0).to_numpy() - 1
-        keys = both.drop_nulls().unique().sort()
+        codes = both.rank("dense").cast(pl.Int64).to_numpy() - 1
+        keys = both.unique().sort()
+    if same:
+        return codes, codes, keys
     return codes[: sig.height], codes[sig.height :], keys
 
 
 def _pivot(
+    table: pl.DataFrame,
     codes: np.ndarray,
-    days: np.ndarray,
-    values: np.ndarray,
-    grid: tuple[int, np.ndarray, int, int],
+    value: str,
+    calendar: tuple[int, np.ndarray, int, int],
     *,
     name: str,
-    table: pl.DataFrame,
-    rows: np.ndarray | None = None,
-) -> np.ndarray:
-    """A ``bars x keys`` matrix (Fortran order) of one table; a repeated (key, date) is refused."""
-    first_day, bar_of_day, bars, keys = grid
-    cells, duplicate = pivot_last(
-        codes, days, values, first_day=first_day, bar_of_day=bar_of_day, bars=bars, keys=keys
+    present: bool = False,
+    changes: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A ``bars x keys`` matrix (Fortran order) of one table's ``value`` (or its changes).
+
+    With ``present``, also which cells have a row. A repeated (key, date) is refused.
+    """
+    first_day, bar_of_day, bars, keys = calendar
+    cells, marks, duplicate = pivot_last(
+        codes,
+        table.get_column("date").to_physical().to_numpy(),
+        table.get_column(value).to_numpy(),
+        first_day=first_day,
+        bar_of_day=bar_of_day,
+        bars=bars,
+        keys=keys,
+        present=present,
+        changes=changes,
     )
     if cells is None:
         at = duplicate[0] if duplicate else 0
-        row = table.row(int(rows[at]) if rows is not None else at, named=True)
+        row = table.row(at, named=True)
         msg = f"{name} has more than one row for date={row['date']}, key={row['key']!r}"
         raise ValueError(msg)
-    return cells.reshape((bars, keys), order="F")
+    shape = (bars, keys)
+    rows = None if marks is None else marks.reshape(shape, order="F")
+    return cells.reshape(shape, order="F"), rows
 
 
 def backtest(
@@ -293,14 +383,16 @@ def backtest(
     """Long-only top-``top_n`` rotation on ``scores`` (``date, <key>, score``), long tables.
 
     ``returns``: ``date, <key>`` with ``return`` (simple returns of each bar) or ``close``
-    (levels); its dates are the calendar. ``rebalance``: see :func:`rebalance_dates` (rebalance
+    (levels: each row's return is ``close / close_prev - 1`` from the sector's previous row, none
+    where either is missing or infinite); its dates are the calendar. ``rebalance``: see :func:`rebalance_dates` (rebalance
     dates without any score are skipped). Selection on a rebalance date: the sectors with a
     finite score and a row in ``returns`` that day, highest score first, ties by key (so the
     choice never depends on row order). ``weighting``: ``"equal"`` (1/n) or ``"score"``
     (``w_i = s_i / sum s``, scores must be positive). ``cost_bps``: charged on the traded weight
     ``sum |dw|`` when the new weights start. ``benchmark``: ``"equal_weight"`` or a ``date,
     close`` table / pandas Series of an index. The rotation runs in the core
-    (:func:`sectorflow.rotation.top_n_rotations`) on the tables pivoted to dense panels.
+    (:func:`sectorflow.rotation.top_n_rotations`) on the tables pivoted to dense panels, the
+    scores on the rebalance dates only.
 
     Metrics (``P`` periods a year, inferred from the calendar unless given; ``r`` the
     portfolio's bar returns, ``a = r - r_benchmark``)::
@@ -316,56 +408,61 @@ def backtest(
         average_turnover     mean one-way turnover of the rebalances after the first
     """
     _check_options(top_n, lag, weighting, cost_bps)
-    sig, rets = _tables(scores, returns, date=date, key=key, score=score)
+    sig, rets, changes = _tables(scores, returns, date=date, key=key, score=score)
     s_codes, r_codes, keys = _key_codes(sig, rets)
-    s_days = sig.get_column("date").to_physical().to_numpy()
-    r_days = rets.get_column("date").to_physical().to_numpy()
-    if not len(r_days):
+    days = rets.get_column("date").unique().sort()
+    if not days.len():
         msg = "returns has no rows"
         raise ValueError(msg)
-    bar_days = np.unique(r_days)
-    first_day = int(bar_days[0])
-    bar_of_day = np.full(int(bar_days[-1]) - first_day + 1, -1, dtype=np.int64)
+    bar_days = days.to_physical().to_numpy().astype(np.int64)
+    first_day, last_day = int(bar_days[0]), int(bar_days[-1])
+    bar_of_day = np.full(last_day - first_day + 1, -1, dtype=np.int64)
     bar_of_day[bar_days - first_day] = np.arange(len(bar_days))
     grid = (first_day, bar_of_day, len(bar_days), len(keys))
-    in_range = (s_days >= first_day) & (s_days <= bar_days[-1])
-    s_rows = np.flatnonzero(in_range)
-    score_panel = _pivot(
-        s_codes[s_rows],
-        s_days[s_rows],
-        sig.get_column("score").to_numpy()[s_rows],
-        grid,
-        name="scores",
-        table=sig,
-        rows=s_rows,
+    return_panel, present = _pivot(
+        rets, r_codes, "v", grid, name="returns", present=True, changes=changes
     )
-    refuse_duplicates(sig.filter(pl.lit(~in_range)), ["date", "key"], "scores")
-    # One pivot gives both the returns and which cells have a row: a row without a return is
-    # marked by a value no return takes, and read back as NaN.
-    r_values = rets.get_column("r").to_numpy()
-    no_return = np.finfo(np.float64).max
-    marked = np.where(np.isnan(r_values), no_return, r_values)
-    return_panel = _pivot(r_codes, r_days, marked, grid, name="returns", table=rets)
-    tradable = np.isfinite(return_panel)
-    return_panel[return_panel == no_return] = np.nan
-    if not np.isfinite(score_panel).any():
+    assert present is not None  # noqa: S101 (asked for)
+    # Scores matter on rebalance dates only: the first bar with a score anchors the rule, and
+    # only the rebalance bars' scores are pivoted (every day is still checked for repeats).
+    scored = sig.lazy().filter(pl.col("score").is_finite())
+    first_score = scored.select(pl.col("date").filter(pl.col("date") >= days[0]).min()).collect()
+    start = first_score.item()
+    if start is not None and start not in days:
+        start = (
+            scored.filter(pl.col("date").is_in(days.implode()))
+            .select(pl.col("date").min())
+            .collect()
+            .item()
+        )
+    if start is None or start > days[-1]:
         msg = "scores and returns have no common dates with a bar to trade after them"
         raise ValueError(msg)
-    usable = (np.isfinite(score_panel) & tradable).any(axis=0)
-    if not usable.any():
-        msg = f"scores and returns have no {key} in common"
-        raise ValueError(msg)
-    if top_n > usable.sum():
-        msg = f"top_n ({top_n}) is larger than the universe ({usable.sum()} {key}s in both)"
-        raise ValueError(msg)
-    calendar = pl.DataFrame({"date": pl.Series(bar_days.astype(np.int32)).cast(pl.Date)})
-    days = calendar.get_column("date")
-    scored_from = int(np.flatnonzero(np.isfinite(score_panel).any(axis=1))[0])
+    scored_from = int(days.search_sorted(start))
     rebal = rebalance_dates(days.slice(scored_from), rebalance)
     rebal_bars = (
         scored_from
         + days.slice(scored_from).search_sorted(pl.Series(rebal, dtype=pl.Date)).to_numpy()
-    )
+    ).astype(np.int64)
+    score_of_day = np.full_like(bar_of_day, -1)
+    score_of_day[bar_days[rebal_bars] - first_day] = np.arange(len(rebal_bars))
+    score_grid = (first_day, score_of_day, len(rebal_bars), len(keys))
+    score_panel, _ = _pivot(sig, s_codes, "score", score_grid, name="scores")
+    outside = (pl.col("date") < days[0]) | (pl.col("date") > days[-1])
+    refuse_duplicates(sig.filter(outside), ["date", "key"], "scores")
+    tradable = present[rebal_bars]
+    usable = (np.isfinite(score_panel) & tradable).any(axis=0)
+    if not usable.any():
+        shared = sig.get_column("key").unique().is_in(rets.get_column("key").implode()).any()
+        msg = (
+            "scores and returns have no common dates with a bar to trade after them"
+            if shared
+            else f"scores and returns have no {key} in common"
+        )
+        raise ValueError(msg)
+    if top_n > usable.sum():
+        msg = f"top_n ({top_n}) is larger than the universe ({usable.sum()} {key}s in both)"
+        raise ValueError(msg)
     navs, paths = top_n_rotations(
         score_panel[np.newaxis],
         return_panel,
@@ -374,6 +471,7 @@ def backtest(
         [0],
         [top_n],
         [0],
+        score_bars=rebal_bars,
         lag=lag,
         score_weighted=weighting == "score",
         cost_bps=cost_bps,
@@ -382,15 +480,14 @@ def backtest(
     if not len(path["starts"]):
         msg = "scores and returns have no common dates with a bar to trade after them"
         raise ValueError(msg)
+    calendar = pl.DataFrame({"date": days})
     rb = _benchmark(benchmark, return_panel, calendar, date)
     return _result(
         nav=navs[0],
         path=path,
         rb=rb,
-        score_panel=score_panel,
-        calendar=days,
-        keys=keys,
-        rets=rets,
+        scores=(score_panel, rebal_bars),
+        panel=ReturnPanel(days, keys, return_panel, present),
         lag=lag,
         weighting=weighting,
         key=key,
@@ -403,10 +500,8 @@ def _result(
     nav: np.ndarray,
     path: dict[str, np.ndarray],
     rb: np.ndarray,
-    score_panel: np.ndarray,
-    calendar: pl.Series,
-    keys: pl.Series,
-    rets: pl.DataFrame,
+    scores: tuple[np.ndarray, np.ndarray],
+    panel: ReturnPanel,
     lag: int,
     weighting: str,
     key: str,
@@ -414,11 +509,13 @@ def _result(
 ) -> Backtest:
     starts = path["starts"]
     first = int(starts[0]) - lag
+    calendar, keys = panel.calendar, panel.keys
     # Holdings: the columns each rebalance bought, best first.
     counts = np.diff(path["held_from"])
     signal = np.repeat(starts - lag, counts)
     held = path["held"]
-    held_scores = score_panel[signal, held]
+    score_panel, score_bars = scores
+    held_scores = score_panel[np.searchsorted(score_bars, signal), held]
     if weighting == "score" and (held_scores <= 0).any():
         bad = int(np.flatnonzero(held_scores <= 0)[0])
         msg = (
@@ -468,8 +565,7 @@ def _result(
         }
     )
     metrics = _metrics(navs, periods, turnover, periods_per_year)
-    returns = rets.select("date", pl.col("key").alias(key), pl.col("r").alias("return"))
-    return Backtest(navs, holdings, turnover, periods, metrics, returns, key)
+    return Backtest(navs, holdings, turnover, periods, metrics, panel, key)
 
 
 def path_metrics(

@@ -140,8 +140,7 @@ def rotation_summary(
     in_week = result.holdings.filter(pl.col("start") <= day)
     effective = in_week.filter(pl.col("start") == in_week.get_column("start").max())
     week_rets = (
-        result.returns.filter((pl.col("date") > week_start) & (pl.col("date") <= day))
-        .join(effective.select(key), on=key, how="semi")
+        result.returns_between(week_start, day, effective.get_column(key).to_list())
         .group_by(key)
         .agg(((1.0 + pl.col("return").fill_null(0.0)).product() - 1.0).alias("g"))
     )

@@ -178,7 +178,7 @@ def _last_day_per_bar(bars: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, n
 def _pivot(
     codes: np.ndarray, days: np.ndarray, values: np.ndarray, cal: _Calendar, keys: int
 ) -> tuple[np.ndarray, tuple[int, int] | None]:
-    cells, duplicate = pivot_last(
+    cells, _, duplicate = pivot_last(
         codes,
         days,
         values,

@@ -204,7 +204,7 @@ pub fn code_rows<C: KeyColumn>(
     }
     // Each piece writes its local codes into its own rows of the result, then rewrites them as
     // global ones; the first piece's local codes are already global.
-    let mut codes = vec![0i64; total];
+    let mut codes = crate::pages::filled(total, 0i64);
     let mut outs = Vec::with_capacity(pieces.len());
     let mut rest = codes.as_mut_slice();
     for &(_, start, end, _) in &pieces {

@@ -37,7 +37,7 @@ pub use grouped::{Layout, Matrix, run_columns, run_series};
 pub use groups::{Groups, OrderKey, run_coded, run_groups};
 pub use kernel::{Kernel, RollingSpec};
 pub use pct_change::{PctChange, pct_change};
-pub use pivot::{Calendar, Duplicate, LongRows, pivot_last};
+pub use pivot::{Calendar, Duplicate, LongRows, Pivot, PivotOptions, pivot_last};
 pub use rank::{
     CrossSection, CsStat, ExpandingRank, Interpolation, RankMethod, RankOptions, RollingQuantile,
     RollingRank, cs_demean, cs_rank, cs_zscore, expanding_rank, rolling_quantile, rolling_rank,

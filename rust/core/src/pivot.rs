@@ -3,11 +3,14 @@
 //! The sector layer's RRG and other panel kernels take a price matrix; a long table of millions
 //! of rows reaches it here instead of through group-bys, sorts and joins. Rows may come in any
 //! order; a bar may span several days (a week), and holds the value of its latest day with a
-//! value. Two rows of one key on one day are refused, naming both.
+//! value. Two rows of one key on one day are refused, naming both. On request the pivot also
+//! says which cells have a row, and turns levels into changes from the key's previous bar with
+//! a row (a keyed `pct_change` of the long table, without sorting it).
 
 use rayon::prelude::*;
 
 use crate::error::{KernelError, same_length};
+use crate::pages;
 use crate::threads::{current_num_threads, install, min_len};
 
 /// Where each row of a long table goes.
@@ -37,6 +40,25 @@ pub struct Calendar<'a> {
     pub bars: usize,
 }
 
+/// What a pivot returns besides the cells.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PivotOptions {
+    /// Also return which cells have a row (whatever its value).
+    pub present: bool,
+    /// Each cell with a row holds `v / v_prev - 1`, `v_prev` the value of the key's previous bar
+    /// with a row (NaN on its first such bar, or where either value is missing), like
+    /// `pct_change(1)` over the key's rows in time order.
+    pub changes: bool,
+}
+
+/// A pivoted table: `bars x keys` cells in column order and, if asked, which have a row.
+#[derive(Clone, Debug, Default)]
+pub struct Pivot {
+    pub cells: Vec<f64>,
+    /// Empty unless [`PivotOptions::present`].
+    pub present: Vec<bool>,
+}
+
 /// Why a scan stopped early, at a row.
 enum Stop {
     BadKey(usize),
@@ -46,14 +68,17 @@ enum Stop {
 /// Scatters `rows` into a column-major `bars x keys` matrix (NaN where no row has a value).
 ///
 /// Cell `(bar, key)` holds the value of the key's latest day within the bar that has a finite
-/// value. Rows on days outside the calendar or with a negative key are skipped. `Ok(Err(..))`
-/// names the first duplicate (key, day) found. The keys are split into one range per thread;
-/// each thread reads every row and writes the columns of its range.
+/// value, or its change (see [`PivotOptions`]). Rows on days outside the calendar or with a
+/// negative key are skipped; every day of the calendar's span is checked for duplicates, also
+/// those in no bar. `Ok(Err(..))` names the first duplicate (key, day) found. The keys are
+/// split into one range per thread; each thread reads every row and writes the columns of its
+/// range.
 pub fn pivot_last(
     rows: &LongRows<'_>,
     calendar: &Calendar<'_>,
     keys: usize,
-) -> Result<Result<Vec<f64>, Duplicate>, KernelError> {
+    options: PivotOptions,
+) -> Result<Result<Pivot, Duplicate>, KernelError> {
     let n = rows.key.len();
     same_length("day", n, rows.day.len())?;
     same_length("value", n, rows.value.len())?;
@@ -64,7 +89,13 @@ pub fn pivot_last(
         .ok_or_else(|| KernelError::invalid("keys", "bars x keys overflows"))?;
     days.checked_mul(keys)
         .ok_or_else(|| KernelError::invalid("keys", "days x keys overflows"))?;
-    let mut out = vec![f64::NAN; cells];
+    let mut out = pages::filled(cells, f64::NAN);
+    let marks = options.present || options.changes;
+    let mut present = if marks {
+        pages::filled(cells, false)
+    } else {
+        Vec::new()
+    };
     let wanted = if min_len() == 1 {
         current_num_threads()
     } else {
@@ -77,28 +108,42 @@ pub fn pivot_last(
         wanted.clamp(1, keys.max(1))
     };
     let per = keys.div_ceil(ranges).max(1);
-    let parts: Vec<(usize, &mut [f64])> = out
-        .chunks_mut(per.saturating_mul(bars).max(1))
+    let chunk = per.saturating_mul(bars).max(1);
+    let mut marked = present.chunks_mut(chunk);
+    let parts: Vec<(usize, &mut [f64], &mut [bool])> = out
+        .chunks_mut(chunk)
         .enumerate()
-        .map(|(i, cells)| (i * per, cells))
+        .map(|(i, cells)| (i * per, cells, marked.next().unwrap_or_default()))
         .collect();
     let stops = install(|| {
         parts
             .into_par_iter()
             .with_min_len(min_len())
-            .map(|(lo, cells)| scan(rows, calendar, keys, lo, cells))
+            .map(|(lo, cells, present)| {
+                let stop = scan(rows, calendar, keys, lo, cells, present);
+                if stop.is_none() && options.changes {
+                    to_changes(cells, present, bars);
+                }
+                stop
+            })
             .collect::<Vec<_>>()
     })?;
     let stop = if keys == 0 || bars == 0 {
         // No columns to scan into: still check every key.
-        scan(rows, calendar, keys, 0, &mut [])
+        scan(rows, calendar, keys, 0, &mut [], &mut [])
     } else {
         stops.into_iter().flatten().min_by_key(|s| match s {
             Stop::BadKey(i) | Stop::Duplicate(i) => *i,
         })
     };
+    if !options.present {
+        present = Vec::new();
+    }
     match stop {
-        None => Ok(Ok(out)),
+        None => Ok(Ok(Pivot {
+            cells: out,
+            present,
+        })),
         Some(Stop::BadKey(i)) => Err(KernelError::invalid(
             "key",
             format!("key code {} at row {i} is not < {keys}", rows.key[i]),
@@ -112,14 +157,30 @@ pub fn pivot_last(
     }
 }
 
+/// Each column's values with a row into changes from the previous value with a row.
+fn to_changes(cells: &mut [f64], present: &[bool], bars: usize) {
+    for (column, marks) in cells.chunks_mut(bars).zip(present.chunks(bars)) {
+        let mut previous = None;
+        for (cell, &has_row) in column.iter_mut().zip(marks) {
+            if has_row {
+                let value = *cell;
+                *cell = previous.map_or(f64::NAN, |p| value / p - 1.0);
+                previous = Some(value);
+            }
+        }
+    }
+}
+
 /// One thread's pass: the rows of keys `lo..lo + cells.len() / bars` into `cells` (their
-/// columns), stopping at the first bad key or duplicate (key, day) among them.
+/// columns) and `present` (if not empty), stopping at the first bad key or duplicate (key,
+/// day) among them.
 fn scan(
     rows: &LongRows<'_>,
     calendar: &Calendar<'_>,
     keys: usize,
     lo: usize,
     cells: &mut [f64],
+    present: &mut [bool],
 ) -> Option<Stop> {
     let days = calendar.bar_of_day.len();
     let bars = calendar.bars;
@@ -159,11 +220,17 @@ fn scan(
         let Ok(bar) = usize::try_from(calendar.bar_of_day[offset]) else {
             continue;
         };
-        let value = rows.value[i];
-        if !value.is_finite() || bar >= bars {
+        if bar >= bars {
             continue;
         }
         let cell = (key - lo) * bars + bar;
+        if let Some(mark) = present.get_mut(cell) {
+            *mark = true;
+        }
+        let value = rows.value[i];
+        if !value.is_finite() {
+            continue;
+        }
         if one_day_bars {
             cells[cell] = value;
         } else if day > from_day[cell] {
@@ -186,7 +253,9 @@ mod tests {
             bar_of_day: bars,
             bars: n_bars,
         };
-        pivot_last(&rows, &calendar, 2).unwrap()
+        pivot_last(&rows, &calendar, 2, PivotOptions::default())
+            .unwrap()
+            .map(|p| p.cells)
     }
 
     #[test]
@@ -234,6 +303,59 @@ mod tests {
         );
     }
 
+    #[test]
+    fn changes_run_from_each_keys_previous_row_and_present_marks_rows() {
+        // Key 0 has rows on days 10, 12, 13 (no row on 11); its day-12 value is NaN. Key 1
+        // has rows on 11 and 13. Changes: from the previous row, NaN on the first one and
+        // around the missing value, like pct_change over each key's rows.
+        let rows = LongRows {
+            key: &[0, 1, 0, 0, 1],
+            day: &[13, 11, 10, 12, 13],
+            value: &[4.0, 5.0, 2.0, f64::NAN, 6.0],
+        };
+        let calendar = Calendar {
+            first_day: 10,
+            bar_of_day: &[0, 1, 2, 3],
+            bars: 4,
+        };
+        let options = PivotOptions {
+            present: true,
+            changes: true,
+        };
+        let got = pivot_last(&rows, &calendar, 2, options).unwrap().unwrap();
+        let nan = f64::NAN;
+        let want = [nan, nan, nan, nan, nan, nan, nan, 6.0 / 5.0 - 1.0];
+        let same = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+        };
+        assert!(same(&got.cells, &want), "{:?}", got.cells);
+        let marks = [true, false, true, true, false, true, false, true];
+        assert_eq!(got.present, marks);
+        // Without the NaN, key 0's change on day 13 is from day 12; day 12's from day 10.
+        let rows = LongRows {
+            value: &[4.0, 5.0, 2.0, 3.0, 6.0],
+            ..rows
+        };
+        let got = pivot_last(&rows, &calendar, 2, options).unwrap().unwrap();
+        let want = [
+            nan,
+            nan,
+            3.0 / 2.0 - 1.0,
+            4.0 / 3.0 - 1.0,
+            nan,
+            nan,
+            nan,
+            6.0 / 5.0 - 1.0,
+        ];
+        assert!(same(&got.cells, &want), "{:?}", got.cells);
+        let plain = pivot_last(&rows, &calendar, 2, PivotOptions::default())
+            .unwrap()
+            .unwrap();
+        assert!(plain.present.is_empty());
+    }
+
     /// Rows of `keys` keys on days 10.. in a scrambled order, some days missing, weekly bars.
     fn scrambled(keys: usize, days: usize) -> (Vec<i64>, Vec<i32>, Vec<f64>) {
         let (mut k, mut d, mut v) = (Vec::new(), Vec::new(), Vec::new());
@@ -277,7 +399,10 @@ mod tests {
                 day: &d,
                 value: &v,
             };
-            let got = pivot_last(&rows, &calendar, keys).unwrap().unwrap();
+            let got = pivot_last(&rows, &calendar, keys, PivotOptions::default())
+                .unwrap()
+                .unwrap()
+                .cells;
             assert!(
                 got.iter()
                     .zip(&want)
@@ -300,7 +425,9 @@ mod tests {
                 day: &d2,
                 value: &v2,
             };
-            let dup = pivot_last(&rows, &calendar, keys).unwrap().unwrap_err();
+            let dup = pivot_last(&rows, &calendar, keys, PivotOptions::default())
+                .unwrap()
+                .unwrap_err();
             assert_eq!(
                 (k2[dup.row], d2[dup.row]),
                 (k2[dup.previous], d2[dup.previous])

@@ -1,7 +1,9 @@
 //! Top-N rotation backtests on a dense panel, many configurations side by side on the pool.
 //!
 //! Bars `0..t`, series `0..s`, bar by bar (`x[bar * s + j]`) or series by series
-//! (`x[j * t + bar]`). At each rebalance bar `d` the
+//! (`x[j * t + bar]`). Scores and tradability are needed on rebalance bars only: their panels
+//! hold the rows of the bars `score_bars` (every bar, or just the rebalance bars of a stock
+//! universe, five times fewer for weekly rebalances). At each rebalance bar `d` the
 //! `top_n` series with a finite score on `d` and a price on `d` (ties: the lower column, i.e.
 //! the key that sorts first) are bought from bar `d + lag`; holdings drift with their returns
 //! (a missing return keeps the value); costs are charged on the traded weight:
@@ -28,12 +30,15 @@ pub struct RotationConfig {
 pub struct RotationPanel<'a> {
     /// `t * s` bar returns (NaN: none; the holding keeps its value).
     pub returns: &'a [f64],
-    /// `t * s`: whether the series has a price on the bar (only those are bought).
+    /// The bar of each row of the score panels and of `tradable` (ascending); every rebalance
+    /// bar must be one of them.
+    pub score_bars: &'a [usize],
+    /// `score_bars.len() * s`: whether the series has a price on the bar (only those are bought).
     pub tradable: &'a [bool],
     pub bars: usize,
     pub series: usize,
-    /// Whether the panels are stored series by series (`x[j * bars + bar]`) rather than bar by
-    /// bar (`x[bar * series + j]`); scores share the layout.
+    /// Whether the panels are stored series by series (`x[j * rows + row]`) rather than row by
+    /// row (`x[row * series + j]`); scores and `tradable` share the layout.
     pub column_major: bool,
     pub lag: usize,
     pub score_weighted: bool,
@@ -57,8 +62,8 @@ pub struct RotationPath {
     pub held_from: Vec<usize>,
 }
 
-/// Runs every configuration (in parallel) on `scores` (`k` panels of `t * s`, one after the
-/// other) and the rebalance bar lists `rebalances` (each ascending).
+/// Runs every configuration (in parallel) on `scores` (`k` panels of `score_bars.len() * s`,
+/// one after the other) and the rebalance bar lists `rebalances` (each ascending).
 pub fn top_n_rotations(
     panel: &RotationPanel<'_>,
     scores: &[f64],
@@ -66,19 +71,35 @@ pub fn top_n_rotations(
     configs: &[RotationConfig],
 ) -> Result<Vec<RotationPath>, KernelError> {
     let cells = panel.bars * panel.series;
-    if panel.returns.len() != cells || panel.tradable.len() != cells {
+    if panel.returns.len() != cells {
         return Err(KernelError::invalid(
             "returns",
-            format!("returns and prices must hold bars x series = {cells} values"),
+            format!("returns must hold bars x series = {cells} values"),
         ));
     }
-    if cells == 0 || !scores.len().is_multiple_of(cells) {
+    let rows = panel.score_bars.len();
+    if panel.score_bars.windows(2).any(|w| w[0] >= w[1])
+        || panel.score_bars.last().is_some_and(|&b| b >= panel.bars)
+    {
+        return Err(KernelError::invalid(
+            "score_bars",
+            "score_bars must be ascending bars of the returns",
+        ));
+    }
+    let score_cells = rows * panel.series;
+    if panel.tradable.len() != score_cells {
+        return Err(KernelError::invalid(
+            "tradable",
+            format!("tradable must hold score rows x series = {score_cells} values"),
+        ));
+    }
+    if score_cells == 0 || !scores.len().is_multiple_of(score_cells) {
         return Err(KernelError::invalid(
             "scores",
-            format!("scores must hold whole panels of {cells} values"),
+            format!("scores must hold whole panels of {score_cells} values"),
         ));
     }
-    let panels = scores.len() / cells;
+    let panels = scores.len() / score_cells;
     if panel.lag == 0 {
         return Err(KernelError::invalid("lag", "lag must be >= 1"));
     }
@@ -102,49 +123,62 @@ pub fn top_n_rotations(
             ));
         }
     }
-    if rebalances.iter().flatten().any(|&d| d >= panel.bars) {
-        return Err(KernelError::invalid(
-            "rebalance",
-            "a rebalance bar is past the last bar",
-        ));
-    }
+    let rebalance_rows = rebalances
+        .iter()
+        .map(|bars| {
+            bars.iter()
+                .map(|d| {
+                    panel.score_bars.binary_search(d).map_err(|_| {
+                        KernelError::invalid(
+                            "rebalance",
+                            format!("rebalance bar {d} has no row of scores"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<usize>, KernelError>>()
+        })
+        .collect::<Result<Vec<_>, KernelError>>()?;
     install(|| {
         configs
             .par_iter()
             .map(|c| {
-                let s = &scores[c.score * cells..(c.score + 1) * cells];
-                rotate(panel, s, &rebalances[c.rebalance], c.top_n)
+                let s = &scores[c.score * score_cells..(c.score + 1) * score_cells];
+                rotate(panel, s, &rebalance_rows[c.rebalance], c.top_n)
             })
             .collect()
     })
 }
 
 /// One configuration, bar by bar: only the held series are touched between rebalances.
+/// `rebalance`: the score rows of its rebalance bars.
 fn rotate(
     panel: &RotationPanel<'_>,
     scores: &[f64],
     rebalance: &[usize],
     top_n: usize,
 ) -> RotationPath {
-    let (t, n) = (panel.bars, panel.series);
-    let at = |bar: usize, j: usize| {
-        if panel.column_major {
-            j * t + bar
-        } else {
-            bar * n + j
+    let (t, n, rows) = (panel.bars, panel.series, panel.score_bars.len());
+    let index = |bars: usize| {
+        move |bar: usize, j: usize| {
+            if panel.column_major {
+                j * bars + bar
+            } else {
+                bar * n + j
+            }
         }
     };
-    // Rebalance bars with a score on them and a bar to trade after them.
-    let plan: Vec<usize> = rebalance
+    let (at, at_row) = (index(t), index(rows));
+    // Rebalance bars with a score on them and a bar to trade after them, as (bar, row).
+    let plan: Vec<(usize, usize)> = rebalance
         .iter()
-        .copied()
-        .filter(|&d| d + panel.lag < t && (0..n).any(|j| scores[at(d, j)].is_finite()))
+        .map(|&row| (panel.score_bars[row], row))
+        .filter(|&(d, row)| d + panel.lag < t && (0..n).any(|j| scores[at_row(row, j)].is_finite()))
         .collect();
     let mut path = RotationPath {
         nav: vec![f64::NAN; t],
         ..RotationPath::default()
     };
-    let Some(&first) = plan.first() else {
+    let Some(&(first, _)) = plan.first() else {
         return path;
     };
     path.first = first;
@@ -158,13 +192,13 @@ fn rotate(
     let mut weights = vec![0.0; n];
     let (mut row, mut tradable) = (vec![0.0; n], vec![false; n]);
     for bar in first + 1..t {
-        if let Some(&&d) = next.peek()
+        if let Some(&&(d, score_row)) = next.peek()
             && d + panel.lag == bar
         {
             next.next();
             for j in 0..n {
-                row[j] = scores[at(d, j)];
-                tradable[j] = panel.tradable[at(d, j)];
+                row[j] = scores[at_row(score_row, j)];
+                tradable[j] = panel.tradable[at_row(score_row, j)];
             }
             pick(
                 &row,
@@ -224,8 +258,14 @@ fn pick(
 ) {
     order.clear();
     order.extend((0..row.len()).filter(|&j| row[j].is_finite() && tradable[j]));
-    order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
-    order.truncate(top_n);
+    let best_first = |a: &usize, b: &usize| row[*b].total_cmp(&row[*a]).then(a.cmp(b));
+    // The top `top_n` by selection (linear), then only those sorted: a stock universe holds
+    // 50 of 5,000.
+    if order.len() > top_n {
+        order.select_nth_unstable_by(top_n, best_first);
+        order.truncate(top_n);
+    }
+    order.sort_unstable_by(best_first);
     weights.fill(0.0);
     let total: f64 = order.iter().map(|&j| row[j]).sum();
     for &j in order.iter() {
@@ -249,6 +289,7 @@ mod tests {
         let tradable = [true; 8];
         let panel = RotationPanel {
             returns: &returns,
+            score_bars: &[0, 1, 2, 3],
             tradable: &tradable,
             bars: 4,
             series: 2,
@@ -322,8 +363,10 @@ mod tests {
             cols(&trade).iter().map(|&v| v > 0.0).collect(),
         );
         let (ret_r, ret_c) = (rows(&ret), cols(&ret));
+        let every_bar: Vec<usize> = (0..t).collect();
         let bar_major = RotationPanel {
             returns: &ret_r,
+            score_bars: &every_bar,
             tradable: &tr_r,
             bars: t,
             series: n,
@@ -358,6 +401,33 @@ mod tests {
             a.iter()
                 .all(|p| p.starts.len() == 5 && p.nav[t - 1].is_finite())
         );
+        // Scores and tradability on the rebalance bars only give the same paths.
+        let rebalance_rows = &rebalance[0];
+        let keep = |v: &[f64]| -> Vec<f64> {
+            (0..n)
+                .flat_map(|j| rebalance_rows.iter().map(move |&b| v[j * t + b]))
+                .collect()
+        };
+        let tr_rows: Vec<bool> = (0..n)
+            .flat_map(|j| rebalance_rows.iter().map(move |&b| (j, b)))
+            .map(|(j, b)| tr_c[j * t + b])
+            .collect();
+        let sparse = RotationPanel {
+            score_bars: rebalance_rows,
+            tradable: &tr_rows,
+            ..series_major
+        };
+        let c = top_n_rotations(&sparse, &keep(&cols(&score)), &rebalance, &configs).unwrap();
+        for (p, q) in b.iter().zip(&c) {
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&p.nav), bits(&q.nav));
+            assert_eq!(
+                (&p.starts, &p.held, &p.weights),
+                (&q.starts, &q.held, &q.weights)
+            );
+        }
+        let e = top_n_rotations(&sparse, &keep(&cols(&score)), &[vec![4]], &configs).unwrap_err();
+        assert_eq!(e.argument(), "rebalance");
     }
 
     #[test]
@@ -365,6 +435,7 @@ mod tests {
         let tradable = [true; 4];
         let panel = RotationPanel {
             returns: &[0.0; 4],
+            score_bars: &[0, 1],
             tradable: &tradable,
             bars: 2,
             series: 2,

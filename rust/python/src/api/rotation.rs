@@ -33,10 +33,11 @@ fn index(v: i64, name: &'static str) -> PyResult<usize> {
 
 /// NAV paths (configs x bars; NaN before each one's first rebalance), and per configuration its
 /// rebalances: start bars, one-way turnover, and the columns bought with their weights
-/// (`held[held_from[k]..held_from[k + 1]]`). `scores` is panels x bars x series,
-/// `returns` and `tradable` bars x series, all C order.
+/// (`held[held_from[k]..held_from[k + 1]]`). `returns` is bars x series; `scores` is panels of
+/// rows x series (flat) and `tradable` rows x series, row `i` on bar `score_bars[i]`; the panels
+/// all C order or all Fortran order.
 #[pyfunction]
-#[pyo3(signature = (scores, returns, tradable, rebalances, score_of, top_n, rebalance_of, *, lag, score_weighted, cost_bps))]
+#[pyo3(signature = (scores, returns, tradable, rebalances, score_of, top_n, rebalance_of, *, score_bars, lag, score_weighted, cost_bps))]
 #[allow(clippy::too_many_arguments)]
 fn top_n_rotations<'py>(
     py: Python<'py>,
@@ -47,6 +48,7 @@ fn top_n_rotations<'py>(
     score_of: PyReadonlyArray1<'py, i64>,
     top_n: PyReadonlyArray1<'py, i64>,
     rebalance_of: PyReadonlyArray1<'py, i64>,
+    score_bars: PyReadonlyArray1<'py, i64>,
     lag: i64,
     score_weighted: bool,
     cost_bps: f64,
@@ -55,12 +57,21 @@ fn top_n_rotations<'py>(
     let (bars, series) = (shape[0], shape[1]);
     // Bar by bar (C order) or series by series (Fortran order), the same for both panels.
     let column_major = !returns.is_c_contiguous() && returns.is_fortran_contiguous();
-    if tradable.shape() != shape
-        || column_major != (!tradable.is_c_contiguous() && tradable.is_fortran_contiguous())
+    let score_bars = score_bars
+        .as_array()
+        .iter()
+        .map(|&b| index(b, "score_bars"))
+        .collect::<PyResult<Vec<usize>>>()?;
+    if tradable.shape() != [score_bars.len(), series]
+        || !(if column_major {
+            tradable.is_fortran_contiguous()
+        } else {
+            tradable.is_c_contiguous()
+        })
     {
         return Err(to_py_err(KernelError::invalid(
             "tradable",
-            "tradable must have the returns' shape and memory order",
+            "tradable must have a row per score bar, the returns' columns and memory order",
         )));
     }
     let rebalances = rebalances
@@ -97,6 +108,7 @@ fn top_n_rotations<'py>(
         .collect::<PyResult<Vec<_>>>()?;
     let panel = RotationPanel {
         returns: c_slice(&returns, "returns")?,
+        score_bars: &score_bars,
         tradable: c_slice(&tradable, "tradable")?,
         bars,
         series,

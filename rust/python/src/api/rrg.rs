@@ -4,7 +4,8 @@ use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods}
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sectorflow_core::{
-    pivot_last as pivot_core, rrg as rrg_core, Calendar, KernelError, LongRows, RrgColumns, RrgSpec,
+    pivot_last as pivot_core, rrg as rrg_core, Calendar, KernelError, LongRows, PivotOptions,
+    RrgColumns, RrgSpec,
 };
 
 use super::guarded;
@@ -83,10 +84,12 @@ fn rrg<'py>(
 }
 
 /// A long table (key code, day, value) scattered into a `bars x keys` matrix, flat in column
-/// order: each cell the value of the key's latest day with a value within the bar. Returns
-/// `(cells, None)`, or `(None, (row, previous))` for two rows of one key on one day.
+/// order: each cell the value of the key's latest day with a value within the bar (or its
+/// change from the key's previous bar with a row, with `changes`). Returns `(cells, present,
+/// None)` (`present`: which cells have a row, if asked, else None), or `(None, None, (row,
+/// previous))` for two rows of one key on one day.
 #[pyfunction]
-#[pyo3(signature = (key, day, value, *, first_day, bar_of_day, bars, keys))]
+#[pyo3(signature = (key, day, value, *, first_day, bar_of_day, bars, keys, present=false, changes=false))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn pivot_last<'py>(
     py: Python<'py>,
@@ -97,7 +100,13 @@ fn pivot_last<'py>(
     bar_of_day: PyReadonlyArray1<'py, i64>,
     bars: usize,
     keys: usize,
-) -> PyResult<(Option<Bound<'py, PyArray1<f64>>>, Option<(usize, usize)>)> {
+    present: bool,
+    changes: bool,
+) -> PyResult<(
+    Option<Bound<'py, PyArray1<f64>>>,
+    Option<Bound<'py, PyArray1<bool>>>,
+    Option<(usize, usize)>,
+)> {
     let rows = LongRows {
         key: slice(&key, "key")?,
         day: slice(&day, "day")?,
@@ -108,9 +117,14 @@ fn pivot_last<'py>(
         bar_of_day: slice(&bar_of_day, "bar_of_day")?,
         bars,
     };
-    match py.detach(|| guarded(|| pivot_core(&rows, &calendar, keys)))? {
-        Ok(cells) => Ok((Some(PyArray1::from_vec(py, cells)), None)),
-        Err(d) => Ok((None, Some((d.row, d.previous)))),
+    let options = PivotOptions { present, changes };
+    match py.detach(|| guarded(|| pivot_core(&rows, &calendar, keys, options)))? {
+        Ok(pivot) => Ok((
+            Some(PyArray1::from_vec(py, pivot.cells)),
+            present.then(|| PyArray1::from_vec(py, pivot.present)),
+            None,
+        )),
+        Err(d) => Ok((None, None, Some((d.row, d.previous)))),
     }
 }
 
