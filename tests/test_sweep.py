@@ -26,11 +26,27 @@ METRICS = (
 )
 
 
-def check_rows(levels: pl.DataFrame, sweep: pl.DataFrame, cost_bps: float) -> None:
+def check_rows(
+    levels: pl.DataFrame,
+    sweep: pl.DataFrame,
+    cost_bps: float,
+    stocks: pl.DataFrame | None = None,
+    min_members: int = 5,
+) -> None:
     for row in sweep.iter_rows(named=True):
-        scores = diffusion_index(
-            levels, row["construction"], n=row["n"], smoothing=row["smoothing"]
-        )
+        if row["weights"] is None:
+            scores = diffusion_index(
+                levels, row["construction"], n=row["n"], smoothing=row["smoothing"]
+            )
+        else:
+            scores = diffusion_index(
+                stocks,
+                row["construction"],
+                n=row["n"],
+                smoothing=row["smoothing"],
+                weights=row["weights"],
+                min_members=min_members,
+            )
         rule = row["rebalance"]
         result = backtest(
             scores.rename({"diffusion": "score"}),
@@ -58,6 +74,31 @@ def test_sweep_rows_equal_backtests_on_shenwan() -> None:
     levels, _ = shenwan("000985.CSI")
     sweep = rotation_sweep(levels, n=(20,), smoothing=(5,), top_n=(6,), rebalance=("W-FRI", "M"))
     check_rows(levels, sweep, 0.0)
+
+
+def test_breadth_sweep_rows_equal_backtests_on_stock_bars() -> None:
+    # Breadth constructions read the stock bars (each weighting), level ones the sector index
+    # levels; every rotation holds the sectors of the levels.
+    stocks = sf.datasets.synthetic_market(n_symbols=120, n_days=400, seed=3)
+    levels = sf.sector_aggregate(stocks, weight="equal").select("date", "sector", "close")
+    sweep = rotation_sweep(
+        levels,
+        stocks=stocks,
+        constructions=("above_ma", "rising_share", "rank"),
+        n=(10, 40),
+        smoothing=(0, 5),
+        weights=("equal", "float_mcap"),
+        top_n=(2,),
+        rebalance=("M", 5),
+        min_members=3,
+        cost_bps=5.0,
+    )
+    # 2 breadth constructions x 2 weightings + 1 level construction, each x n x smoothing x rule.
+    assert sweep.height == (2 * 2 + 1) * 2 * 2 * 2
+    assert sweep.filter(pl.col("construction") == "rank").get_column("weights").null_count() == 8
+    check_rows(levels, sweep, 5.0, stocks=stocks, min_members=3)
+    with pytest.raises(ValueError, match="stocks"):
+        rotation_sweep(levels, constructions=("above_ma",), top_n=(2,))
 
 
 def test_the_kernel_refuses_mismatched_shapes_by_name() -> None:

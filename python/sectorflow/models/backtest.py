@@ -42,6 +42,7 @@ __all__ = [
     "path_metrics",
     "periods_per_year_of",
     "rebalance_dates",
+    "return_panel",
 ]
 
 Weighting = Literal["equal", "score"]
@@ -295,14 +296,19 @@ def _tables(
         pl.col(key).alias("key"),
         pl.col(score).cast(pl.Float64).alias("score"),
     )
-    for name, table in (("scores", sig), ("returns", rets)):
-        for column, shown in (("date", date), ("key", key)):
-            nulls = table.get_column(column)
-            if nulls.null_count():
-                row = int(nulls.is_null().arg_max() or 0)
-                msg = f"{name} has a missing {shown} (row {row})"
-                raise ValueError(msg)
+    _no_missing("scores", sig, date, key)
+    _no_missing("returns", rets, date, key)
     return sig, rets, changes
+
+
+def _no_missing(name: str, table: pl.DataFrame, date: str, key: str) -> None:
+    """Raises naming the first row of ``table`` without a date or a key."""
+    for column, shown in (("date", date), ("key", key)):
+        nulls = table.get_column(column)
+        if nulls.null_count():
+            row = int(nulls.is_null().arg_max() or 0)
+            msg = f"{name} has a missing {shown} (row {row})"
+            raise ValueError(msg)
 
 
 def _key_codes(sig: pl.DataFrame, rets: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, pl.Series]:
@@ -311,7 +317,7 @@ def _key_codes(sig: pl.DataFrame, rets: pl.DataFrame) -> tuple[np.ndarray, np.nd
     Scores computed from the returns table share its rows: their keys are coded once.
     """
     s_keys, r_keys = sig.get_column("key"), rets.get_column("key")
-    same = (
+    same = sig is rets or (
         sig.height == rets.height
         and s_keys.dtype == r_keys.dtype
         and s_keys.equals(r_keys)
@@ -365,6 +371,42 @@ def _pivot(
     return cells.reshape(shape, order="F"), rows
 
 
+def _return_panel(
+    rets: pl.DataFrame, codes: np.ndarray, keys: pl.Series, *, changes: bool
+) -> tuple[ReturnPanel, tuple[int, np.ndarray]]:
+    """The panel of ``date, key, v`` on the calendar of its dates, and its bar of each day.
+
+    ``v``: returns, or levels with ``changes``. Also returns ``(first_day, bar_of_day)``.
+    """
+    days = rets.get_column("date").unique().sort()
+    if not days.len():
+        msg = "returns has no rows"
+        raise ValueError(msg)
+    bar_days = days.to_physical().to_numpy().astype(np.int64)
+    first_day = int(bar_days[0])
+    bar_of_day = np.full(int(bar_days[-1]) - first_day + 1, -1, dtype=np.int64)
+    bar_of_day[bar_days - first_day] = np.arange(len(bar_days))
+    grid = (first_day, bar_of_day, len(bar_days), len(keys))
+    returns, present = _pivot(rets, codes, "v", grid, name="returns", present=True, changes=changes)
+    assert present is not None  # noqa: S101 (asked for)
+    return ReturnPanel(days, keys, returns, present), (first_day, bar_of_day)
+
+
+def return_panel(returns: Any, *, date: str = "date", key: str = "sector") -> ReturnPanel:
+    """The bar returns of a ``date, <key>, return`` (or ``close``) table as a dense panel.
+
+    As :func:`backtest` reads them: the calendar is the table's dates, a ``close`` row's return
+    is its change from the key's previous row, ``present`` marks the rows. One pass of the core
+    (:func:`sectorflow.tables.pivot_last`); a repeated (key, date) is refused.
+    """
+    frame = to_polars(returns, "returns")
+    require(frame, [date, key], "returns")
+    rets, changes = _returns(frame, date, key)
+    _no_missing("returns", rets, date, key)
+    codes, _, keys = _key_codes(rets, rets)
+    return _return_panel(rets, codes, keys, changes=changes)[0]
+
+
 def backtest(
     scores: Any,
     returns: Any,
@@ -382,17 +424,17 @@ def backtest(
 ) -> Backtest:
     """Long-only top-``top_n`` rotation on ``scores`` (``date, <key>, score``), long tables.
 
-    ``returns``: ``date, <key>`` with ``return`` (simple returns of each bar) or ``close``
-    (levels: each row's return is ``close / close_prev - 1`` from the sector's previous row, none
-    where either is missing or infinite); its dates are the calendar. ``rebalance``: see :func:`rebalance_dates` (rebalance
-    dates without any score are skipped). Selection on a rebalance date: the sectors with a
-    finite score and a row in ``returns`` that day, highest score first, ties by key (so the
-    choice never depends on row order). ``weighting``: ``"equal"`` (1/n) or ``"score"``
-    (``w_i = s_i / sum s``, scores must be positive). ``cost_bps``: charged on the traded weight
-    ``sum |dw|`` when the new weights start. ``benchmark``: ``"equal_weight"`` or a ``date,
-    close`` table / pandas Series of an index. The rotation runs in the core
-    (:func:`sectorflow.rotation.top_n_rotations`) on the tables pivoted to dense panels, the
-    scores on the rebalance dates only.
+    ``returns``: ``date, <key>`` with ``return`` (simple returns of each bar) or ``close`` (levels:
+    each row's return is ``close / close_prev - 1`` from the sector's previous row, none where
+    either is missing or infinite); its dates are the calendar. ``rebalance``: see
+    :func:`rebalance_dates` (rebalance dates without any score are skipped). Selection on a
+    rebalance date: the sectors with a finite score and a row in ``returns`` that day, highest score
+    first, ties by key (so the choice never depends on row order). ``weighting``: ``"equal"`` (1/n)
+    or ``"score"`` (``w_i = s_i / sum s``, scores must be positive). ``cost_bps``: charged on the
+    traded weight ``sum |dw|`` when the new weights start. ``benchmark``: ``"equal_weight"`` or a
+    ``date, close`` table / pandas Series of an index. The rotation runs in the core
+    (:func:`sectorflow.rotation.top_n_rotations`) on the tables pivoted to dense panels, the scores
+    on the rebalance dates only.
 
     Metrics (``P`` periods a year, inferred from the calendar unless given; ``r`` the
     portfolio's bar returns, ``a = r - r_benchmark``)::
@@ -410,25 +452,16 @@ def backtest(
     _check_options(top_n, lag, weighting, cost_bps)
     sig, rets, changes = _tables(scores, returns, date=date, key=key, score=score)
     s_codes, r_codes, keys = _key_codes(sig, rets)
-    days = rets.get_column("date").unique().sort()
-    if not days.len():
-        msg = "returns has no rows"
-        raise ValueError(msg)
+    panel, (first_day, bar_of_day) = _return_panel(rets, r_codes, keys, changes=changes)
+    days, return_panel, present = panel.calendar, panel.returns, panel.present
     bar_days = days.to_physical().to_numpy().astype(np.int64)
-    first_day, last_day = int(bar_days[0]), int(bar_days[-1])
-    bar_of_day = np.full(last_day - first_day + 1, -1, dtype=np.int64)
-    bar_of_day[bar_days - first_day] = np.arange(len(bar_days))
-    grid = (first_day, bar_of_day, len(bar_days), len(keys))
-    return_panel, present = _pivot(
-        rets, r_codes, "v", grid, name="returns", present=True, changes=changes
-    )
-    assert present is not None  # noqa: S101 (asked for)
     # Scores matter on rebalance dates only: the first bar with a score anchors the rule, and
     # only the rebalance bars' scores are pivoted (every day is still checked for repeats).
     scored = sig.lazy().filter(pl.col("score").is_finite())
     first_score = scored.select(pl.col("date").filter(pl.col("date") >= days[0]).min()).collect()
     start = first_score.item()
-    if start is not None and start not in days:
+    at = int(days.search_sorted(start)) if start is not None else 0
+    if start is not None and (at == days.len() or days[at] != start):
         start = (
             scored.filter(pl.col("date").is_in(days.implode()))
             .select(pl.col("date").min())
@@ -487,7 +520,7 @@ def backtest(
         path=path,
         rb=rb,
         scores=(score_panel, rebal_bars),
-        panel=ReturnPanel(days, keys, return_panel, present),
+        panel=panel,
         lag=lag,
         weighting=weighting,
         key=key,

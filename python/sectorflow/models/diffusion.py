@@ -27,10 +27,12 @@ import polars as pl
 from sectorflow._frames import date_column, float_column, refuse_duplicates, require, to_polars
 from sectorflow.polars import SectorflowExpr
 
-__all__ = ["Construction", "diffusion_index"]
+__all__ = ["BREADTH", "Construction", "Weights", "diffusion_index", "smoothed"]
 
 Construction = Literal["above_ma", "positive_momentum", "rising_share", "price_position", "rank"]
-_BREADTH = ("above_ma", "positive_momentum", "rising_share")
+Weights = Literal["equal", "float_mcap"]
+#: The constructions read from stock bars; the others read sector index levels.
+BREADTH = ("above_ma", "positive_momentum", "rising_share")
 
 
 def _sf(expr: pl.Expr) -> SectorflowExpr:
@@ -43,7 +45,7 @@ def diffusion_index(
     *,
     n: int = 20,
     smoothing: int = 0,
-    weights: Literal["equal", "float_mcap"] = "equal",
+    weights: Weights = "equal",
     min_members: int = 5,
     date: str = "date",
     symbol: str = "symbol",
@@ -75,19 +77,25 @@ def diffusion_index(
         msg = f"weights must be 'equal' or 'float_mcap', got {weights!r}"
         raise ValueError(msg)
     frame = to_polars(data, "data")
-    if construction in _BREADTH:
+    if construction in BREADTH:
         columns = {"date": date, "symbol": symbol, "sector": sector, "close": close, "cap": cap}
         out = _breadth(frame, construction, n=n, weights=weights, least=min_members, **columns)
     else:
         if weights != "equal":
-            msg = f"weights apply to the breadth constructions {_BREADTH}, not {construction!r}"
+            msg = f"weights apply to the breadth constructions {BREADTH}, not {construction!r}"
             raise ValueError(msg)
         out = _levels(frame, construction, n=n, date=date, sector=sector, close=close)
-    if smoothing > 0:
-        out = out.with_columns(
-            _sf(pl.col("diffusion")).ewm_mean(span=smoothing, by=sector, order_by=date)
-        )
-    return out.sort(sector, date)
+    return smoothed(out, smoothing, date=date, sector=sector).sort(sector, date)
+
+
+def smoothed(di: pl.DataFrame, span: int, *, date: str, sector: str) -> pl.DataFrame:
+    """``di`` (``date, <sector>, diffusion``) with each sector's diffusion smoothed.
+
+    The EMA of span ``span`` (pandas ``ewm(span, adjust=True)``); unchanged for ``span = 0``.
+    """
+    if span == 0:
+        return di
+    return di.with_columns(_sf(pl.col("diffusion")).ewm_mean(span=span, by=sector, order_by=date))
 
 
 def _breadth(
