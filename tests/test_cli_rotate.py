@@ -106,3 +106,41 @@ def test_the_same_run_writes_the_same_report(sectors: Path, tmp_path: Path) -> N
         assert run("rotate", sectors, "--out", tmp_path / name).returncode == 0
     first, second = ((tmp_path / n / "report.html").read_bytes() for n in ("a", "b"))
     assert first == second
+
+
+@pytest.fixture(scope="module")
+def stock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rotate") / "stocks.parquet"
+    sf.datasets.synthetic_market(n_symbols=150, n_days=300, seed=4).write_parquet(path)
+    return path
+
+
+def test_rotate_on_stock_bars_scores_breadth_and_holds_the_aggregated_sectors(
+    stock_file: Path, tmp_path: Path
+) -> None:
+    args = ["--construction", "positive_momentum", "--weights", "float_mcap", "--top", "3"]
+    done = run("rotate", stock_file, *args, "--min-members", "4", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    stocks = pl.read_parquet(stock_file)
+    scores = sf.diffusion_index(
+        stocks, "positive_momentum", n=20, weights="float_mcap", min_members=4
+    ).rename({"diffusion": "score"})
+    levels = sf.sector_aggregate(stocks, weight="float_mcap").select("date", "sector", "close")
+    want = sf.rotation_summary(sf.backtest(scores, levels, top_n=3))
+    assert str(want) in done.stdout
+    assert (tmp_path / "report.html").exists()
+
+
+def test_a_construction_that_does_not_read_the_file_exits_2(
+    stock_file: Path, sectors: Path
+) -> None:
+    for path, construction in ((stock_file, "rank"), (sectors, "above_ma")):
+        done = run("rotate", path, "--construction", construction)
+        assert done.returncode == 2
+        assert f"{path}: construction {construction!r} does not read" in done.stderr
+    thin = stock_file.with_name("thin.parquet")
+    pl.read_parquet(stock_file).drop("amount").write_parquet(thin)
+    done = run("rotate", thin)
+    assert done.returncode == 2
+    assert str(thin) in done.stderr
+    assert "amount" in done.stderr

@@ -31,14 +31,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--until", help="last date (YYYY-MM-DD)")
     run.add_argument("--partitions", type=int, help="symbol partitions (default: 5M rows each)")
     rot = sub.add_parser(
-        "rotate", help="a diffusion-index rotation on sector levels: the weekly table"
+        "rotate", help="a diffusion-index rotation on sector levels or stock bars: the weekly table"
     )
-    rot.add_argument("sectors", type=Path, help="parquet or CSV: date, sector, close")
+    rot.add_argument(
+        "sectors", type=Path,
+        help="parquet or CSV: sector levels (date, sector, close) or stock bars (date, symbol, "
+        "sector, close, volume, amount, float_mcap)",
+    )  # fmt: skip
     rot.add_argument("--model", choices=["diffusion"], default="diffusion")
     rot.add_argument(
-        "--construction", choices=["rank", "price_position"], default="rank",
-        help="the diffusion index of sector levels (default: rank)",
+        "--construction",
+        choices=["rank", "price_position", "above_ma", "positive_momentum", "rising_share"],
+        help="the diffusion index (default: rank on sector levels, above_ma on stock bars)",
+    )
+    rot.add_argument(
+        "--weights", choices=["equal", "float_mcap"], default="equal",
+        help="member weights of a breadth index and of the sectors built from stock bars",
     )  # fmt: skip
+    rot.add_argument("--min-members", type=int, default=5, help="fewest members (breadth)")
     rot.add_argument("--n", type=int, default=20, help="look-back bars (default 20)")
     rot.add_argument("--smoothing", type=int, default=0, help="EMA span, 0 for none")
     rot.add_argument("--top", type=int, default=6, help="industries held (default 6)")
@@ -94,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                 construction=args.construction,
                 n=args.n,
                 smoothing=args.smoothing,
+                weights=args.weights,
+                min_members=args.min_members,
                 top_n=args.top,
                 rebalance=rule,
                 cost_bps=args.cost_bps,
