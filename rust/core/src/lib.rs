@@ -14,6 +14,7 @@ mod excess;
 mod grouped;
 mod groups;
 mod kernel;
+mod minute;
 pub mod pages;
 mod pct_change;
 mod pivot;
@@ -36,6 +37,9 @@ pub use excess::{ExcessMode, ExcessReturn, rolling_excess_return};
 pub use grouped::{Layout, Matrix, run_columns, run_series};
 pub use groups::{Groups, OrderKey, run_coded, run_groups};
 pub use kernel::{Kernel, RollingSpec};
+pub use minute::{
+    DayRows, MinuteAccumulator, MinuteBars, MinuteError, MinuteSpec, Outside, Session, SessionBars,
+};
 pub use pct_change::{PctChange, pct_change};
 pub use pivot::{Calendar, Duplicate, LongRows, Pivot, PivotOptions, pivot_last};
 pub use rank::{

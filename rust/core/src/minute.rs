@@ -1,0 +1,796 @@
+//! Minute bars to session-aligned k-minute bars, daily bars and intraday features per symbol
+//! and day, in one pass fed in parts (Arrow record batches of files larger than memory).
+//!
+//! A session is a list of segments of the day in local minutes, e.g. China A-shares
+//! `[09:30, 11:30) + [13:00, 15:00)` (240 minutes) or US equities `[09:30, 16:00)` (390). A bar's
+//! timestamp is its minute's start (`label_right = false`, US vendors) or end (A-share vendors:
+//! 09:31 is the minute from 09:30). Each session minute has a slot `0..minutes`; k-minute bars
+//! group the slots of one segment by `k`, so no bar spans the lunch break, and a bar is built
+//! from the minutes present. Each symbol's rows must come in strict time order (symbols may
+//! interleave); only the open day and the open k-minute bar of each symbol are kept, so memory
+//! is bounded by the symbols, not the rows.
+//!
+//! The features of a day, over its minutes in order (``c`` the closes, ``v`` the volumes,
+//! ``r_i = ln(c_i / c_{i-1})`` between consecutive minutes present that day, ``S`` the
+//! session's minutes, ``C_prev`` the symbol's previous day's close)::
+//!
+//! ```text
+//! realized_variance   sum r_i^2                 realized_skew  sqrt(N) sum r_i^3 / RV^(3/2)
+//! intraday_return     close / open - 1          overnight      open / C_prev - 1
+//! first_30_return     c(last minute in slots < 30) / open - 1
+//! first_30_volume     sum v over slots < 30 / volume
+//! last_30_return      c(last minute) / c(last minute before slot S - 30) - 1 (minutes in the window)
+//! last_30_volume      sum v over slots >= S - 30 / volume
+//! range_to_vwap       (high - low) / vwap,      vwap = amount / volume
+//! amihud              |close / C_prev - 1| / amount
+//! max_drawdown        max_t 1 - c_t / max(open, c_1..c_t)
+//! volume_price_corr   Pearson correlation of c and v over the day's minutes
+//! ```
+
+use crate::error::KernelError;
+
+const DAY_MINUTES: usize = 24 * 60;
+
+/// The trading session of a market: segments `[start, end)` in minutes of the local day.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// Per minute of the day, its slot and segment (`u32::MAX` outside the session).
+    slot_of: Vec<u32>,
+    segment_of: Vec<u32>,
+    /// The first slot of each segment.
+    segment_start: Vec<u32>,
+    minutes: u32,
+}
+
+impl Session {
+    /// A session from ascending, non-overlapping segments within the day.
+    pub fn new(segments: &[(u32, u32)]) -> Result<Self, KernelError> {
+        if segments.is_empty() {
+            return Err(KernelError::invalid("session", "a session needs a segment"));
+        }
+        let mut slot_of = vec![u32::MAX; DAY_MINUTES];
+        let mut segment_of = vec![u32::MAX; DAY_MINUTES];
+        let mut segment_start = Vec::with_capacity(segments.len());
+        let mut slot = 0u32;
+        let mut after = 0u32;
+        for (s, &(start, end)) in segments.iter().enumerate() {
+            if start < after || end <= start || end as usize > DAY_MINUTES {
+                return Err(KernelError::invalid(
+                    "session",
+                    format!(
+                        "session segments must be ascending, non-empty and within the day, got \
+                         {start}..{end} (minutes)"
+                    ),
+                ));
+            }
+            segment_start.push(slot);
+            for m in start..end {
+                slot_of[m as usize] = slot;
+                segment_of[m as usize] = s as u32;
+                slot += 1;
+            }
+            after = end;
+        }
+        Ok(Self {
+            slot_of,
+            segment_of,
+            segment_start,
+            minutes: slot,
+        })
+    }
+
+    /// The session's minutes (240 for China A-shares, 390 for US equities).
+    pub fn minutes(&self) -> u32 {
+        self.minutes
+    }
+
+    /// The slot of each session minute's start, in minutes of the day (`slot -> minute`).
+    pub fn minute_of_slot(&self) -> Vec<u32> {
+        let mut out = vec![0; self.minutes as usize];
+        for (m, &s) in self.slot_of.iter().enumerate() {
+            if s != u32::MAX {
+                out[s as usize] = m as u32;
+            }
+        }
+        out
+    }
+}
+
+/// What to do with a bar outside the session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outside {
+    /// Skip it (pre- and post-market bars).
+    Drop,
+    /// Count it in the day's bar and features (not in k-minute bars or the 30-minute windows).
+    Keep,
+    /// Refuse the input at its row.
+    Refuse,
+}
+
+/// How minute bars are read and grouped.
+#[derive(Clone, Debug)]
+pub struct MinuteSpec {
+    pub session: Session,
+    /// Timestamp units per minute (60e9 for nanoseconds, 60e6 for microseconds).
+    pub unit_per_minute: i64,
+    /// Whether a timestamp marks its minute's end (09:31 for the minute from 09:30).
+    pub label_right: bool,
+    /// k-minute bars to build, if any.
+    pub every: Option<u32>,
+    pub outside: Outside,
+}
+
+/// Minute bars in long format; every slice has one value per row. Missing values are NaN.
+#[derive(Clone, Copy, Debug)]
+pub struct MinuteBars<'a> {
+    /// Local wall-clock time in the spec's unit since 1970-01-01 00:00.
+    pub time: &'a [i64],
+    /// Symbol codes, dense in first-seen order (see [`crate::Codes`]).
+    pub symbol: &'a [u32],
+    pub open: &'a [f64],
+    pub high: &'a [f64],
+    pub low: &'a [f64],
+    pub close: &'a [f64],
+    pub volume: &'a [f64],
+    /// Traded value of each bar; `None` takes `close * volume`.
+    pub amount: Option<&'a [f64]>,
+}
+
+/// Why minute bars were refused, at a row counted over all parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MinuteError {
+    /// Row `row` has the same symbol as row `previous` and a time that is not later
+    /// (`duplicate` when equal).
+    OutOfOrder {
+        row: usize,
+        previous: usize,
+        duplicate: bool,
+    },
+    /// Row `row` is outside the session (with [`Outside::Refuse`]).
+    OutsideSession {
+        row: usize,
+    },
+    Invalid(KernelError),
+}
+
+impl From<KernelError> for MinuteError {
+    fn from(e: KernelError) -> Self {
+        Self::Invalid(e)
+    }
+}
+
+/// k-minute bars: one row per symbol and bar with a minute, in the order the bars ended.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionBars {
+    pub day: Vec<i32>,
+    /// The minute of the day the bar starts at (its first slot's minute).
+    pub minute: Vec<u32>,
+    pub symbol: Vec<u32>,
+    pub open: Vec<f64>,
+    pub high: Vec<f64>,
+    pub low: Vec<f64>,
+    pub close: Vec<f64>,
+    pub volume: Vec<f64>,
+    pub amount: Vec<f64>,
+    /// Minutes present in the bar.
+    pub minutes: Vec<u32>,
+}
+
+/// One row per symbol and day with a minute: the daily bar and the features (see the module).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayRows {
+    pub day: Vec<i32>,
+    pub symbol: Vec<u32>,
+    pub open: Vec<f64>,
+    pub high: Vec<f64>,
+    pub low: Vec<f64>,
+    pub close: Vec<f64>,
+    pub volume: Vec<f64>,
+    pub amount: Vec<f64>,
+    pub minutes: Vec<u32>,
+    pub realized_variance: Vec<f64>,
+    pub realized_skew: Vec<f64>,
+    pub intraday_return: Vec<f64>,
+    pub overnight_return: Vec<f64>,
+    pub first_30_return: Vec<f64>,
+    pub first_30_volume: Vec<f64>,
+    pub last_30_return: Vec<f64>,
+    pub last_30_volume: Vec<f64>,
+    pub range_to_vwap: Vec<f64>,
+    pub amihud: Vec<f64>,
+    pub max_drawdown: Vec<f64>,
+    pub volume_price_corr: Vec<f64>,
+    /// The row (counted over all parts) of the day's last minute, to take other columns from.
+    pub last_row: Vec<u64>,
+}
+
+/// A bar being built: open, high, low, close, volume, amount and minutes.
+#[derive(Clone, Copy, Debug)]
+struct Ohlc {
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: f64,
+    amount: f64,
+    minutes: u32,
+}
+
+impl Ohlc {
+    fn new(m: &Minute) -> Self {
+        Self {
+            open: m.open,
+            high: m.high,
+            low: m.low,
+            close: m.close,
+            volume: m.volume,
+            amount: m.amount,
+            minutes: 1,
+        }
+    }
+
+    fn add(&mut self, m: &Minute) {
+        self.high = self.high.max(m.high);
+        self.low = self.low.min(m.low);
+        self.close = m.close;
+        self.volume += m.volume;
+        self.amount += m.amount;
+        self.minutes += 1;
+    }
+}
+
+/// One minute's values, missing ones filled (open, high, low from the close; volume 0).
+struct Minute {
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: f64,
+    amount: f64,
+}
+
+/// The running state of a symbol's day.
+#[derive(Clone, Copy, Debug)]
+struct Day {
+    day: i32,
+    bar: Ohlc,
+    last_row: u64,
+    returns: u32,
+    sum_r2: f64,
+    sum_r3: f64,
+    peak: f64,
+    drawdown: f64,
+    first_close: f64,
+    first_volume: f64,
+    /// The close of the last minute before the last 30, and the window's minutes and volume.
+    before_last: f64,
+    last_close: f64,
+    last_volume: f64,
+    /// Welford co-moments of close and volume.
+    mean_c: f64,
+    mean_v: f64,
+    m2_c: f64,
+    m2_v: f64,
+    co: f64,
+}
+
+impl Day {
+    fn new(day: i32, m: &Minute, row: u64) -> Self {
+        Self {
+            day,
+            bar: Ohlc {
+                minutes: 0,
+                volume: 0.0,
+                amount: 0.0,
+                ..Ohlc::new(m)
+            },
+            last_row: row,
+            returns: 0,
+            sum_r2: 0.0,
+            sum_r3: 0.0,
+            peak: m.open,
+            drawdown: 0.0,
+            first_close: f64::NAN,
+            first_volume: 0.0,
+            before_last: f64::NAN,
+            last_close: f64::NAN,
+            last_volume: 0.0,
+            mean_c: 0.0,
+            mean_v: 0.0,
+            m2_c: 0.0,
+            m2_v: 0.0,
+            co: 0.0,
+        }
+    }
+
+    /// Adds a minute; `slot` is its session slot (None for a kept minute outside the session).
+    fn add(&mut self, m: &Minute, slot: Option<u32>, minutes: u32, row: u64) {
+        if self.bar.minutes > 0 {
+            let r = (m.close / self.bar.close).ln();
+            self.returns += 1;
+            let r2 = r * r;
+            self.sum_r2 += r2;
+            self.sum_r3 += r2 * r;
+            self.bar.add(m);
+        } else {
+            self.bar = Ohlc::new(m);
+        }
+        self.last_row = row;
+        self.peak = self.peak.max(m.close);
+        self.drawdown = self.drawdown.max(1.0 - m.close / self.peak);
+        if let Some(slot) = slot {
+            if slot < 30 {
+                self.first_close = m.close;
+                self.first_volume += m.volume;
+            }
+            if slot + 30 >= minutes {
+                self.last_close = m.close;
+                self.last_volume += m.volume;
+            } else {
+                self.before_last = m.close;
+            }
+        }
+        let n = f64::from(self.bar.minutes);
+        let dc = m.close - self.mean_c;
+        self.mean_c += dc / n;
+        let dv = m.volume - self.mean_v;
+        self.mean_v += dv / n;
+        self.m2_c += dc * (m.close - self.mean_c);
+        self.m2_v += dv * (m.volume - self.mean_v);
+        self.co += dc * (m.volume - self.mean_v);
+    }
+}
+
+impl DayRows {
+    fn push(&mut self, symbol: u32, d: &Day, previous_close: f64) {
+        let b = &d.bar;
+        let share = |v: f64| {
+            if b.volume > 0.0 {
+                v / b.volume
+            } else {
+                f64::NAN
+            }
+        };
+        let vwap = if b.volume > 0.0 {
+            b.amount / b.volume
+        } else {
+            f64::NAN
+        };
+        let skew = if d.sum_r2 > 0.0 {
+            f64::from(d.returns).sqrt() * d.sum_r3 / d.sum_r2.powf(1.5)
+        } else {
+            f64::NAN
+        };
+        let corr = if d.m2_c > 0.0 && d.m2_v > 0.0 {
+            (d.co / (d.m2_c * d.m2_v).sqrt()).clamp(-1.0, 1.0)
+        } else {
+            f64::NAN
+        };
+        self.day.push(d.day);
+        self.symbol.push(symbol);
+        self.open.push(b.open);
+        self.high.push(b.high);
+        self.low.push(b.low);
+        self.close.push(b.close);
+        self.volume.push(b.volume);
+        self.amount.push(b.amount);
+        self.minutes.push(b.minutes);
+        self.realized_variance
+            .push(if d.returns > 0 { d.sum_r2 } else { f64::NAN });
+        self.realized_skew.push(skew);
+        self.intraday_return.push(b.close / b.open - 1.0);
+        self.overnight_return.push(b.open / previous_close - 1.0);
+        self.first_30_return.push(d.first_close / b.open - 1.0);
+        self.first_30_volume.push(share(d.first_volume));
+        self.last_30_return.push(d.last_close / d.before_last - 1.0);
+        self.last_30_volume.push(share(d.last_volume));
+        self.range_to_vwap.push((b.high - b.low) / vwap);
+        self.amihud.push(if b.amount > 0.0 {
+            (b.close / previous_close - 1.0).abs() / b.amount
+        } else {
+            f64::NAN
+        });
+        self.max_drawdown.push(d.drawdown);
+        self.volume_price_corr.push(corr);
+        self.last_row.push(d.last_row);
+    }
+}
+
+impl SessionBars {
+    fn push(&mut self, symbol: u32, day: i32, minute: u32, b: &Ohlc) {
+        self.day.push(day);
+        self.minute.push(minute);
+        self.symbol.push(symbol);
+        self.open.push(b.open);
+        self.high.push(b.high);
+        self.low.push(b.low);
+        self.close.push(b.close);
+        self.volume.push(b.volume);
+        self.amount.push(b.amount);
+        self.minutes.push(b.minutes);
+    }
+}
+
+/// A symbol's open day and k-minute bar, its previous close and its last row for the order
+/// check.
+#[derive(Clone, Copy, Debug)]
+struct Symbol {
+    day: Option<Day>,
+    /// The open k-minute bar: (day, first slot, bar).
+    bar: Option<(i32, u32, Ohlc)>,
+    previous_close: f64,
+    seen_time: i64,
+    seen_row: u64,
+}
+
+/// Session bars, daily bars and features from minute bars fed in parts, in order.
+#[derive(Debug, Clone)]
+pub struct MinuteAccumulator {
+    spec: MinuteSpec,
+    minute_of_slot: Vec<u32>,
+    open: Vec<Symbol>,
+    days: DayRows,
+    bars: SessionBars,
+    rows: u64,
+}
+
+/// `x` if finite, else `fallback`.
+#[inline]
+fn or(x: f64, fallback: f64) -> f64 {
+    if x.is_finite() { x } else { fallback }
+}
+
+impl MinuteAccumulator {
+    pub fn new(spec: MinuteSpec) -> Result<Self, KernelError> {
+        if spec.unit_per_minute <= 0 {
+            return Err(KernelError::invalid(
+                "unit_per_minute",
+                "unit_per_minute must be > 0",
+            ));
+        }
+        if spec.every == Some(0) {
+            return Err(KernelError::invalid("every", "every must be >= 1 minute"));
+        }
+        Ok(Self {
+            minute_of_slot: spec.session.minute_of_slot(),
+            spec,
+            open: Vec::new(),
+            days: DayRows::default(),
+            bars: SessionBars::default(),
+            rows: 0,
+        })
+    }
+
+    /// Adds `bars`; its rows are numbered after those of the earlier parts.
+    pub fn feed(&mut self, bars: &MinuteBars<'_>) -> Result<(), MinuteError> {
+        let n = bars.time.len();
+        KernelError::same_lengths(
+            n,
+            &[
+                ("symbol", bars.symbol.len()),
+                ("open", bars.open.len()),
+                ("high", bars.high.len()),
+                ("low", bars.low.len()),
+                ("close", bars.close.len()),
+                ("volume", bars.volume.len()),
+                ("amount", bars.amount.map_or(n, <[f64]>::len)),
+            ],
+        )?;
+        let per_minute = self.spec.unit_per_minute;
+        let per_day = per_minute.saturating_mul(DAY_MINUTES as i64);
+        let shift = if self.spec.label_right { per_minute } else { 0 };
+        let session = &self.spec.session;
+        let minutes = session.minutes;
+        for i in 0..n {
+            let row = self.rows + i as u64;
+            let code = bars.symbol[i] as usize;
+            if code > self.open.len() {
+                return Err(KernelError::invalid(
+                    "symbol",
+                    format!("row {row}: symbol code {code} skips codes"),
+                )
+                .into());
+            }
+            if code == self.open.len() {
+                self.open.push(Symbol {
+                    day: None,
+                    bar: None,
+                    previous_close: f64::NAN,
+                    seen_time: i64::MIN,
+                    seen_row: u64::MAX,
+                });
+            }
+            let time = bars.time[i];
+            let symbol = &mut self.open[code];
+            if symbol.seen_row != u64::MAX && time <= symbol.seen_time {
+                return Err(MinuteError::OutOfOrder {
+                    row: usize::try_from(row).unwrap_or(usize::MAX),
+                    previous: usize::try_from(symbol.seen_row).unwrap_or(usize::MAX),
+                    duplicate: time == symbol.seen_time,
+                });
+            }
+            symbol.seen_row = row;
+            symbol.seen_time = time;
+            let start = time.saturating_sub(shift);
+            let day = i32::try_from(start.div_euclid(per_day)).map_err(|_| {
+                KernelError::invalid("datetime", format!("row {row}: time out of range"))
+            })?;
+            let minute = (start.rem_euclid(per_day) / per_minute) as usize;
+            let slot = session.slot_of[minute];
+            let in_session = slot != u32::MAX;
+            if !in_session {
+                match self.spec.outside {
+                    Outside::Drop => continue,
+                    Outside::Refuse => {
+                        return Err(MinuteError::OutsideSession {
+                            row: usize::try_from(row).unwrap_or(usize::MAX),
+                        });
+                    }
+                    Outside::Keep => {}
+                }
+            }
+            let close = bars.close[i];
+            if !close.is_finite() {
+                continue;
+            }
+            let volume = or(bars.volume[i], 0.0);
+            let m = Minute {
+                open: or(bars.open[i], close),
+                high: or(bars.high[i], close),
+                low: or(bars.low[i], close),
+                close,
+                volume,
+                amount: bars.amount.map_or(close * volume, |a| or(a[i], 0.0)),
+            };
+            match &mut symbol.day {
+                Some(d) if d.day == day => {}
+                slot_day => {
+                    if let Some(d) = slot_day.take() {
+                        self.days.push(code as u32, &d, symbol.previous_close);
+                        symbol.previous_close = d.bar.close;
+                    }
+                    *slot_day = Some(Day::new(day, &m, row));
+                }
+            }
+            if let Some(d) = &mut symbol.day {
+                d.add(&m, in_session.then_some(slot), minutes, row);
+            }
+            if let (Some(k), true) = (self.spec.every, in_session) {
+                let segment = session.segment_of[minute] as usize;
+                let first = session.segment_start[segment];
+                let bar_slot = first + (slot - first) / k * k;
+                match &mut symbol.bar {
+                    Some((d, s, b)) if *d == day && *s == bar_slot => b.add(&m),
+                    open => {
+                        if let Some((d, s, b)) = open.take() {
+                            self.bars
+                                .push(code as u32, d, self.minute_of_slot[s as usize], &b);
+                        }
+                        *open = Some((day, bar_slot, Ohlc::new(&m)));
+                    }
+                }
+            }
+        }
+        self.rows += n as u64;
+        Ok(())
+    }
+
+    /// The k-minute bars and the days: those ended while feeding, then each symbol's open ones
+    /// in code order.
+    pub fn finish(mut self) -> (SessionBars, DayRows) {
+        for (code, symbol) in self.open.iter().enumerate() {
+            if let Some(d) = &symbol.day {
+                self.days.push(code as u32, d, symbol.previous_close);
+            }
+            if let Some((d, s, b)) = &symbol.bar {
+                self.bars
+                    .push(code as u32, *d, self.minute_of_slot[*s as usize], b);
+            }
+        }
+        (self.bars, self.days)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60;
+
+    fn cn() -> Session {
+        Session::new(&[(570, 690), (780, 900)]).unwrap()
+    }
+
+    fn spec(every: Option<u32>, label_right: bool, outside: Outside) -> MinuteSpec {
+        MinuteSpec {
+            session: cn(),
+            unit_per_minute: MIN,
+            label_right,
+            every,
+            outside,
+        }
+    }
+
+    /// Seconds since the epoch of day `d`, `hh:mm`.
+    fn at(d: i64, hh: i64, mm: i64) -> i64 {
+        d * 86_400 + (hh * 60 + mm) * MIN
+    }
+
+    #[test]
+    fn the_cn_session_has_240_slots_and_no_bar_spans_lunch() {
+        let s = cn();
+        assert_eq!(s.minutes(), 240);
+        let minute = s.minute_of_slot();
+        assert_eq!(
+            (minute[0], minute[119], minute[120], minute[239]),
+            (570, 689, 780, 899)
+        );
+        // 45-minute bars: the morning's 120 minutes make 45 + 45 + 30, then the afternoon.
+        let times: Vec<i64> = (0..240)
+            .map(|s| at(1, 0, i64::from(minute[s]) + 1))
+            .collect();
+        let n = times.len();
+        let ones = vec![1.0; n];
+        let symbol = vec![0u32; n];
+        let mut acc = MinuteAccumulator::new(spec(Some(45), true, Outside::Refuse)).unwrap();
+        acc.feed(&MinuteBars {
+            time: &times,
+            symbol: &symbol,
+            open: &ones,
+            high: &ones,
+            low: &ones,
+            close: &ones,
+            volume: &ones,
+            amount: None,
+        })
+        .unwrap();
+        let (bars, days) = acc.finish();
+        assert_eq!(bars.minute, [570, 615, 660, 780, 825, 870]);
+        assert_eq!(bars.minutes, [45, 45, 30, 45, 45, 30]);
+        assert_eq!(days.minutes, [240]);
+        assert_eq!(days.day, [1]);
+    }
+
+    #[test]
+    fn outside_minutes_are_dropped_kept_or_refused() {
+        // 09:25 (call auction, right-labelled 09:26 start 09:25) is outside; 09:31 is slot 0.
+        let times = [at(2, 9, 26), at(2, 9, 31), at(2, 9, 32)];
+        let close = [10.0, 11.0, 12.0];
+        let v = [5.0, 1.0, 2.0];
+        let bars = MinuteBars {
+            time: &times,
+            symbol: &[0, 0, 0],
+            open: &close,
+            high: &close,
+            low: &close,
+            close: &close,
+            volume: &v,
+            amount: None,
+        };
+        let run = |outside| {
+            let mut acc = MinuteAccumulator::new(spec(None, true, outside)).unwrap();
+            acc.feed(&bars).map(|()| acc.finish().1)
+        };
+        let dropped = run(Outside::Drop).unwrap();
+        assert_eq!(
+            (dropped.open[0], dropped.volume[0], dropped.minutes[0]),
+            (11.0, 3.0, 2)
+        );
+        let kept = run(Outside::Keep).unwrap();
+        assert_eq!(
+            (kept.open[0], kept.volume[0], kept.minutes[0]),
+            (10.0, 8.0, 3)
+        );
+        // The first 30 minutes' volume counts session minutes only.
+        assert_eq!(kept.first_30_volume[0], 3.0 / 8.0);
+        assert_eq!(
+            run(Outside::Refuse),
+            Err(MinuteError::OutsideSession { row: 0 })
+        );
+    }
+
+    #[test]
+    fn features_of_a_day_follow_their_definitions() {
+        // Day 5: closes 10, 11, 9.9, 10.89 at 09:30..09:33 (left labels); the previous day
+        // closed at 8 at 14:59.
+        let times = [
+            at(4, 14, 59),
+            at(5, 9, 30),
+            at(5, 9, 31),
+            at(5, 9, 32),
+            at(5, 9, 33),
+        ];
+        let close = [8.0, 10.0, 11.0, 9.9, 10.89];
+        let open = [8.0, 9.5, 10.0, 11.0, 9.9];
+        let volume = [1.0, 100.0, 50.0, 80.0, 20.0];
+        let mut acc = MinuteAccumulator::new(spec(Some(30), false, Outside::Refuse)).unwrap();
+        acc.feed(&MinuteBars {
+            time: &times,
+            symbol: &[0; 5],
+            open: &open,
+            high: &close,
+            low: &close,
+            close: &close,
+            volume: &volume,
+            amount: None,
+        })
+        .unwrap();
+        let (bars, days) = acc.finish();
+        assert_eq!(days.day, [4, 5]);
+        let r = [
+            (11.0f64 / 10.0).ln(),
+            (9.9f64 / 11.0).ln(),
+            (10.89f64 / 9.9).ln(),
+        ];
+        let rv: f64 = r.iter().map(|x| x * x).sum();
+        let close_ = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+        assert!(close_(days.realized_variance[1], rv));
+        let skew = 3f64.sqrt() * r.iter().map(|x| x.powi(3)).sum::<f64>() / rv.powf(1.5);
+        assert!(close_(days.realized_skew[1], skew));
+        assert!(days.realized_variance[0].is_nan());
+        assert_eq!(days.open[1], 9.5);
+        assert!(close_(days.intraday_return[1], 10.89 / 9.5 - 1.0));
+        assert!(close_(days.overnight_return[1], 9.5 / 8.0 - 1.0));
+        assert!(days.overnight_return[0].is_nan());
+        assert!(close_(days.first_30_return[1], 10.89 / 9.5 - 1.0));
+        assert_eq!(days.first_30_volume[1], 1.0);
+        assert!(days.last_30_return[1].is_nan());
+        assert_eq!(days.last_30_volume[1], 0.0);
+        // Yesterday's 14:59 minute is in the last 30 (slot 239), with no minute before them.
+        assert_eq!(days.last_30_volume[0], 1.0);
+        // Peak 11 at 09:31, trough 9.9: 10%.
+        assert!(close_(days.max_drawdown[1], 1.0 - 9.9 / 11.0));
+        let amount: f64 = close[1..]
+            .iter()
+            .zip(&volume[1..])
+            .map(|(c, v)| c * v)
+            .sum();
+        assert!(close_(days.amount[1], amount));
+        let vwap = amount / 250.0;
+        assert!(close_(days.range_to_vwap[1], (11.0 - 9.9) / vwap));
+        assert!(close_(
+            days.amihud[1],
+            (10.89f64 / 8.0 - 1.0).abs() / amount
+        ));
+        let (c, v) = (&close[1..], &volume[1..]);
+        let (mc, mv) = (c.iter().sum::<f64>() / 4.0, v.iter().sum::<f64>() / 4.0);
+        let cov: f64 = c.iter().zip(v).map(|(a, b)| (a - mc) * (b - mv)).sum();
+        let sc: f64 = c.iter().map(|a| (a - mc).powi(2)).sum();
+        let sv: f64 = v.iter().map(|b| (b - mv).powi(2)).sum();
+        assert!(close_(days.volume_price_corr[1], cov / (sc * sv).sqrt()));
+        // 30-minute bars: yesterday's 14:30 bar, today's 09:30 bar.
+        assert_eq!(bars.minute, [870, 570]);
+        assert_eq!(bars.minutes, [1, 4]);
+        assert_eq!(
+            (bars.open[1], bars.close[1], bars.volume[1]),
+            (9.5, 10.89, 250.0)
+        );
+    }
+
+    #[test]
+    fn a_symbols_rows_out_of_order_or_repeated_are_refused() {
+        let close = [1.0; 3];
+        let feed = |times: [i64; 3]| {
+            let mut acc = MinuteAccumulator::new(spec(None, false, Outside::Drop)).unwrap();
+            acc.feed(&MinuteBars {
+                time: &times,
+                symbol: &[0, 1, 0],
+                open: &close,
+                high: &close,
+                low: &close,
+                close: &close,
+                volume: &close,
+                amount: None,
+            })
+        };
+        assert_eq!(
+            feed([at(1, 10, 0), at(1, 9, 0), at(1, 10, 0)]),
+            Err(MinuteError::OutOfOrder {
+                row: 2,
+                previous: 0,
+                duplicate: true
+            })
+        );
+        assert!(feed([at(1, 10, 0), at(1, 9, 0), at(1, 10, 1)]).is_ok());
+    }
+}
