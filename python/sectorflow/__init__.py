@@ -33,6 +33,14 @@ from sectorflow.sector.crowding import crowding
 from sectorflow.sector.dashboard import sector_dashboard
 from sectorflow.sector.drawdown import drawdown, drawdown_episodes
 from sectorflow.sector.excess import excess_return
+from sectorflow.sector.minute import (
+    MinuteBars,
+    Session,
+    intraday_features,
+    minute_bars,
+    resample_bars,
+    weekly_bars,
+)
 from sectorflow.sector.percentile import historical_percentile
 from sectorflow.sector.rrg import rrg, rrg_tail, rrg_transitions
 from sectorflow.sector.turnover import top_concentration, turnover_rate, turnover_share
@@ -41,7 +49,9 @@ __all__ = [
     "Backtest",
     "FactorIC",
     "GroupKeys",
+    "MinuteBars",
     "RotationSummary",
+    "Session",
     "backtest",
     "crowding",
     "cs_demean",
@@ -58,9 +68,12 @@ __all__ = [
     "factor_ic",
     "get_num_threads",
     "historical_percentile",
+    "intraday_features",
+    "minute_bars",
     "pct_change",
     "polars",
     "rebalance_dates",
+    "resample_bars",
     "rolling_beta",
     "rolling_corr",
     "rolling_cov",
@@ -88,4 +101,5 @@ __all__ = [
     "top_concentration",
     "turnover_rate",
     "turnover_share",
+    "weekly_bars",
 ]

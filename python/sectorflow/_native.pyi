@@ -8,6 +8,7 @@ import numpy.typing as npt
 __all__ = [
     "DailyAccumulator",
     "KeyGroups",
+    "MinuteAccumulator",
     "SectorAccumulator",
     "cs_demean",
     "cs_rank",
@@ -209,6 +210,30 @@ class DailyAccumulator:
         amount: Any,
     ) -> tuple[int, int, bool] | None: ...
     def finish(self) -> dict[str, Any]: ...
+
+@final
+class MinuteAccumulator:
+    def __new__(
+        cls,
+        *,
+        segments: list[tuple[int, int]],
+        unit_per_minute: int,
+        label_right: bool,
+        every: int | None,
+        outside: str,
+    ) -> MinuteAccumulator: ...
+    def feed(
+        self,
+        time: Any,
+        symbol: Any,
+        open: Any,  # noqa: A002 (the column's name)
+        high: Any,
+        low: Any,
+        close: Any,
+        volume: Any,
+        amount: Any,
+    ) -> tuple[str, int, int, bool] | None: ...
+    def finish(self) -> tuple[dict[str, Any], dict[str, Any], list[str]]: ...
 
 @final
 class KeyGroups:

@@ -1,6 +1,7 @@
 //! `#[pyfunction]` faces: parse, run the core with the GIL released, wrap.
 
 mod daily;
+mod minute;
 mod rank;
 mod rolling;
 mod rotation;
@@ -67,6 +68,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rotation::register(m)?;
     sector::register(m)?;
     daily::register(m)?;
+    minute::register(m)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(string_keys, m)?)?;
