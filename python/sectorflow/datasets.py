@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,13 @@ import polars as pl
 if TYPE_CHECKING:
     from sectorflow.typing import Frequency
 
-__all__ = ["SECTORS", "ff49_sectors", "synthetic_market"]
+__all__ = [
+    "SECTORS",
+    "ff49_sectors",
+    "synthetic_market",
+    "synthetic_minute_bars",
+    "write_minute_bars",
+]
 
 #: Sector names used by :func:`synthetic_market` (GICS-like).
 SECTORS = (
@@ -195,3 +202,111 @@ def ff49_sectors() -> tuple[pl.DataFrame, pl.DataFrame]:
         index="date", variable_name="sector", value_name="close"
     )
     return sectors.sort("sector", "date"), market
+
+
+#: Per market: session minutes (bar stamps) and whether stamps mark a minute's end.
+_MINUTE_STAMPS = {
+    "cn": (np.concatenate([np.arange(570, 690), np.arange(780, 900)]) + 1),
+    "us": np.arange(570, 960),
+}
+_LIMIT = 0.10  # A-share daily price limit
+_DRIFT_DAYS = 0.01  # share of symbol-days with a strong drift (most end at a price limit)
+
+
+def _minute_days(n_symbols: int, n_days: int, market: str, seed: int) -> Iterator[pl.DataFrame]:
+    """The days of :func:`synthetic_minute_bars`, one frame each (time-major rows)."""
+    if n_symbols < 1 or n_days < 1:
+        msg = f"n_symbols and n_days must be >= 1, got {n_symbols} and {n_days}"
+        raise ValueError(msg)
+    if market not in _MINUTE_STAMPS:
+        msg = f"market must be one of {sorted(_MINUTE_STAMPS)}, got {market!r}"
+        raise ValueError(msg)
+    rng = np.random.default_rng(seed)
+    stamps = _MINUTE_STAMPS[market].astype("timedelta64[m]")
+    s = len(stamps)
+    # U-shaped intraday volume and volatility: heavy at the open and the close.
+    u = np.linspace(-1.0, 1.0, s)
+    shape = 0.55 + 1.6 * u**2
+    sector = rng.integers(0, len(SECTORS), size=n_symbols)
+    close = rng.uniform(5.0, 200.0, size=n_symbols)
+    daily_vol = rng.uniform(0.012, 0.035, size=n_symbols)
+    base_volume = np.exp(rng.normal(9.0, 1.0, size=n_symbols))
+    names = pl.Series("symbol", [f"S{i:05d}" for i in range(n_symbols)])
+    sectors = pl.Series("sector", list(SECTORS)).gather(sector)
+    days = np.busday_offset(np.datetime64("2024-01-02"), np.arange(n_days), roll="forward")
+    suspended = _episodes(rng, n_days, n_symbols, per_year=0.5, max_len=10)
+    for d, day in enumerate(days):
+        market_r = rng.normal(0.0, 0.012 / np.sqrt(s), size=s)
+        drift = np.where(
+            rng.random(n_symbols) < _DRIFT_DAYS, rng.choice([-0.2, 0.2], n_symbols), 0.0
+        )
+        sigma = daily_vol / np.sqrt(s) * np.sqrt(shape)[:, None]
+        r = market_r[:, None] + sigma * rng.standard_normal((s, n_symbols)) + drift / s
+        gap = np.exp(rng.normal(0.0, 0.004, size=n_symbols))
+        path = close * gap * np.exp(np.cumsum(r, axis=0))
+        if market == "cn":  # limit-up and limit-down days stick at +-10% of the last close
+            path = np.clip(path, close * (1 - _LIMIT), close * (1 + _LIMIT))
+        path = np.round(path, 2)
+        opens = np.vstack([np.round(close * gap, 2), path[:-1]])
+        wiggle = np.abs(rng.normal(0.0, 0.0008, size=(2, s, n_symbols)))
+        high = np.round(np.maximum(opens, path) * (1 + wiggle[0]), 2)
+        low = np.round(np.minimum(opens, path) * (1 - wiggle[1]), 2)
+        at_limit = (high == low) & (high != close)
+        volume = base_volume * shape[:, None] * np.exp(0.5 * rng.standard_normal((s, n_symbols)))
+        volume = np.round(np.where(at_limit, 0.1 * volume, volume)) * 100.0
+        live = ~suspended[d]
+        cols = np.flatnonzero(live)
+        rows = np.repeat(np.arange(s), len(cols))
+        take = np.tile(cols, s)
+        when = (day.astype("datetime64[m]") + stamps).astype("datetime64[us]")
+        yield pl.DataFrame(
+            {
+                "datetime": pl.Series(when).gather(rows),
+                "symbol": names.gather(take),
+                "sector": sectors.gather(take),
+                "open": opens[rows, take],
+                "high": high[rows, take],
+                "low": low[rows, take],
+                "close": path[rows, take],
+                "volume": volume[rows, take],
+                "amount": volume[rows, take] * path[rows, take],
+            }
+        )
+        close = np.where(live, path[-1], close)
+
+
+def synthetic_minute_bars(
+    n_symbols: int = 100, n_days: int = 20, market: str = "cn", seed: int = 0
+) -> pl.DataFrame:
+    """One-minute bars of a synthetic market, sorted by time then symbol.
+
+    Columns ``datetime, symbol, sector, open, high, low, close, volume, amount``.
+
+    ``market="cn"``: 240 bars a day stamped at each minute's end (09:31-11:30, 13:01-15:00, the
+    lunch break empty), daily price limits of ±10% that days of strong drift run into (the bars
+    then stick at the limit on a tenth of the volume); ``"us"``: 390 bars stamped at each
+    minute's start (09:30-15:59). Volume and volatility follow an intraday U-shape; symbols
+    are suspended for whole days now and then (no rows). Deterministic for a seed; see
+    :func:`write_minute_bars` for datasets larger than memory.
+    """
+    return pl.concat(list(_minute_days(n_symbols, n_days, market, seed)))
+
+
+def write_minute_bars(
+    path: str | Path,
+    n_symbols: int = 5_000,
+    n_days: int = 250,
+    market: str = "cn",
+    seed: int = 0,
+) -> Path:
+    """:func:`synthetic_minute_bars` written day by day as a hive-partitioned parquet dataset.
+
+    One file a day (``path/date=YYYY-MM-DD/bars.parquet``), never more than a day in memory:
+    5,000 symbols x 250 days is the 300M-row year of A-share minutes. Returns ``path``.
+    """
+    root = Path(path)
+    for day in _minute_days(n_symbols, n_days, market, seed):
+        folder = root / f"date={day.item(0, 'datetime').date()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        day.write_parquet(folder / "bars.parquet", row_group_size=1 << 20)
+    return root

@@ -27,7 +27,10 @@
 //! volume_price_corr   Pearson correlation of c and v over the day's minutes
 //! ```
 
+use rayon::prelude::*;
+
 use crate::error::KernelError;
+use crate::threads::{current_num_threads, install, min_len};
 
 const DAY_MINUTES: usize = 24 * 60;
 
@@ -258,7 +261,10 @@ struct Day {
     returns: u32,
     sum_r2: f64,
     sum_r3: f64,
+    /// The running peak (from the open), the lowest close since it, and the deepest fall of
+    /// the peaks before it.
     peak: f64,
+    low: f64,
     drawdown: f64,
     first_close: f64,
     first_volume: f64,
@@ -266,12 +272,15 @@ struct Day {
     before_last: f64,
     last_close: f64,
     last_volume: f64,
-    /// Welford co-moments of close and volume.
-    mean_c: f64,
-    mean_v: f64,
-    m2_c: f64,
-    m2_v: f64,
-    co: f64,
+    /// Sums of close and volume shifted by the day's first ones (exactly 0 for a constant
+    /// column), for their correlation.
+    shift_c: f64,
+    shift_v: f64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    syy: f64,
+    sxy: f64,
 }
 
 impl Day {
@@ -289,17 +298,20 @@ impl Day {
             sum_r2: 0.0,
             sum_r3: 0.0,
             peak: m.open,
+            low: f64::INFINITY,
             drawdown: 0.0,
             first_close: f64::NAN,
             first_volume: 0.0,
             before_last: f64::NAN,
             last_close: f64::NAN,
             last_volume: 0.0,
-            mean_c: 0.0,
-            mean_v: 0.0,
-            m2_c: 0.0,
-            m2_v: 0.0,
-            co: 0.0,
+            shift_c: m.close,
+            shift_v: m.volume,
+            sx: 0.0,
+            sy: 0.0,
+            sxx: 0.0,
+            syy: 0.0,
+            sxy: 0.0,
         }
     }
 
@@ -316,8 +328,13 @@ impl Day {
             self.bar = Ohlc::new(m);
         }
         self.last_row = row;
-        self.peak = self.peak.max(m.close);
-        self.drawdown = self.drawdown.max(1.0 - m.close / self.peak);
+        if m.close > self.peak {
+            self.drawdown = self.deepest();
+            self.peak = m.close;
+            self.low = m.close;
+        } else if m.close < self.low {
+            self.low = m.close;
+        }
         if let Some(slot) = slot {
             if slot < 30 {
                 self.first_close = m.close;
@@ -330,18 +347,63 @@ impl Day {
                 self.before_last = m.close;
             }
         }
+        let (x, y) = (m.close - self.shift_c, m.volume - self.shift_v);
+        self.sx += x;
+        self.sy += y;
+        self.sxx += x * x;
+        self.syy += y * y;
+        self.sxy += x * y;
+    }
+
+    /// The deepest fall from a peak so far.
+    fn deepest(&self) -> f64 {
+        if self.low < self.peak {
+            self.drawdown.max(1.0 - self.low / self.peak)
+        } else {
+            self.drawdown
+        }
+    }
+
+    /// The Pearson correlation of the day's closes and volumes (NaN if either is constant).
+    fn volume_price_corr(&self) -> f64 {
         let n = f64::from(self.bar.minutes);
-        let dc = m.close - self.mean_c;
-        self.mean_c += dc / n;
-        let dv = m.volume - self.mean_v;
-        self.mean_v += dv / n;
-        self.m2_c += dc * (m.close - self.mean_c);
-        self.m2_v += dv * (m.volume - self.mean_v);
-        self.co += dc * (m.volume - self.mean_v);
+        let cxx = self.sxx - self.sx * self.sx / n;
+        let cyy = self.syy - self.sy * self.sy / n;
+        let cxy = self.sxy - self.sx * self.sy / n;
+        if self.sxx > 0.0 && self.syy > 0.0 && cxx > 0.0 && cyy > 0.0 {
+            (cxy / (cxx * cyy).sqrt()).clamp(-1.0, 1.0)
+        } else {
+            f64::NAN
+        }
     }
 }
 
 impl DayRows {
+    /// Moves the rows of `other` after these.
+    fn append(&mut self, mut other: Self) {
+        self.day.append(&mut other.day);
+        self.symbol.append(&mut other.symbol);
+        self.open.append(&mut other.open);
+        self.high.append(&mut other.high);
+        self.low.append(&mut other.low);
+        self.close.append(&mut other.close);
+        self.volume.append(&mut other.volume);
+        self.amount.append(&mut other.amount);
+        self.minutes.append(&mut other.minutes);
+        self.realized_variance.append(&mut other.realized_variance);
+        self.realized_skew.append(&mut other.realized_skew);
+        self.intraday_return.append(&mut other.intraday_return);
+        self.overnight_return.append(&mut other.overnight_return);
+        self.first_30_return.append(&mut other.first_30_return);
+        self.first_30_volume.append(&mut other.first_30_volume);
+        self.last_30_return.append(&mut other.last_30_return);
+        self.last_30_volume.append(&mut other.last_30_volume);
+        self.range_to_vwap.append(&mut other.range_to_vwap);
+        self.amihud.append(&mut other.amihud);
+        self.max_drawdown.append(&mut other.max_drawdown);
+        self.volume_price_corr.append(&mut other.volume_price_corr);
+        self.last_row.append(&mut other.last_row);
+    }
     fn push(&mut self, symbol: u32, d: &Day, previous_close: f64) {
         let b = &d.bar;
         let share = |v: f64| {
@@ -358,11 +420,6 @@ impl DayRows {
         };
         let skew = if d.sum_r2 > 0.0 {
             f64::from(d.returns).sqrt() * d.sum_r3 / d.sum_r2.powf(1.5)
-        } else {
-            f64::NAN
-        };
-        let corr = if d.m2_c > 0.0 && d.m2_v > 0.0 {
-            (d.co / (d.m2_c * d.m2_v).sqrt()).clamp(-1.0, 1.0)
         } else {
             f64::NAN
         };
@@ -390,13 +447,26 @@ impl DayRows {
         } else {
             f64::NAN
         });
-        self.max_drawdown.push(d.drawdown);
-        self.volume_price_corr.push(corr);
+        self.max_drawdown.push(d.deepest());
+        self.volume_price_corr.push(d.volume_price_corr());
         self.last_row.push(d.last_row);
     }
 }
 
 impl SessionBars {
+    /// Moves the rows of `other` after these.
+    fn append(&mut self, mut other: Self) {
+        self.day.append(&mut other.day);
+        self.minute.append(&mut other.minute);
+        self.symbol.append(&mut other.symbol);
+        self.open.append(&mut other.open);
+        self.high.append(&mut other.high);
+        self.low.append(&mut other.low);
+        self.close.append(&mut other.close);
+        self.volume.append(&mut other.volume);
+        self.amount.append(&mut other.amount);
+        self.minutes.append(&mut other.minutes);
+    }
     fn push(&mut self, symbol: u32, day: i32, minute: u32, b: &Ohlc) {
         self.day.push(day);
         self.minute.push(minute);
@@ -423,14 +493,23 @@ struct Symbol {
     seen_row: u64,
 }
 
+/// The symbols of one thread (codes `c` with `c % shards == index`) and what they finished.
+#[derive(Debug, Clone, Default)]
+struct Shard {
+    open: Vec<Symbol>,
+    days: DayRows,
+    bars: SessionBars,
+}
+
 /// Session bars, daily bars and features from minute bars fed in parts, in order.
+///
+/// The symbols are split into one shard per thread of the pool; each thread reads every row of
+/// a part and updates the symbols of its shard.
 #[derive(Debug, Clone)]
 pub struct MinuteAccumulator {
     spec: MinuteSpec,
     minute_of_slot: Vec<u32>,
-    open: Vec<Symbol>,
-    days: DayRows,
-    bars: SessionBars,
+    shards: Vec<Shard>,
     rows: u64,
 }
 
@@ -451,17 +530,21 @@ impl MinuteAccumulator {
         if spec.every == Some(0) {
             return Err(KernelError::invalid("every", "every must be >= 1 minute"));
         }
+        let threads = if min_len() == 1 {
+            current_num_threads()
+        } else {
+            1
+        };
         Ok(Self {
             minute_of_slot: spec.session.minute_of_slot(),
             spec,
-            open: Vec::new(),
-            days: DayRows::default(),
-            bars: SessionBars::default(),
+            shards: vec![Shard::default(); threads.max(1)],
             rows: 0,
         })
     }
 
-    /// Adds `bars`; its rows are numbered after those of the earlier parts.
+    /// Adds `bars`; its rows are numbered after those of the earlier parts. Refused rows: the
+    /// first in row order.
     pub fn feed(&mut self, bars: &MinuteBars<'_>) -> Result<(), MinuteError> {
         let n = bars.time.len();
         KernelError::same_lengths(
@@ -476,23 +559,99 @@ impl MinuteAccumulator {
                 ("amount", bars.amount.map_or(n, <[f64]>::len)),
             ],
         )?;
+        let count = self.shards.len();
+        let (spec, minute_of_slot, rows) = (&self.spec, &self.minute_of_slot, self.rows);
+        let results = install(|| {
+            self.shards
+                .par_iter_mut()
+                .enumerate()
+                .map(|(index, shard)| {
+                    let mut feeder = Feeder {
+                        spec,
+                        minute_of_slot,
+                        shard,
+                        index,
+                        count,
+                        rows,
+                    };
+                    feeder.feed(bars)
+                })
+                .collect::<Vec<_>>()
+        })?;
+        let first = results
+            .into_iter()
+            .filter_map(Result::err)
+            .min_by_key(|e| match e {
+                MinuteError::OutOfOrder { row, .. } | MinuteError::OutsideSession { row } => *row,
+                MinuteError::Invalid(_) => 0,
+            });
+        if let Some(e) = first {
+            return Err(e);
+        }
+        self.rows += n as u64;
+        Ok(())
+    }
+
+    /// The k-minute bars and the days: those ended while feeding, then the open ones.
+    pub fn finish(self) -> (SessionBars, DayRows) {
+        let count = self.shards.len();
+        let mut bars = SessionBars::default();
+        let mut days = DayRows::default();
+        for (index, mut shard) in self.shards.into_iter().enumerate() {
+            for (local, symbol) in shard.open.iter().enumerate() {
+                let code = (local * count + index) as u32;
+                if let Some(d) = &symbol.day {
+                    shard.days.push(code, d, symbol.previous_close);
+                }
+                if let Some((d, s, b)) = &symbol.bar {
+                    shard
+                        .bars
+                        .push(code, *d, self.minute_of_slot[*s as usize], b);
+                }
+            }
+            bars.append(shard.bars);
+            days.append(shard.days);
+        }
+        (bars, days)
+    }
+}
+
+/// One thread's pass over a part: the rows of its shard's symbols.
+struct Feeder<'a> {
+    spec: &'a MinuteSpec,
+    minute_of_slot: &'a [u32],
+    shard: &'a mut Shard,
+    index: usize,
+    count: usize,
+    rows: u64,
+}
+
+impl Feeder<'_> {
+    fn feed(&mut self, bars: &MinuteBars<'_>) -> Result<(), MinuteError> {
         let per_minute = self.spec.unit_per_minute;
         let per_day = per_minute.saturating_mul(DAY_MINUTES as i64);
         let shift = if self.spec.label_right { per_minute } else { 0 };
         let session = &self.spec.session;
         let minutes = session.minutes;
-        for i in 0..n {
-            let row = self.rows + i as u64;
+        let shard = &mut *self.shard;
+        // Rows of one minute come together (time-major files): the last time's day and minute.
+        let mut last: Option<(i64, i32, usize)> = None;
+        for i in 0..bars.time.len() {
             let code = bars.symbol[i] as usize;
-            if code > self.open.len() {
+            if code % self.count != self.index {
+                continue;
+            }
+            let row = self.rows + i as u64;
+            let local = code / self.count;
+            if local > shard.open.len() {
                 return Err(KernelError::invalid(
                     "symbol",
                     format!("row {row}: symbol code {code} skips codes"),
                 )
                 .into());
             }
-            if code == self.open.len() {
-                self.open.push(Symbol {
+            if local == shard.open.len() {
+                shard.open.push(Symbol {
                     day: None,
                     bar: None,
                     previous_close: f64::NAN,
@@ -501,7 +660,7 @@ impl MinuteAccumulator {
                 });
             }
             let time = bars.time[i];
-            let symbol = &mut self.open[code];
+            let symbol = &mut shard.open[local];
             if symbol.seen_row != u64::MAX && time <= symbol.seen_time {
                 return Err(MinuteError::OutOfOrder {
                     row: usize::try_from(row).unwrap_or(usize::MAX),
@@ -511,11 +670,18 @@ impl MinuteAccumulator {
             }
             symbol.seen_row = row;
             symbol.seen_time = time;
-            let start = time.saturating_sub(shift);
-            let day = i32::try_from(start.div_euclid(per_day)).map_err(|_| {
-                KernelError::invalid("datetime", format!("row {row}: time out of range"))
-            })?;
-            let minute = (start.rem_euclid(per_day) / per_minute) as usize;
+            let (day, minute) = match last {
+                Some((t, day, minute)) if t == time => (day, minute),
+                _ => {
+                    let start = time.saturating_sub(shift);
+                    let day = i32::try_from(start.div_euclid(per_day)).map_err(|_| {
+                        KernelError::invalid("datetime", format!("row {row}: time out of range"))
+                    })?;
+                    let minute = (start.rem_euclid(per_day) / per_minute) as usize;
+                    last = Some((time, day, minute));
+                    (day, minute)
+                }
+            };
             let slot = session.slot_of[minute];
             let in_session = slot != u32::MAX;
             if !in_session {
@@ -546,7 +712,7 @@ impl MinuteAccumulator {
                 Some(d) if d.day == day => {}
                 slot_day => {
                     if let Some(d) = slot_day.take() {
-                        self.days.push(code as u32, &d, symbol.previous_close);
+                        shard.days.push(code as u32, &d, symbol.previous_close);
                         symbol.previous_close = d.bar.close;
                     }
                     *slot_day = Some(Day::new(day, &m, row));
@@ -563,7 +729,8 @@ impl MinuteAccumulator {
                     Some((d, s, b)) if *d == day && *s == bar_slot => b.add(&m),
                     open => {
                         if let Some((d, s, b)) = open.take() {
-                            self.bars
+                            shard
+                                .bars
                                 .push(code as u32, d, self.minute_of_slot[s as usize], &b);
                         }
                         *open = Some((day, bar_slot, Ohlc::new(&m)));
@@ -571,23 +738,7 @@ impl MinuteAccumulator {
                 }
             }
         }
-        self.rows += n as u64;
         Ok(())
-    }
-
-    /// The k-minute bars and the days: those ended while feeding, then each symbol's open ones
-    /// in code order.
-    pub fn finish(mut self) -> (SessionBars, DayRows) {
-        for (code, symbol) in self.open.iter().enumerate() {
-            if let Some(d) = &symbol.day {
-                self.days.push(code as u32, d, symbol.previous_close);
-            }
-            if let Some((d, s, b)) = &symbol.bar {
-                self.bars
-                    .push(code as u32, *d, self.minute_of_slot[*s as usize], b);
-            }
-        }
-        (self.bars, self.days)
     }
 }
 

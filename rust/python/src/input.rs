@@ -142,18 +142,54 @@ pub(crate) fn string_codes(
     name: &'static str,
     codes: &mut Codes,
 ) -> Result<Vec<u32>, KernelError> {
-    let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    let total: usize = chunks.iter().map(|c| c.len()).sum();
+    if total >= PARALLEL_FROM {
+        return string_codes_in_pieces(chunks, name, codes);
+    }
+    let mut out = Vec::with_capacity(total);
     each_code(chunks, name, codes, |row, code| match code {
         Some(code) => {
             out.push(code);
             Ok(())
         }
-        None => Err(KernelError::invalid(
-            name,
-            format!("{name} is missing (row {row})"),
-        )),
+        None => Err(missing(name, row)),
     })?;
     Ok(out)
+}
+
+/// Rows from which [`string_codes`] codes a part in parallel pieces.
+const PARALLEL_FROM: usize = 1 << 17;
+
+fn missing(name: &'static str, row: usize) -> KernelError {
+    KernelError::invalid(name, format!("{name} is missing (row {row})"))
+}
+
+/// [`string_codes`] of a large part: its rows coded in parallel pieces (first-seen order within
+/// the part), then each of its keys looked up in `codes` in that order, so the codes are the
+/// ones a single pass would give.
+fn string_codes_in_pieces(
+    chunks: &[ArrayRef],
+    name: &'static str,
+    codes: &mut Codes,
+) -> Result<Vec<u32>, KernelError> {
+    let column = StringColumn(chunks.iter().map(Strings::of).collect());
+    let part = code_rows(&column, name, false)?;
+    let map = part
+        .keys
+        .names()
+        .iter()
+        .map(|key| codes.code(key, name))
+        .collect::<Result<Vec<u32>, KernelError>>()?;
+    part.codes
+        .iter()
+        .enumerate()
+        .map(|(row, &c)| {
+            usize::try_from(c)
+                .ok()
+                .and_then(|c| map.get(c).copied())
+                .ok_or_else(|| missing(name, row))
+        })
+        .collect()
 }
 
 /// Dense codes of the strings in `chunks` (`-1` for a null: `by=` keys) in first-seen order, or
