@@ -252,8 +252,9 @@ def _minute_days(n_symbols: int, n_days: int, market: str, seed: int) -> Iterato
         high = np.round(np.maximum(opens, path) * (1 + wiggle[0]), 2)
         low = np.round(np.minimum(opens, path) * (1 - wiggle[1]), 2)
         at_limit = (high == low) & (high != close)
-        volume = base_volume * shape[:, None] * np.exp(0.5 * rng.standard_normal((s, n_symbols)))
-        volume = np.round(np.where(at_limit, 0.1 * volume, volume)) * 100.0
+        noise = np.exp(0.5 * rng.standard_normal((s, n_symbols)))
+        raw = base_volume * shape[:, None] * noise
+        volume = np.round(np.where(at_limit, 0.1 * raw, raw)) * 100.0
         live = ~suspended[d]
         cols = np.flatnonzero(live)
         rows = np.repeat(np.arange(s), len(cols))
