@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
 
+import sectorflow as sf
 from sectorflow.datasets import SECTORS, synthetic_market
 
 
@@ -65,3 +69,29 @@ def test_minute_bars() -> None:
 def test_bad_arguments(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         synthetic_market(**kwargs)  # type: ignore[arg-type]
+
+
+def test_synthetic_minute_bars_have_the_session_the_u_shape_and_the_limits(tmp_path: Path) -> None:
+    bars = sf.datasets.synthetic_minute_bars(n_symbols=60, n_days=15, seed=3)
+    assert bars.equals(sf.datasets.synthetic_minute_bars(n_symbols=60, n_days=15, seed=3))
+    times = bars.get_column("datetime").dt.time().unique().sort()
+    assert times.len() == 240
+    assert (times[0], times[119], times[120], times[-1]) == (
+        dt.time(9, 31), dt.time(11, 30), dt.time(13, 1), dt.time(15, 0),
+    )  # fmt: skip
+    per_day = bars.group_by("symbol", pl.col("datetime").dt.date()).len()
+    assert set(per_day.get_column("len")) == {240}
+    assert per_day.height < 60 * 15  # some symbols are suspended for whole days
+    daily = sf.intraday_features(bars)
+    # Heavier trading in the first and the last half hour than the session's average.
+    assert daily.get_column("first_30_volume_share").mean() > 30 / 240
+    assert daily.get_column("last_30_volume_share").mean() > 30 / 240
+    # A-share limits: no close more than 10% (and a rounding cent) from the previous close.
+    moves = daily.sort("symbol", "date").with_columns(
+        (pl.col("close") / pl.col("close").shift(1).over("symbol") - 1).abs().alias("move")
+    )
+    assert moves.get_column("move").max() < 0.1 + 0.01
+    assert (moves.get_column("move") > 0.095).sum() > 0
+    folder = sf.datasets.write_minute_bars(tmp_path / "bars", n_symbols=60, n_days=15, seed=3)
+    assert len(list(folder.glob("date=*/bars.parquet"))) == 15
+    assert sf.intraday_features(folder).equals(daily)

@@ -244,14 +244,17 @@ def _minute_days(n_symbols: int, n_days: int, market: str, seed: int) -> Iterato
         r = market_r[:, None] + sigma * rng.standard_normal((s, n_symbols)) + drift / s
         gap = np.exp(rng.normal(0.0, 0.004, size=n_symbols))
         path = close * gap * np.exp(np.cumsum(r, axis=0))
+        at_limit = np.zeros(path.shape, dtype=bool)
         if market == "cn":  # limit-up and limit-down days stick at +-10% of the last close
-            path = np.clip(path, close * (1 - _LIMIT), close * (1 + _LIMIT))
+            lo, hi = close * (1 - _LIMIT), close * (1 + _LIMIT)
+            at_limit = (path <= lo) | (path >= hi)
+            path = np.clip(path, lo, hi)
         path = np.round(path, 2)
         opens = np.vstack([np.round(close * gap, 2), path[:-1]])
         wiggle = np.abs(rng.normal(0.0, 0.0008, size=(2, s, n_symbols)))
+        wiggle[:, at_limit] = 0.0  # a sealed limit trades at one price
         high = np.round(np.maximum(opens, path) * (1 + wiggle[0]), 2)
         low = np.round(np.minimum(opens, path) * (1 - wiggle[1]), 2)
-        at_limit = (high == low) & (high != close)
         noise = np.exp(0.5 * rng.standard_normal((s, n_symbols)))
         raw = base_volume * shape[:, None] * noise
         volume = np.round(np.where(at_limit, 0.1 * raw, raw)) * 100.0
