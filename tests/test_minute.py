@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,20 @@ def test_us_daily_bars_count_390_minutes_and_skip_the_empty_rows() -> None:
     assert overnight[2] < -0.8
 
 
+def exact_corr(c: np.ndarray, v: np.ndarray) -> float:
+    """Pearson's correlation in exact rational arithmetic (numpy's drifts on closes that differ
+    in the sixth digit); NaN for a constant column."""
+    xs, ys = [Fraction(x) for x in c], [Fraction(y) for y in v]
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    if sxx == 0 or syy == 0:
+        return math.nan
+    return float(sxy) / math.sqrt(float(sxx) * float(syy))
+
+
 def loop_features(day: pd.DataFrame, previous_close: float, session_minutes: int) -> dict[str, Any]:
     """The features of one symbol's day, minute by minute (slots given)."""
     c = day["close"].to_numpy(float)
@@ -124,11 +139,7 @@ def loop_features(day: pd.DataFrame, previous_close: float, session_minutes: int
     for x in c:
         peak = max(peak, x)
         worst = max(worst, 1.0 - x / peak)
-    # A constant column has no correlation (numpy's mean of equal values may drift off them).
-    if len(c) > 1 and np.ptp(c) > 0 and np.ptp(v) > 0:
-        corr = float(np.corrcoef(c, v)[0, 1])
-    else:
-        corr = math.nan
+    corr = exact_corr(c, v)
     share = (lambda x: x / volume) if volume > 0 else (lambda _: math.nan)
     return {
         "realized_variance": rv,
@@ -309,3 +320,31 @@ def test_bad_minute_bars_are_refused_naming_the_row() -> None:
         sf.intraday_features(bars, session="tokyo")
     with pytest.raises(ValueError, match="every must be"):
         sf.resample_bars(bars, every="fortnight")
+
+
+def test_carried_columns_come_from_each_days_last_minute_used(tmp_path: Path) -> None:
+    bars = sf.datasets.synthetic_minute_bars(n_symbols=30, n_days=4, seed=5)
+    bars = bars.with_columns(
+        (pl.col("close") * 1000 + pl.int_range(pl.len())).alias("float_mcap"),
+        # A dropped lunch-break minute and a missing close never supply the carried values.
+    )
+    extra = bars.filter(pl.col("datetime").dt.time() == dt.time(15, 0)).with_columns(
+        pl.col("datetime") + pl.duration(minutes=5), pl.lit(-1.0).alias("float_mcap")
+    )
+    bars = pl.concat([bars, extra]).sort("datetime", "symbol")
+    got = sf.minute_bars(bars, carry=["sector", "float_mcap"], batch_rows=3_000)
+    used = bars.filter(pl.col("datetime").dt.time() <= dt.time(15, 0))
+    want = used.group_by("symbol", pl.col("datetime").dt.date().alias("date")).agg(
+        pl.col("sector").last(), pl.col("float_mcap").last()
+    )
+    joined = got.daily.join(want, on=["symbol", "date"], suffix="_want")
+    assert joined.height == got.daily.height
+    assert joined.get_column("float_mcap").equals(
+        joined.get_column("float_mcap_want"), check_names=False
+    )
+    assert (joined.get_column("sector") == joined.get_column("sector_want")).all()
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    bars.write_parquet(folder / "all.parquet", row_group_size=2_000)
+    from_files = sf.minute_bars(folder, carry=["sector", "float_mcap"], batch_rows=2_500)
+    assert from_files.daily.equals(got.daily)

@@ -242,6 +242,7 @@ def minute_bars(
     outside: Outside = "drop",
     datetime: str = "datetime",
     symbol: str = "symbol",
+    carry: Sequence[str] = (),
     batch_rows: int = 1 << 20,
 ) -> MinuteBars:
     """k-minute bars and daily bars with the intraday features, in one pass of the core.
@@ -252,7 +253,9 @@ def minute_bars(
     symbol's bars must be in time order across the files. ``every``: minutes of the session
     bars (``30``, ``"30m"``, ``"1h"``), None for daily bars only. ``outside``: bars outside the
     session are dropped, kept (in the day's bar and features, not in session bars or the
-    30-minute windows) or refused. See the module for the session and the features.
+    30-minute windows) or refused. ``carry``: other columns (``sector``, ``float_mcap``) taken
+    into the daily rows from each day's last minute used. See the module for the session and
+    the features.
 
     Returns :class:`MinuteBars`: ``bars`` (``datetime`` at the bar's start, ``end``, ``symbol,
     open, high, low, close, volume, amount, vwap, minutes``, sorted by symbol and time) and
@@ -275,10 +278,50 @@ def minute_bars(
     frame, files = _resolve(source)
     with_amount = "amount" in _columns_of(frame, files)
     columns = [datetime, symbol, *_PRICES, "volume", *(["amount"] if with_amount else [])]
-    for part in _batches(frame, files, columns, batch_rows):
-        _feed(acc, part, spec, datetime, symbol, with_amount=with_amount)
+    carried = []
+    for part in _batches(frame, files, [*columns, *carry], batch_rows):
+        time = _feed(acc, part, spec, datetime, symbol, with_amount=with_amount)
+        if carry:
+            carried.append(
+                _last_used(part.frame, time, spec, outside=outside, symbol=symbol, carry=carry)
+            )
     bars, days, names = acc.finish()
-    return _tables(bars, days, names, k=k, segments=segments, datetime=datetime, symbol=symbol)
+    out = _tables(bars, days, names, k=k, segments=segments, datetime=datetime, symbol=symbol)
+    if not carry:
+        return out
+    last = pl.concat(carried).unique(["date", symbol], keep="last", maintain_order=True)
+    daily = out.daily.join(last, on=["date", symbol], how="left")
+    return MinuteBars(out.bars, daily)
+
+
+def _last_used(
+    frame: pl.DataFrame,
+    time: pl.Series,
+    spec: Session,
+    *,
+    outside: str,
+    symbol: str,
+    carry: Sequence[str],
+) -> pl.DataFrame:
+    """``date, <symbol>, <carry>`` of the last minute the core used of each symbol's day.
+
+    Used: a finite close, in the session unless outside minutes are kept.
+    """
+    per_minute = _UNIT_PER_MINUTE["us"]
+    start = time - (per_minute if spec.label == "right" else 0)
+    minute = (start % (1440 * per_minute)) // per_minute
+    used = frame.get_column("close").cast(pl.Float64).is_finite().fill_null(value=False)
+    if outside != "keep":
+        inside = pl.Series([m for lo, hi in spec.minutes() for m in range(lo, hi)])
+        used &= minute.is_in(inside.implode())
+    day = (start // (1440 * per_minute)).cast(pl.Int32).cast(pl.Date).alias("date")
+    rows = frame.select(pl.col(symbol).cast(pl.String), *carry).with_columns(day)
+    return (
+        rows.filter(used)
+        .group_by("date", symbol, maintain_order=True)
+        .last()
+        .select("date", symbol, *carry)
+    )
 
 
 def _feed(
@@ -289,7 +332,8 @@ def _feed(
     symbol: str,
     *,
     with_amount: bool,
-) -> None:
+) -> pl.Series:
+    """Feeds a batch; returns its local times (microseconds)."""
     frame = part.frame
     time = frame.select(_local_time(frame, datetime, spec.time_zone, part.name)).to_series()
     if time.null_count():
@@ -304,7 +348,7 @@ def _feed(
     amount = values[5] if with_amount else None
     refused = acc.feed(time.to_numpy(), names, open_, high, low, close, volume, amount)
     if refused is None:
-        return
+        return time
     kind, row, previous, duplicate = refused
     at = row - part.first_row
     where = f"{symbol}={names[at]!r} at {datetime}={frame.item(at, datetime)}"
