@@ -299,12 +299,12 @@ def test_bad_minute_bars_are_refused_naming_the_row() -> None:
             "volume": [1.0, 1.0],
         }
     )
-    with pytest.raises(ValueError, match=r"rows 0 and 1: more than one bar for symbol='A'"):
+    with pytest.raises(ValueError, match=r"row 1: a second bar for symbol='A'"):
         sf.intraday_features(bars)
     backwards = bars.with_columns(
         pl.Series("datetime", [dt.datetime(2024, 3, 4, 9, 32), dt.datetime(2024, 3, 4, 9, 31)])
     )
-    with pytest.raises(ValueError, match=r"row 1: symbol='A' .* is not after row 0"):
+    with pytest.raises(ValueError, match=r"row 1: symbol=.A. .* is not after row 0"):
         sf.intraday_features(backwards)
     early = bars.with_columns(
         pl.Series("datetime", [dt.datetime(2024, 3, 4, 9, 26), dt.datetime(2024, 3, 4, 9, 31)])
@@ -312,7 +312,7 @@ def test_bad_minute_bars_are_refused_naming_the_row() -> None:
     with pytest.raises(ValueError, match=r"row 0: .* is outside the session"):
         sf.intraday_features(early, outside="refuse")
     assert sf.intraday_features(early).get_column("minutes").to_list() == [1]
-    with pytest.raises(ValueError, match="has no column 'volume'"):
+    with pytest.raises(ValueError, match="bars: no column 'volume'"):
         sf.intraday_features(bars.drop("volume"))
     with pytest.raises(TypeError, match="column 'close' must be numeric"):
         sf.intraday_features(bars.with_columns(pl.col("close").cast(pl.String)))
@@ -348,3 +348,29 @@ def test_carried_columns_come_from_each_days_last_minute_used(tmp_path: Path) ->
     bars.write_parquet(folder / "all.parquet", row_group_size=2_000)
     from_files = sf.minute_bars(folder, carry=["sector", "float_mcap"], batch_rows=2_500)
     assert from_files.daily.equals(got.daily)
+
+
+def test_refused_rows_are_named_within_their_file(tmp_path: Path) -> None:
+    bars = sf.datasets.synthetic_minute_bars(n_symbols=5, n_days=2, seed=1)
+    folder = tmp_path / "bars"
+    folder.mkdir()
+    first, second = bars.slice(0, 1000), bars.slice(1000)
+    first.write_parquet(folder / "a.parquet")
+    # The second file repeats a bar of its own (its row 7 again as row 8).
+    second = pl.concat([second.slice(0, 8), second.slice(7)])
+    second.write_parquet(folder / "b.parquet")
+    with pytest.raises(
+        sf.BarsError, match=r"b\.parquet: row 8: a second bar for symbol=.* \(the first: row 7\)"
+    ) as err:
+        sf.intraday_features(folder, batch_rows=300)
+    assert err.value.source.endswith("b.parquet")
+    # A bar earlier than one in the first file.
+    early = pl.concat([bars.slice(0, 1), second])
+    early.write_parquet(folder / "b.parquet")
+    with pytest.raises(
+        sf.BarsError, match=r"b\.parquet: row 0: .* is not after a bar of an earlier file"
+    ):
+        sf.intraday_features(folder)
+    first.with_columns(pl.col("close").cast(pl.String)).write_parquet(folder / "a.parquet")
+    with pytest.raises(TypeError, match=r"a\.parquet: column 'close' must be numeric"):
+        sf.intraday_features(folder)

@@ -34,6 +34,7 @@ from sectorflow.sector.dashboard import sector_dashboard
 from sectorflow.sector.drawdown import drawdown, drawdown_episodes
 from sectorflow.sector.excess import excess_return
 from sectorflow.sector.minute import (
+    BarsError,
     MinuteBars,
     Session,
     intraday_features,
@@ -47,6 +48,7 @@ from sectorflow.sector.turnover import top_concentration, turnover_rate, turnove
 
 __all__ = [
     "Backtest",
+    "BarsError",
     "FactorIC",
     "GroupKeys",
     "MinuteBars",

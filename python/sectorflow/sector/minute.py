@@ -35,7 +35,7 @@ missing volume or amount counts 0; ``amount`` defaults to ``close * volume``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -48,6 +48,7 @@ from sectorflow.tables import MinuteAccumulator
 
 __all__ = [
     "MARKETS",
+    "BarsError",
     "MinuteBars",
     "Session",
     "intraday_features",
@@ -122,11 +123,12 @@ _UNIT_PER_MINUTE = {"ns": 60_000_000_000, "us": 60_000_000, "ms": 60_000}
 
 
 class _Source(NamedTuple):
-    """A batch of bars, where it came from and its first row there."""
+    """A batch of bars, where it came from and its first row there (and over all batches)."""
 
     name: str
     first_row: int
     frame: pl.DataFrame
+    fed: int = 0
 
 
 def _resolve(source: Any) -> tuple[pl.DataFrame | None, list[Path]]:
@@ -195,11 +197,24 @@ def _batches(
             offset += read.height
 
 
+class BarsError(ValueError):
+    """Bad minute bars, naming where: the source (``bars`` or a file) and a row or column."""
+
+    def __init__(self, source: str, message: str) -> None:
+        """``source: message``."""
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.message = message
+
+
+class BarsTypeError(BarsError, TypeError):
+    """A column of minute bars of the wrong type."""
+
+
 def _require(present: Sequence[str], columns: list[str], name: str) -> None:
     missing = [c for c in columns if c not in present]
     if missing:
-        msg = f"{name} has no column {missing[0]!r} (columns: {list(present)})"
-        raise ValueError(msg)
+        raise BarsError(name, f"no column {missing[0]!r} (columns: {list(present)})")
 
 
 def _glob(pattern: str) -> list[str]:
@@ -216,8 +231,7 @@ def _local_time(frame: pl.DataFrame, column: str, zone: str | None, name: str) -
         expr = expr.str.to_datetime(time_unit="us")
         dtype = pl.Datetime("us")
     if not isinstance(dtype, pl.Datetime):
-        msg = f"{name} column {column!r} must hold datetimes, got {dtype}"
-        raise TypeError(msg)
+        raise BarsTypeError(name, f"column {column!r} must hold datetimes, got {dtype}")
     if dtype.time_zone is not None:
         expr = expr.dt.convert_time_zone(zone or "UTC").dt.replace_time_zone(None)
     return expr.dt.cast_time_unit("us").to_physical()
@@ -228,8 +242,7 @@ def _floats(frame: pl.DataFrame, columns: Sequence[str], name: str) -> list[np.n
     for c in columns:
         dtype = frame.schema[c]
         if not (dtype.is_numeric() or dtype == pl.Null):
-            msg = f"{name} column {c!r} must be numeric, got {dtype}"
-            raise TypeError(msg)
+            raise BarsTypeError(name, f"column {c!r} must be numeric, got {dtype}")
         out.append(frame.get_column(c).cast(pl.Float64).to_numpy())
     return out
 
@@ -244,6 +257,7 @@ def minute_bars(
     symbol: str = "symbol",
     carry: Sequence[str] = (),
     batch_rows: int = 1 << 20,
+    progress: Callable[[int], None] | None = None,
 ) -> MinuteBars:
     """k-minute bars and daily bars with the intraday features, in one pass of the core.
 
@@ -254,8 +268,10 @@ def minute_bars(
     bars (``30``, ``"30m"``, ``"1h"``), None for daily bars only. ``outside``: bars outside the
     session are dropped, kept (in the day's bar and features, not in session bars or the
     30-minute windows) or refused. ``carry``: other columns (``sector``, ``float_mcap``) taken
-    into the daily rows from each day's last minute used. See the module for the session and
-    the features.
+    into the daily rows from each day's last minute used. ``progress`` is called with the rows
+    of each batch fed. Bad bars raise :class:`BarsError` (a ``ValueError``; a mistyped column
+    also a ``TypeError``) naming the file and the row or column. See the module for the session
+    and the features.
 
     Returns :class:`MinuteBars`: ``bars`` (``datetime`` at the bar's start, ``end``, ``symbol,
     open, high, low, close, volume, amount, vwap, minutes``, sorted by symbol and time) and
@@ -279,8 +295,13 @@ def minute_bars(
     with_amount = "amount" in _columns_of(frame, files)
     columns = [datetime, symbol, *_PRICES, "volume", *(["amount"] if with_amount else [])]
     carried = []
-    for part in _batches(frame, files, [*columns, *carry], batch_rows):
+    fed = 0
+    for batch in _batches(frame, files, [*columns, *carry], batch_rows):
+        part = batch._replace(fed=fed)
+        fed += part.frame.height
         time = _feed(acc, part, spec, datetime, symbol, with_amount=with_amount)
+        if progress is not None:
+            progress(part.frame.height)
         if carry:
             carried.append(
                 _last_used(part.frame, time, spec, outside=outside, symbol=symbol, carry=carry)
@@ -338,8 +359,7 @@ def _feed(
     time = frame.select(_local_time(frame, datetime, spec.time_zone, part.name)).to_series()
     if time.null_count():
         row = int(time.is_null().arg_max() or 0)
-        msg = f"{part.name}: column {datetime!r} is missing at row {part.first_row + row}"
-        raise ValueError(msg)
+        raise BarsError(part.name, f"row {part.first_row + row}: column {datetime!r} is missing")
     names = frame.get_column(symbol)
     if names.dtype != pl.String:
         names = names.cast(pl.String)
@@ -349,16 +369,18 @@ def _feed(
     refused = acc.feed(time.to_numpy(), names, open_, high, low, close, volume, amount)
     if refused is None:
         return time
+    # The core counts rows over every part fed; name them within the file.
     kind, row, previous, duplicate = refused
-    at = row - part.first_row
+    at = row - part.fed
+    here = part.first_row + at
     where = f"{symbol}={names[at]!r} at {datetime}={frame.item(at, datetime)}"
+    earlier = previous - part.fed + part.first_row
+    before = f"row {earlier}" if earlier >= 0 else "a bar of an earlier file"
     if kind == "outside":
-        msg = f"{part.name}: row {row}: {where} is outside the session"
-    elif duplicate:
-        msg = f"{part.name}: rows {previous} and {row}: more than one bar for {where}"
-    else:
-        msg = f"{part.name}: row {row}: {where} is not after row {previous} of the symbol"
-    raise ValueError(msg)
+        raise BarsError(part.name, f"row {here}: {where} is outside the session")
+    if duplicate:
+        raise BarsError(part.name, f"row {here}: a second bar for {where} (the first: {before})")
+    raise BarsError(part.name, f"row {here}: {where} is not after {before} of the symbol")
 
 
 def _tables(
