@@ -256,3 +256,60 @@ def test_demo_writes_every_report(tmp_path: Path) -> None:
     rotation = (tmp_path / "demo" / "rotation" / "report.html").read_text(encoding="utf-8")
     assert "Monthly excess" in rotation
     assert np.isfinite(float(done.stdout.split("peak memory ")[1].split(" MB")[0].replace(",", "")))
+
+
+@pytest.fixture(scope="module")
+def minute_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("minutes") / "bars"
+    sf.datasets.write_minute_bars(folder, n_symbols=40, n_days=30, seed=2)
+    for file in folder.glob("date=*/bars.parquet"):
+        day = pl.read_parquet(file)
+        day.with_columns((pl.col("close") * 1e7).alias("float_mcap")).write_parquet(file)
+    return folder
+
+
+def test_a_minute_bar_folder_streams_through_the_minute_engine(
+    minute_folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    done = run("recompute", minute_folder, "--benchmark", "market", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "minute bars" in done.stderr  # its progress bar
+    # The same run on the daily bars the minute engine makes, written as a daily file.
+    daily = sf.minute_bars(minute_folder, carry=["sector", "float_mcap"]).daily
+    path = tmp_path / "daily.parquet"
+    daily.select(
+        "date", "symbol", "sector", "close", "volume", "amount", "float_mcap"
+    ).write_parquet(path)
+    again = tmp_path / "again"
+    assert run("recompute", path, "--benchmark", "market", "--out", again).returncode == 0
+    for name in ("sectors", "excess", "dashboard"):
+        assert pl.read_parquet(out / f"{name}.parquet").equals(
+            pl.read_parquet(again / f"{name}.parquet")
+        ), name
+    features = pl.read_parquet(out / "intraday.parquet")
+    assert features.equals(daily.drop("sector", "float_mcap"))
+
+
+def test_bad_minute_bars_exit_2_naming_the_file_and_row(
+    minute_folder: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "bars"
+    files = sorted(minute_folder.glob("date=*/bars.parquet"))[:3]
+    for file in files:
+        (folder / file.parent.name).mkdir(parents=True)
+        pl.read_parquet(file).write_parquet(folder / file.parent.name / "bars.parquet")
+    broken = folder / files[1].parent.name / "bars.parquet"
+    day = pl.read_parquet(broken)
+    pl.concat([day.slice(0, 51), day.slice(50)]).write_parquet(broken)
+    out = tmp_path / "out"
+    done = run("recompute", folder, "--benchmark", "market", "--out", out)
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"sectorflow: error: {broken}: row 51: a second bar for symbol=")
+    assert not out.exists() or not any(out.iterdir())
+    day.drop("float_mcap").write_parquet(broken)
+    done = run("recompute", folder, "--benchmark", "market", "--out", out)
+    assert done.returncode == 2
+    assert "float_mcap" in done.stderr
+    assert str(broken) in done.stderr

@@ -19,7 +19,8 @@ def _parser() -> argparse.ArgumentParser:
         help="every indicator of a stock file: parquet files and report.html in --out",
     )
     run.add_argument("stocks", type=Path, help="parquet or CSV: date (or datetime), symbol, "
-                     "sector, close, volume, amount, float_mcap")  # fmt: skip
+                     "sector, close, volume, amount, float_mcap; or a directory (or glob) of "
+                     "minute-bar parquet files")  # fmt: skip
     run.add_argument(
         "--benchmark",
         required=True,
@@ -30,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--since", help="first date (YYYY-MM-DD)")
     run.add_argument("--until", help="last date (YYYY-MM-DD)")
     run.add_argument("--partitions", type=int, help="symbol partitions (default: 5M rows each)")
+    run.add_argument(
+        "--session", choices=["cn", "us"], default="cn",
+        help="the trading session of a minute-bar directory (default: cn, 240 minutes)",
+    )  # fmt: skip
     rot = sub.add_parser(
         "rotate", help="a diffusion-index rotation on sector levels or stock bars: the weekly table"
     )
@@ -88,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 since=args.since,
                 until=args.until,
                 partitions=args.partitions,
+                session=args.session,
             )
             print(recompute.dashboard_text(run.scores.dashboard))  # noqa: T201
             print(  # noqa: T201

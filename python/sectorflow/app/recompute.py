@@ -43,6 +43,7 @@ NUMERIC = ("close", "volume", "amount", "float_mcap")
 #: Every name a run may write into ``out`` (turnover needs amounts; the report is optional).
 OUTPUTS = (
     "stocks",
+    "intraday.parquet",
     *(f"{n}.parquet" for n in ("sectors", "excess", "turnover", "crowding", "drawdown")),
     *(f"{n}.parquet" for n in ("episodes", "rrg", "dashboard")),
     "report.html",
@@ -85,9 +86,9 @@ class Progress:
                 self.stream.write(line + "\n")
             self.stream.flush()
 
-        def advance() -> None:
+        def advance(steps: int = 1) -> None:
             nonlocal done
-            done += 1
+            done += steps
             draw()
 
         draw()
@@ -254,13 +255,18 @@ def recompute(
     since: Any = None,
     until: Any = None,
     partitions: int | None = None,
+    session: str = "cn",
     report: bool = True,
     progress: Progress | None = None,
 ) -> Run:
     """Run the full suite on a stock file and write parquet files and ``report.html`` to ``out``.
 
     ``stocks``: parquet or CSV, long format ``date`` (or ``datetime`` for intraday bars, which
-    are aggregated to days first), ``symbol, sector, close, volume, amount, float_mcap``.
+    are aggregated to days first), ``symbol, sector, close, volume, amount, float_mcap``. A
+    directory (or glob) of parquet files holds minute bars (``datetime, symbol, sector, open,
+    high, low, close, volume[, amount], float_mcap``; e.g. hive-partitioned by date): they
+    stream through the minute-bar engine once (:func:`sectorflow.minute_bars`, the ``session``
+    ``"cn"`` or ``"us"``) into daily bars, and their intraday features are written too.
     ``benchmark``: a file with ``date, close``, or ``"market"`` / ``"equal_weight"``.
     ``sectors``: composites, a JSON file or a mapping ``{"TMT": ["电子", ...]}``.
 
@@ -273,7 +279,11 @@ def recompute(
     since = None if since is None else as_date(since, "since")
     until = None if until is None else as_date(until, "until")
     staging = Staging(out, OUTPUTS)  # refuses a file, or a user's entry with an output's name
-    source = _Source.open(path, since, until, progress)
+    minutes = path.is_dir() or any(ch in str(path) for ch in "*?[")
+    if minutes:
+        source = _Source.from_minutes(path, since, until, progress, session)
+    else:
+        source = _Source.open(path, since, until, progress)
     composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
     if composites is None and sectors is not None:
         composites = _read_sector_map(Path(str(sectors)))
@@ -288,6 +298,9 @@ def recompute(
             scores = score_sectors(table, bench)
             step()
         files = _write(scores, tmp, progress, report=report, source=path)
+        if source.features is not None:
+            source.features.write_parquet(tmp / "intraday.parquet")
+            files.append("intraday.parquet")
         written = staging.publish(files)
     return Run(
         out=out,
@@ -311,6 +324,53 @@ class _Source:
     rows: int
     first: dt.date
     last: dt.date
+    #: The intraday features of each symbol and day (minute-bar datasets).
+    features: pl.DataFrame | None = None
+
+    @classmethod
+    def from_minutes(
+        cls,
+        path: Path,
+        since: dt.date | None,
+        until: dt.date | None,
+        progress: Progress,
+        session: str,
+    ) -> _Source:
+        """Daily bars of a minute-bar dataset, through the minute-bar engine in one pass."""
+        import pyarrow.parquet as pq
+
+        from sectorflow.sector.minute import BarsError, minute_bars, minute_files
+
+        try:
+            files = minute_files(path)
+            rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        except (ValueError, OSError) as err:
+            raise InputError(path, str(err).removeprefix(f"{path}: ")) from err
+        first_schema = pq.read_schema(files[0]).names
+        for column in ("datetime", "symbol", "sector", "close", "volume", "float_mcap"):
+            if column not in first_schema:
+                raise InputError(files[0], f"missing column {column!r} (columns: {first_schema})")
+        with progress.stage("minute bars", rows) as step:
+            try:
+                daily = minute_bars(
+                    path, session=session, carry=["sector", "float_mcap"], progress=step
+                ).daily
+            except BarsError as err:
+                raise InputError(err.source, err.message) from err
+        day = pl.col("date")
+        if since is not None:
+            daily = daily.filter(day >= since)
+        if until is not None:
+            daily = daily.filter(day <= until)
+        if daily.is_empty():
+            window = "" if since is None and until is None else " in the dates asked for"
+            raise InputError(path, f"no bars in the session{window}")
+        first, last = daily.get_column("date").min(), daily.get_column("date").max()
+        assert isinstance(first, dt.date)  # noqa: S101 (a date column)
+        assert isinstance(last, dt.date)  # noqa: S101
+        stocks = daily.select("date", *STOCK_COLUMNS)
+        features = daily.drop("sector", "float_mcap")
+        return cls(path, stocks.lazy(), "date", False, rows, first, last, features)  # noqa: FBT003
 
     @classmethod
     def open(

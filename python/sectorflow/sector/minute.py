@@ -53,6 +53,7 @@ __all__ = [
     "Session",
     "intraday_features",
     "minute_bars",
+    "minute_files",
     "resample_bars",
     "weekly_bars",
 ]
@@ -138,6 +139,15 @@ def _resolve(source: Any) -> tuple[pl.DataFrame | None, list[Path]]:
         frame = pl.from_arrow(source) if module == "pyarrow" else to_polars(source, "bars")
         assert isinstance(frame, pl.DataFrame)  # noqa: S101 (a table, not an array)
         return frame, []
+    return None, minute_files(source)
+
+
+def minute_files(source: str | Path) -> list[Path]:
+    """The files :func:`minute_bars` reads for a path, in the order it reads them.
+
+    A file; a directory's parquet files at any depth (hive partitions such as
+    ``date=2024-01-02/``), in path order; or the files a glob matches, in path order.
+    """
     path = Path(source)
     text = str(path)
     if any(ch in text for ch in "*?["):
@@ -152,7 +162,7 @@ def _resolve(source: Any) -> tuple[pl.DataFrame | None, list[Path]]:
     if not files:
         msg = f"{path}: no parquet files"
         raise ValueError(msg)
-    return None, files
+    return files
 
 
 def _columns_of(frame: pl.DataFrame | None, files: list[Path]) -> list[str]:
