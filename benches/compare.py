@@ -6,6 +6,7 @@ Usage: ``python benches/compare.py [--repeat 3] [--quick] [--json PATH]``
        ``python benches/compare.py --threads [--repeat 5]``
        ``python benches/compare.py --rotation [--quick]``
        ``python benches/compare.py --recompute [--quick] [--stocks FILE.parquet]``
+       ``python benches/compare.py --minute [--quick] [--minutes FOLDER]``
 
 Data: (a) one price-level series of 5,000,000 values (a random walk), (b) a 2,500 x 2,000 panel
 (days x stocks, C order) and, for the expanding rank only, (c) 5,000,000 independent returns;
@@ -41,6 +42,14 @@ against ``benches/pandas_rotation.py`` on 20 of them, scaled to 1,000.
 against ``benches/pandas_recompute.py FILE`` (the same tables from pandas, without the HTML
 report), each in its own process, reporting wall time and the process's peak resident memory.
 FILE is a 5,000 x 5,000 synthetic market written to parquet unless ``--stocks`` names one.
+
+``--minute`` times the minute-bar engine end to end from disk: daily bars, 30-minute bars and
+the intraday features of a date-partitioned A-share minute dataset (5,000 symbols x 250 days x
+240 minutes = 300M rows, written once by ``sf.datasets.write_minute_bars`` under
+``~/.cache/sectorflow/bench``; 500 x 50 with ``--quick``) by ``sf.minute_bars`` against
+``benches/polars_minute.py`` (the same tables in native Polars, a day file at a time), each in
+its own process: wall time, rows/s and peak resident memory. Then the core alone: the
+accumulator fed decoded Arrow columns of the first 10 days in memory, rows/s.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import platform
 import statistics
@@ -300,6 +310,12 @@ def main() -> None:
     )
     parser.add_argument("--stocks", help="with --recompute: a stock parquet file to use")
     parser.add_argument(
+        "--minute",
+        action="store_true",
+        help="minute bars to daily, 30-minute bars and features from disk, against polars",
+    )
+    parser.add_argument("--minutes", help="with --minute: a minute-bar folder to use")
+    parser.add_argument(
         "--no-plugin", action="store_true", help="skip the Polars expressions on the long table"
     )
     args = parser.parse_args()
@@ -362,6 +378,7 @@ def _single_mode(args: argparse.Namespace) -> str | None:
     modes: dict[str, Callable[[], str]] = {
         "sectors": lambda: sectors(args.quick, args.repeat),
         "recompute": lambda: recompute(args.quick, args.stocks),
+        "minute": lambda: minute(args.quick, args.minutes),
         "threads": lambda: threads_table(args.repeat),
         "threads_child": lambda: json.dumps(threads_child(args.repeat)),
         "sector_keys": lambda: sector_keys(args.repeat),
@@ -823,6 +840,77 @@ def recompute(quick: bool, stocks: str | None) -> str:
             ),
         ]
     )
+
+
+_MINUTE_JOB = "import sys, sectorflow as sf; sf.minute_bars(sys.argv[1], every=30)"
+
+
+def minute(quick: bool, folder: str | None) -> str:
+    """The minute-bar engine from disk against the Polars job, then the core's own rate."""
+    n_symbols, n_days = (500, 50) if quick else (5_000, 250)
+    if folder is None:
+        root = Path.home() / ".cache" / "sectorflow" / "bench" / f"minutes-{n_symbols}x{n_days}"
+        if not (root / "complete").exists():
+            print(f"writing {root} ...", flush=True)
+            sf.datasets.write_minute_bars(root, n_symbols=n_symbols, n_days=n_days, seed=1)
+            (root / "complete").touch()
+        folder = str(root)
+    files = sf.minute_files(folder)
+    import pyarrow.parquet as pq
+
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    size = sum(f.stat().st_size for f in files) / 2**20
+    print(f"{folder}: {rows:,} rows in {len(files)} files, {size:,.0f} MB", flush=True)
+    ours = run_measured([sys.executable, "-c", _MINUTE_JOB, folder])
+    print(f"sf.minute_bars: {ours[0]:.1f} s, {ours[1]:,.0f} MB", flush=True)
+    job = str(Path(__file__).parent / "polars_minute.py")
+    theirs = run_measured([sys.executable, job, folder])
+    print(f"polars: {theirs[0]:.1f} s, {theirs[1]:,.0f} MB", flush=True)
+    core_rows, core_rate = _minute_core_rate(files[:10])
+    return "\n".join(
+        [
+            (
+                "| minute bars to daily + 30-minute bars + features | sectorflow | polars | "
+                "polars / ours |"
+            ),
+            "|---|---:|---:|---:|",
+            (
+                f"| wall, {rows:,} rows from disk | {ours[0]:.1f} s | {theirs[0]:.1f} s | "
+                f"{theirs[0] / ours[0]:.1f}x |"
+            ),
+            f"| rows/s | {rows / ours[0] / 1e6:.0f} M | {rows / theirs[0] / 1e6:.0f} M | |",
+            (
+                f"| peak memory | {ours[1]:,.0f} MB | {theirs[1]:,.0f} MB | "
+                f"{theirs[1] / ours[1]:.1f}x |"
+            ),
+            f"| the core alone, {core_rows:,} decoded rows | {core_rate / 1e6:.0f} M rows/s | | |",
+        ]
+    )
+
+
+def _minute_core_rate(files: list[Path]) -> tuple[int, float]:
+    """Rows/s of the accumulator fed the decoded columns of ``files`` (best of 3)."""
+    from sectorflow.tables import MinuteAccumulator
+
+    frame = pl.concat([pl.read_parquet(f) for f in files]).rechunk()
+    time_us = frame.get_column("datetime").dt.cast_time_unit("us").to_physical().to_numpy()
+    symbol = frame.get_column("symbol")
+    values = [frame.get_column(c).to_numpy() for c in ("open", "high", "low", "close", "volume")]
+    amount = frame.get_column("amount").to_numpy()
+    best = math.inf
+    for _ in range(3):
+        acc = MinuteAccumulator(
+            segments=[(570, 690), (780, 900)],
+            unit_per_minute=60_000_000,
+            label_right=True,
+            every=30,
+            outside="drop",
+        )
+        start = time.perf_counter()
+        acc.feed(time_us, symbol, *values, amount)
+        acc.finish()
+        best = min(best, time.perf_counter() - start)
+    return frame.height, frame.height / best
 
 
 def long_table(panel: np.ndarray) -> pl.DataFrame:

@@ -39,6 +39,7 @@ from sectorflow.sector.minute import (
     Session,
     intraday_features,
     minute_bars,
+    minute_files,
     resample_bars,
     weekly_bars,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "historical_percentile",
     "intraday_features",
     "minute_bars",
+    "minute_files",
     "pct_change",
     "polars",
     "rebalance_dates",
