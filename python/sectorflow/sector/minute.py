@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -221,6 +222,18 @@ class BarsTypeError(BarsError, TypeError):
     """A column of minute bars of the wrong type."""
 
 
+def _read_ahead(batches: Iterator[_Source]) -> Iterator[_Source]:
+    """``batches``, the next one read on another thread while this one is fed.
+
+    Both release the GIL, so decoding parquet and the core's pass overlap.
+    """
+    with ThreadPoolExecutor(1) as reader:
+        ahead = reader.submit(next, batches, None)
+        while (batch := ahead.result()) is not None:
+            ahead = reader.submit(next, batches, None)
+            yield batch
+
+
 def _require(present: Sequence[str], columns: list[str], name: str) -> None:
     missing = [c for c in columns if c not in present]
     if missing:
@@ -306,7 +319,8 @@ def minute_bars(
     columns = [datetime, symbol, *_PRICES, "volume", *(["amount"] if with_amount else [])]
     carried = []
     fed = 0
-    for batch in _batches(frame, files, [*columns, *carry], batch_rows):
+    batches = _batches(frame, files, [*columns, *carry], batch_rows)
+    for batch in batches if frame is not None else _read_ahead(batches):
         part = batch._replace(fed=fed)
         fed += part.frame.height
         time = _feed(acc, part, spec, datetime, symbol, with_amount=with_amount)
