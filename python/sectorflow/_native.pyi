@@ -6,7 +6,6 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "DailyAccumulator",
     "KeyGroups",
     "MinuteAccumulator",
     "SectorAccumulator",
@@ -193,23 +192,6 @@ class SectorAccumulator:
         weight: Any,
     ) -> tuple[int, int, bool] | None: ...
     def finish(self, groups: list[list[int]], base: float) -> dict[str, Any]: ...
-
-@final
-class DailyAccumulator:
-    def __new__(cls) -> DailyAccumulator: ...
-    def feed(
-        self,
-        day: Any,
-        time: Any,
-        symbol: Any,
-        open: Any,  # noqa: A002 (the column's name)
-        high: Any,
-        low: Any,
-        close: Any,
-        volume: Any,
-        amount: Any,
-    ) -> tuple[int, int, bool] | None: ...
-    def finish(self) -> dict[str, Any]: ...
 
 @final
 class MinuteAccumulator:

@@ -1,7 +1,7 @@
 """Kernels over whole tables, all series at once.
 
-The numpy/Arrow faces of the compiled core's Relative Rotation Graph, sector aggregation,
-intraday-to-daily and minute-bar (session bars, intraday features) accumulators.
+The numpy/Arrow faces of the compiled core's Relative Rotation Graph, sector aggregation and
+minute-bar (daily and session bars, intraday features) accumulators.
 
 The sector layer reaches the core through these faces only, as it reaches the window kernels
 through :mod:`sectorflow.rolling`.
@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from sectorflow import _native
-from sectorflow._native import DailyAccumulator, MinuteAccumulator, SectorAccumulator
+from sectorflow._native import MinuteAccumulator, SectorAccumulator
 
 if TYPE_CHECKING:
     from sectorflow.typing import ExcessMode, RrgAverage, RrgMethod, RrgNormalize
 
 __all__ = [
-    "DailyAccumulator",
     "MinuteAccumulator",
     "Pivot",
     "SectorAccumulator",

@@ -1,4 +1,7 @@
-"""Intraday bars to daily bars, in one pass of the compiled core."""
+"""Intraday bars to daily bars, in one pass of the compiled core.
+
+The minute-bar accumulator over the whole calendar day: every bar in it, whatever the session.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from sectorflow._frames import aligned_parts, date_series, float_column, require, to_polars
-from sectorflow.tables import DailyAccumulator
+from sectorflow.tables import MinuteAccumulator
 
 __all__ = ["daily_bars"]
 
@@ -42,9 +45,10 @@ def daily_bars(
         df = df.with_columns(pl.col(datetime).str.to_datetime())
         stamp = df.schema[datetime]
     if stamp == pl.Date:
-        day = pl.col(datetime)
+        local = pl.col(datetime).cast(pl.Datetime("us"))
     elif isinstance(stamp, pl.Datetime):
-        day = pl.col(datetime).dt.date()
+        # The wall clock in the stamps' own zone: a tz-aware column keeps its local dates.
+        local = pl.col(datetime).dt.replace_time_zone(None).dt.cast_time_unit("us")
     else:
         msg = f"bars column {datetime!r} must hold datetimes, got {stamp}"
         raise TypeError(msg)
@@ -56,28 +60,33 @@ def daily_bars(
     volume = float_column(df, "volume", "bars") if "volume" in present else pl.lit(0.0)
     amounts = [float_column(df, "amount", "bars").alias("amount")] if "amount" in present else []
     feed = df.select(
-        day.to_physical().alias("day"),
-        pl.col(datetime).to_physical().cast(pl.Int64).alias("time"),
+        local.to_physical().alias("time"),
         pl.col(symbol),
         *(p.alias(n) for p, n in zip(prices, _PRICES[:3], strict=True)),
         close.alias("close"),
         volume.alias("volume"),
         *amounts,
     )
-    if feed.get_column("day").null_count():
+    if feed.get_column("time").null_count():
         msg = f"bars column {datetime!r} has missing values"
         raise ValueError(msg)
-    acc = DailyAccumulator()
+    acc = MinuteAccumulator(
+        segments=[(0, 24 * 60)],
+        unit_per_minute=60_000_000,
+        label_right=False,
+        every=None,
+        outside="keep",
+    )
     for part in aligned_parts(feed):
         columns = [
             part.get_column(c) if c == symbol else part.get_column(c).to_numpy()
             for c in part.columns
         ]
-        day_, time, syms, open_, high, low, close_, volume_ = columns[:8]
-        amount = columns[8] if amounts else None
-        report = acc.feed(day_, time, syms, open_, high, low, close_, volume_, amount)
+        time, syms, open_, high, low, close_, volume_ = columns[:7]
+        amount = columns[7] if amounts else None
+        report = acc.feed(time, syms, open_, high, low, close_, volume_, amount)
         if report is not None:
-            row, previous, duplicate = report
+            _, row, previous, duplicate = report
             if duplicate:
                 msg = (
                     f"bars has more than one row for {symbol}={df.item(row, symbol)!r} at "
@@ -90,13 +99,14 @@ def daily_bars(
                 f"{datetime}={df.item(previous, datetime)} (row {previous})"
             )
             raise ValueError(msg)
-    out = acc.finish()
-    names = pl.Series(symbol, out["symbols"], dtype=pl.String)
+    _, out, symbols = acc.finish()
+    names = pl.Series(symbol, symbols, dtype=pl.String)
     daily = pl.DataFrame(
         {
             date: date_series(date, out["day"]),
             symbol: names.gather(out["symbol"]),
-            **{c: out[c] for c in ("open", "high", "low", "close", "volume", "amount", "bars")},
+            **{c: out[c] for c in ("open", "high", "low", "close", "volume", "amount")},
+            "bars": out["minutes"],
         }
     )
     aggregated = {datetime, symbol, *_PRICES, "volume", "amount"}

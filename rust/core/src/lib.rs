@@ -7,7 +7,6 @@
 mod options;
 mod codes;
 mod cpu;
-mod daily;
 mod error;
 mod ewm;
 mod excess;
@@ -30,7 +29,6 @@ mod view;
 mod window;
 
 pub use codes::{Codes, INLINE, KeyColumn, RowCodes, code_rows, pack};
-pub use daily::{DailyAccumulator, DailyBars, IntradayBars};
 pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};
 pub use excess::{ExcessMode, ExcessReturn, rolling_excess_return};

@@ -379,6 +379,31 @@ impl Day {
 }
 
 impl DayRows {
+    /// Frees the room the columns grew into beyond their rows.
+    fn shrink(&mut self) {
+        self.day.shrink_to_fit();
+        self.symbol.shrink_to_fit();
+        self.open.shrink_to_fit();
+        self.high.shrink_to_fit();
+        self.low.shrink_to_fit();
+        self.close.shrink_to_fit();
+        self.volume.shrink_to_fit();
+        self.amount.shrink_to_fit();
+        self.minutes.shrink_to_fit();
+        self.realized_variance.shrink_to_fit();
+        self.realized_skew.shrink_to_fit();
+        self.intraday_return.shrink_to_fit();
+        self.overnight_return.shrink_to_fit();
+        self.first_30_return.shrink_to_fit();
+        self.first_30_volume.shrink_to_fit();
+        self.last_30_return.shrink_to_fit();
+        self.last_30_volume.shrink_to_fit();
+        self.range_to_vwap.shrink_to_fit();
+        self.amihud.shrink_to_fit();
+        self.max_drawdown.shrink_to_fit();
+        self.volume_price_corr.shrink_to_fit();
+        self.last_row.shrink_to_fit();
+    }
     /// Moves the rows of `other` after these.
     fn append(&mut self, mut other: Self) {
         self.day.append(&mut other.day);
@@ -454,6 +479,19 @@ impl DayRows {
 }
 
 impl SessionBars {
+    /// Frees the room the columns grew into beyond their rows.
+    fn shrink(&mut self) {
+        self.day.shrink_to_fit();
+        self.minute.shrink_to_fit();
+        self.symbol.shrink_to_fit();
+        self.open.shrink_to_fit();
+        self.high.shrink_to_fit();
+        self.low.shrink_to_fit();
+        self.close.shrink_to_fit();
+        self.volume.shrink_to_fit();
+        self.amount.shrink_to_fit();
+        self.minutes.shrink_to_fit();
+    }
     /// Moves the rows of `other` after these.
     fn append(&mut self, mut other: Self) {
         self.day.append(&mut other.day);
@@ -612,6 +650,8 @@ impl MinuteAccumulator {
             bars.append(shard.bars);
             days.append(shard.days);
         }
+        bars.shrink();
+        days.shrink();
         (bars, days)
     }
 }

@@ -1,6 +1,5 @@
 //! `#[pyfunction]` faces: parse, run the core with the GIL released, wrap.
 
-mod daily;
 mod minute;
 mod rank;
 mod rolling;
@@ -67,7 +66,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rrg::register(m)?;
     rotation::register(m)?;
     sector::register(m)?;
-    daily::register(m)?;
     minute::register(m)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
