@@ -289,6 +289,9 @@ def test_a_minute_bar_folder_streams_through_the_minute_engine(
         ), name
     features = pl.read_parquet(out / "intraday.parquet")
     assert features.equals(daily.drop("sector", "float_mcap"))
+    sectors = pl.read_parquet(out / "intraday_sectors.parquet")
+    assert sectors.equals(sf.sector_means(daily, sectors.columns[3:]))
+    assert "realized_volatility" in sectors.columns
 
 
 def test_bad_minute_bars_exit_2_naming_the_file_and_row(

@@ -374,3 +374,26 @@ def test_refused_rows_are_named_within_their_file(tmp_path: Path) -> None:
     first.with_columns(pl.col("close").cast(pl.String)).write_parquet(folder / "a.parquet")
     with pytest.raises(TypeError, match=r"a\.parquet: column 'close' must be numeric"):
         sf.intraday_features(folder)
+
+
+@pytest.mark.parametrize("weight", ["float_mcap", "equal"])
+def test_sector_means_of_features_equal_a_pandas_weighted_group_by(weight: str) -> None:
+    bars = sf.datasets.synthetic_minute_bars(n_symbols=40, n_days=6, seed=9)
+    bars = bars.with_columns((pl.col("close") * 1e6).alias("float_mcap"))
+    daily = sf.minute_bars(bars, carry=["sector", "float_mcap"]).daily
+    columns = ["realized_volatility", "last_30_return", "volume_price_corr"]
+    got = sf.sector_means(daily, columns, weight=weight)  # type: ignore[arg-type]
+    frame = daily.to_pandas().sort_values(["symbol", "date"])
+    frame["w"] = frame.groupby("symbol")["float_mcap"].shift(1) if weight == "float_mcap" else 1.0
+    for (date, sector), g in frame.groupby(["date", "sector"]):
+        row = got.filter((pl.col("date") == date) & (pl.col("sector") == sector)).row(0, named=True)
+        assert row["members"] == len(g)
+        for c in columns:
+            ok = g[c].notna() & g["w"].notna()
+            want = (
+                (g.loc[ok, c] * g.loc[ok, "w"]).sum() / g.loc[ok, "w"].sum() if ok.any() else None
+            )
+            if want is None or math.isnan(want):
+                assert row[c] is None
+            else:
+                assert row[c] == pytest.approx(want, rel=1e-12), c

@@ -27,7 +27,7 @@ from sectorflow.rolling import (
     rolling_var,
     rolling_zscore,
 )
-from sectorflow.sector.aggregate import sector_aggregate
+from sectorflow.sector.aggregate import sector_aggregate, sector_means
 from sectorflow.sector.bars import daily_bars
 from sectorflow.sector.crowding import crowding
 from sectorflow.sector.dashboard import sector_dashboard
@@ -101,6 +101,7 @@ __all__ = [
     "rrg_transitions",
     "sector_aggregate",
     "sector_dashboard",
+    "sector_means",
     "set_num_threads",
     "top_concentration",
     "turnover_rate",

@@ -32,7 +32,7 @@ from sectorflow.app.publish import Staging
 from sectorflow.app.report import write_report
 from sectorflow.rank import rolling_rank
 from sectorflow.rolling import pct_change, rolling_max, rolling_std, rolling_sum
-from sectorflow.sector.aggregate import SectorAggregation
+from sectorflow.sector.aggregate import SectorAggregation, sector_means
 from sectorflow.sector.bars import daily_bars
 from sectorflow.sector.dashboard import SectorScores, score_sectors
 
@@ -40,10 +40,13 @@ __all__ = ["InputError", "Progress", "recompute", "stock_indicators"]
 
 STOCK_COLUMNS = ("symbol", "sector", "close", "volume", "amount", "float_mcap")
 NUMERIC = ("close", "volume", "amount", "float_mcap")
+#: The daily bar's own columns among the minute engine's daily rows.
+_BAR_COLUMNS = ("open", "high", "low", "close", "volume", "amount", "vwap")
 #: Every name a run may write into ``out`` (turnover needs amounts; the report is optional).
 OUTPUTS = (
     "stocks",
     "intraday.parquet",
+    "intraday_sectors.parquet",
     *(f"{n}.parquet" for n in ("sectors", "excess", "turnover", "crowding", "drawdown")),
     *(f"{n}.parquet" for n in ("episodes", "rrg", "dashboard")),
     "report.html",
@@ -299,8 +302,9 @@ def recompute(
             step()
         files = _write(scores, tmp, progress, report=report, source=path)
         if source.features is not None:
-            source.features.write_parquet(tmp / "intraday.parquet")
-            files.append("intraday.parquet")
+            for name, table in source.features.items():
+                table.write_parquet(tmp / f"{name}.parquet")
+                files.append(f"{name}.parquet")
         written = staging.publish(files)
     return Run(
         out=out,
@@ -324,8 +328,9 @@ class _Source:
     rows: int
     first: dt.date
     last: dt.date
-    #: The intraday features of each symbol and day (minute-bar datasets).
-    features: pl.DataFrame | None = None
+    #: Minute-bar datasets: the intraday features of each symbol and day (``intraday``) and
+    #: their cap-weighted means per sector and day (``intraday_sectors``).
+    features: dict[str, pl.DataFrame] | None = None
 
     @classmethod
     def from_minutes(
@@ -369,7 +374,12 @@ class _Source:
         assert isinstance(first, dt.date)  # noqa: S101 (a date column)
         assert isinstance(last, dt.date)  # noqa: S101
         stocks = daily.select("date", *STOCK_COLUMNS)
-        features = daily.drop("sector", "float_mcap")
+        per_stock = daily.drop("sector", "float_mcap")
+        measures = [c for c in per_stock.columns[2:] if c not in (*_BAR_COLUMNS, "minutes")]
+        features = {
+            "intraday": per_stock,
+            "intraday_sectors": sector_means(daily, measures, weight="float_mcap"),
+        }
         return cls(path, stocks.lazy(), "date", False, rows, first, last, features)  # noqa: FBT003
 
     @classmethod

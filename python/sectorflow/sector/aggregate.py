@@ -29,7 +29,7 @@ from sectorflow.tables import SectorAccumulator
 if TYPE_CHECKING:
     from sectorflow.typing import Weighting
 
-__all__ = ["SectorAggregation", "sector_aggregate", "sector_table"]
+__all__ = ["SectorAggregation", "sector_aggregate", "sector_means", "sector_table"]
 
 
 _WEIGHTS = ("float_mcap", "mcap", "equal")
@@ -302,3 +302,50 @@ def sector_table(df: Any, name: str, date: str, key: str, columns: list[str]) ->
         frame = sector_aggregate(frame, date=date, sector=key)
     require(frame, [date, key, *columns], name)
     return sorted_by_key(frame, [key], date, name)
+
+
+def sector_means(
+    table: Any,
+    columns: Sequence[str],
+    *,
+    weight: Weighting = "float_mcap",
+    date: str = "date",
+    symbol: str = "symbol",
+    sector: str = "sector",
+) -> pl.DataFrame:
+    """Per sector and day, the weighted mean of stock-level ``columns`` (intraday features).
+
+    For sector ``S`` on day ``t``, over its members with a finite value of ``x`` that day::
+
+        x_S,t = sum_i w_i * x_i,t / sum_i w_i
+
+    with ``w_i`` the member's ``float_mcap`` (or ``mcap``) of its previous row, as
+    :func:`sector_aggregate` weights returns (a member without a previous row or a weight is
+    left out), or 1 with ``weight="equal"``. ``members`` counts the stocks of the sector that
+    day. Returns ``date, <sector>, members, <columns>`` sorted by sector and date.
+    """
+    if weight not in _WEIGHTS:
+        msg = f"weight must be one of {_WEIGHTS}, got {weight!r}"
+        raise ValueError(msg)
+    df = to_polars(table, "table")
+    require(df, [date, symbol, sector, *columns, *([] if weight == "equal" else [weight])], "table")
+    w = (
+        pl.lit(1.0)
+        if weight == "equal"
+        else float_column(df, weight, "table").shift(1).over(symbol, order_by=date)
+    )
+    weighted = df.lazy().with_columns(
+        pl.when(w.is_finite() & (w > 0)).then(w).alias("__w"),
+        *(float_column(df, c, "table").alias(c) for c in columns),
+    )
+    means = []
+    for c in columns:
+        wx = pl.when(pl.col(c).is_finite()).then(pl.col("__w"))
+        means.append(((wx * pl.col(c)).sum() / wx.sum()).alias(c))
+    return (
+        weighted.group_by(date, sector)
+        .agg(pl.len().cast(pl.Int64).alias("members"), *means)
+        .with_columns(pl.col(columns).fill_nan(None))
+        .sort(sector, date)
+        .collect()
+    )
