@@ -313,8 +313,17 @@ def test_bad_minute_bars_exit_2_naming_the_file_and_row(
     line = done.stderr.strip().splitlines()[-1]
     assert line.startswith(f"sectorflow: error: {broken}: row 51: a second bar for symbol=")
     assert not out.exists() or not any(out.iterdir())
-    day.drop("float_mcap").write_parquet(broken)
+    # A bar at 12:00 (lunch) is dropped, or refused with --strict-session.
+    lunch = day.slice(0, 1).with_columns(pl.col("datetime").dt.replace(hour=12, minute=0))
+    pl.concat([day, lunch]).sort("datetime", "symbol").write_parquet(broken)
     done = run("recompute", folder, "--benchmark", "market", "--out", out)
+    assert done.returncode == 0, done.stderr
+    done = run("recompute", folder, "--benchmark", "market", "--out", tmp_path / "strict",
+               "--strict-session")  # fmt: skip
+    assert done.returncode == 2
+    assert re.search(rf"{re.escape(str(broken))}: row \d+: .* is outside the session", done.stderr)
+    day.drop("float_mcap").write_parquet(broken)
+    done = run("recompute", folder, "--benchmark", "market", "--out", tmp_path / "thin")
     assert done.returncode == 2
     assert "float_mcap" in done.stderr
     assert str(broken) in done.stderr

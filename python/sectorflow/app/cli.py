@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
         "--session", choices=["cn", "us"], default="cn",
         help="the trading session of a minute-bar directory (default: cn, 240 minutes)",
     )  # fmt: skip
+    run.add_argument(
+        "--strict-session", action="store_true",
+        help="refuse minute bars outside the session (default: drop them)",
+    )  # fmt: skip
     rot = sub.add_parser(
         "rotate", help="a diffusion-index rotation on sector levels or stock bars: the weekly table"
     )
@@ -94,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 until=args.until,
                 partitions=args.partitions,
                 session=args.session,
+                outside="refuse" if args.strict_session else "drop",
             )
             print(recompute.dashboard_text(run.scores.dashboard))  # noqa: T201
             print(  # noqa: T201

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 import polars as pl
@@ -35,6 +35,9 @@ from sectorflow.rolling import pct_change, rolling_max, rolling_std, rolling_sum
 from sectorflow.sector.aggregate import SectorAggregation, sector_means
 from sectorflow.sector.bars import daily_bars
 from sectorflow.sector.dashboard import SectorScores, score_sectors
+
+if TYPE_CHECKING:
+    from sectorflow.sector.minute import Outside
 
 __all__ = ["InputError", "Progress", "recompute", "stock_indicators"]
 
@@ -259,6 +262,7 @@ def recompute(
     until: Any = None,
     partitions: int | None = None,
     session: str = "cn",
+    outside: Outside = "drop",
     report: bool = True,
     progress: Progress | None = None,
 ) -> Run:
@@ -269,7 +273,8 @@ def recompute(
     directory (or glob) of parquet files holds minute bars (``datetime, symbol, sector, open,
     high, low, close, volume[, amount], float_mcap``; e.g. hive-partitioned by date): they
     stream through the minute-bar engine once (:func:`sectorflow.minute_bars`, the ``session``
-    ``"cn"`` or ``"us"``) into daily bars, and their intraday features are written too.
+    ``"cn"`` or ``"us"``; bars outside it dropped, or with ``outside="refuse"`` refused) into
+    daily bars, and their intraday features are written too.
     ``benchmark``: a file with ``date, close``, or ``"market"`` / ``"equal_weight"``.
     ``sectors``: composites, a JSON file or a mapping ``{"TMT": ["电子", ...]}``.
 
@@ -284,7 +289,7 @@ def recompute(
     staging = Staging(out, OUTPUTS)  # refuses a file, or a user's entry with an output's name
     minutes = path.is_dir() or any(ch in str(path) for ch in "*?[")
     if minutes:
-        source = _Source.from_minutes(path, since, until, progress, session)
+        source = _Source.from_minutes(path, since, until, progress, (session, outside))
     else:
         source = _Source.open(path, since, until, progress)
     composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
@@ -339,7 +344,7 @@ class _Source:
         since: dt.date | None,
         until: dt.date | None,
         progress: Progress,
-        session: str,
+        session: tuple[str, Outside],
     ) -> _Source:
         """Daily bars of a minute-bar dataset, through the minute-bar engine in one pass."""
         import pyarrow.parquet as pq
@@ -358,7 +363,11 @@ class _Source:
         with progress.stage("minute bars", rows) as step:
             try:
                 daily = minute_bars(
-                    path, session=session, carry=["sector", "float_mcap"], progress=step
+                    path,
+                    session=session[0],
+                    outside=session[1],
+                    carry=["sector", "float_mcap"],
+                    progress=step,
                 ).daily
             except BarsError as err:
                 raise InputError(err.source, err.message) from err
