@@ -397,3 +397,14 @@ def test_sector_means_of_features_equal_a_pandas_weighted_group_by(weight: str) 
                 assert row[c] is None
             else:
                 assert row[c] == pytest.approx(want, rel=1e-12), c
+
+
+def test_sector_means_do_not_depend_on_the_row_order_or_chunks() -> None:
+    bars = sf.datasets.synthetic_minute_bars(n_symbols=60, n_days=5, seed=4)
+    bars = bars.with_columns((pl.col("close") * 1e6).alias("float_mcap"))
+    daily = sf.minute_bars(bars, carry=["sector", "float_mcap"]).daily
+    columns = ["realized_variance", "amihud", "max_drawdown"]
+    want = sf.sector_means(daily, columns)
+    shuffled = daily.sample(fraction=1.0, shuffle=True, seed=3)
+    chunked = pl.concat([shuffled.slice(0, 101), shuffled.slice(101)], rechunk=False)
+    assert sf.sector_means(chunked, columns).equals(want)

@@ -322,7 +322,9 @@ def sector_means(
     with ``w_i`` the member's ``float_mcap`` (or ``mcap``) of its previous row, as
     :func:`sector_aggregate` weights returns (a member without a previous row or a weight is
     left out), or 1 with ``weight="equal"``. ``members`` counts the stocks of the sector that
-    day. Returns ``date, <sector>, members, <columns>`` sorted by sector and date.
+    day. Each sum adds the members in symbol order, so the means are the same to the bit
+    whatever the rows' order. Returns ``date, <sector>, members, <columns>`` sorted by sector
+    and date.
     """
     if weight not in _WEIGHTS:
         msg = f"weight must be one of {_WEIGHTS}, got {weight!r}"
@@ -334,18 +336,32 @@ def sector_means(
         if weight == "equal"
         else float_column(df, weight, "table").shift(1).over(symbol, order_by=date)
     )
-    weighted = df.lazy().with_columns(
-        pl.when(w.is_finite() & (w > 0)).then(w).alias("__w"),
-        *(float_column(df, c, "table").alias(c) for c in columns),
-    )
-    means = []
-    for c in columns:
-        wx = pl.when(pl.col(c).is_finite()).then(pl.col("__w"))
-        means.append(((wx * pl.col(c)).sum() / wx.sum()).alias(c))
-    return (
-        weighted.group_by(date, sector)
-        .agg(pl.len().cast(pl.Int64).alias("members"), *means)
-        .with_columns(pl.col(columns).fill_nan(None))
-        .sort(sector, date)
+    # Each group's members in symbol order, summed in that order by numpy: the same means
+    # whatever the input's row order, chunks or threads.
+    rows = (
+        df.lazy()
+        .select(
+            pl.col(date),
+            pl.col(sector),
+            pl.col(symbol),
+            pl.when(w.is_finite() & (w > 0)).then(w).alias("__w"),
+            *(float_column(df, c, "table").alias(c) for c in columns),
+        )
+        .sort(sector, date, symbol)
         .collect()
     )
+    group = rows.select(pl.struct(sector, date).rle_id()).to_series().to_numpy()
+    starts = np.flatnonzero(np.diff(group, prepend=-1))
+    weights = rows.get_column("__w").to_numpy()
+    out = rows.select(date, sector)[starts].with_columns(
+        pl.Series("members", np.diff(np.append(starts, rows.height)), dtype=pl.Int64)
+    )
+    for c in columns:
+        x = rows.get_column(c).to_numpy()
+        used = np.isfinite(x) & np.isfinite(weights)
+        total = np.add.reduceat(np.where(used, weights * x, 0.0), starts) if len(starts) else x[:0]
+        mass = np.add.reduceat(np.where(used, weights, 0.0), starts) if len(starts) else x[:0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(mass > 0, total / mass, np.nan)
+        out = out.with_columns(pl.Series(c, mean).fill_nan(None))
+    return out
