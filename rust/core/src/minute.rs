@@ -674,15 +674,21 @@ impl Feeder<'_> {
         let session = &self.spec.session;
         let minutes = session.minutes;
         let shard = &mut *self.shard;
+        let pow2 = self
+            .count
+            .is_power_of_two()
+            .then(|| self.count.trailing_zeros());
         // Rows of one minute come together (time-major files): the last time's day and minute.
         let mut last: Option<(i64, i32, usize)> = None;
         for i in 0..bars.time.len() {
             let code = bars.symbol[i] as usize;
-            if code % self.count != self.index {
-                continue;
-            }
+            // code % count == index (a mask and a shift for a power of two, no division).
+            let local = match pow2 {
+                Some(shift) if code & (self.count - 1) == self.index => code >> shift,
+                None if code % self.count == self.index => code / self.count,
+                _ => continue,
+            };
             let row = self.rows + i as u64;
-            let local = code / self.count;
             if local > shard.open.len() {
                 return Err(KernelError::invalid(
                     "symbol",
