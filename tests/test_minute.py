@@ -408,3 +408,14 @@ def test_sector_means_do_not_depend_on_the_row_order_or_chunks() -> None:
     shuffled = daily.sample(fraction=1.0, shuffle=True, seed=3)
     chunked = pl.concat([shuffled.slice(0, 101), shuffled.slice(101)], rechunk=False)
     assert sf.sector_means(chunked, columns).equals(want)
+
+
+def test_daily_resampling_is_the_daily_bar_of_minute_bars() -> None:
+    bars = sf.datasets.synthetic_minute_bars(n_symbols=10, n_days=3, seed=6)
+    daily = sf.resample_bars(bars, every="1d")
+    full = sf.intraday_features(bars)
+    assert daily.columns == [
+        "date", "symbol", "open", "high", "low", "close", "volume", "amount", "vwap", "minutes",
+    ]  # fmt: skip
+    assert daily.equals(full.select(daily.columns))
+    assert sf.resample_bars(bars, every="2h").get_column("minutes").max() == 120

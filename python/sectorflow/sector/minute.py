@@ -121,7 +121,8 @@ def _every(every: int | str | None) -> int | None:
 
 
 _PRICES = ("open", "high", "low", "close")
-_UNIT_PER_MINUTE = {"ns": 60_000_000_000, "us": 60_000_000, "ms": 60_000}
+#: Timestamps reach the core as local wall-clock microseconds.
+_US_PER_MINUTE = 60_000_000
 
 
 class _Source(NamedTuple):
@@ -314,7 +315,7 @@ def minute_bars(
     segments = spec.minutes()
     acc = MinuteAccumulator(
         segments=segments,
-        unit_per_minute=_UNIT_PER_MINUTE["us"],
+        unit_per_minute=_US_PER_MINUTE,
         label_right=spec.label == "right",
         every=k,
         outside=outside,
@@ -357,7 +358,7 @@ def _last_used(
 
     Used: a finite close, in the session unless outside minutes are kept.
     """
-    per_minute = _UNIT_PER_MINUTE["us"]
+    per_minute = _US_PER_MINUTE
     start = time - (per_minute if spec.label == "right" else 0)
     minute = (start % (1440 * per_minute)) // per_minute
     used = frame.get_column("close").cast(pl.Float64).is_finite().fill_null(value=False)
