@@ -245,10 +245,11 @@ def test_batches_and_files_that_split_a_day_give_the_one_pass_result(tmp_path: P
         assert split.bars.equals(whole.bars)
 
 
-def test_tz_aware_stamps_are_read_in_the_sessions_zone() -> None:
-    naive = pl.DataFrame(
+def two_bars(first: dt.datetime, second: dt.datetime) -> pl.DataFrame:
+    """Two minute bars of symbol A, closing at 1 then 2."""
+    return pl.DataFrame(
         {
-            "datetime": [dt.datetime(2024, 3, 4, 9, 31), dt.datetime(2024, 3, 4, 9, 32)],
+            "datetime": [first, second],
             "symbol": ["A", "A"],
             "open": [1.0, 2.0],
             "high": [1.0, 2.0],
@@ -257,6 +258,10 @@ def test_tz_aware_stamps_are_read_in_the_sessions_zone() -> None:
             "volume": [1.0, 1.0],
         }
     )
+
+
+def test_tz_aware_stamps_are_read_in_the_sessions_zone() -> None:
+    naive = two_bars(dt.datetime(2024, 3, 4, 9, 31), dt.datetime(2024, 3, 4, 9, 32))
     aware = naive.with_columns(
         pl.col("datetime").dt.replace_time_zone("Asia/Shanghai").dt.convert_time_zone("UTC")
     )
@@ -288,17 +293,7 @@ def test_weekly_bars_equal_pandas_resample_to_fridays() -> None:
 
 
 def test_bad_minute_bars_are_refused_naming_the_row() -> None:
-    bars = pl.DataFrame(
-        {
-            "datetime": [dt.datetime(2024, 3, 4, 9, 31), dt.datetime(2024, 3, 4, 9, 31)],
-            "symbol": ["A", "A"],
-            "open": [1.0, 2.0],
-            "high": [1.0, 2.0],
-            "low": [1.0, 2.0],
-            "close": [1.0, 2.0],
-            "volume": [1.0, 1.0],
-        }
-    )
+    bars = two_bars(dt.datetime(2024, 3, 4, 9, 31), dt.datetime(2024, 3, 4, 9, 31))
     with pytest.raises(ValueError, match=r"row 1: a second bar for symbol='A'"):
         sf.intraday_features(bars)
     backwards = bars.with_columns(

@@ -34,6 +34,8 @@ missing volume or amount counts 0; ``amount`` defaults to ``close * volume``.
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -363,8 +365,9 @@ def _last_used(
     minute = (start % (1440 * per_minute)) // per_minute
     used = frame.get_column("close").cast(pl.Float64).is_finite().fill_null(value=False)
     if outside != "keep":
-        inside = pl.Series([m for lo, hi in spec.minutes() for m in range(lo, hi)])
-        used &= minute.is_in(inside.implode())
+        used &= functools.reduce(
+            operator.or_, [(minute >= lo) & (minute < hi) for lo, hi in spec.minutes()]
+        )
     day = (start // (1440 * per_minute)).cast(pl.Int32).cast(pl.Date).alias("date")
     rows = frame.select(pl.col(symbol).cast(pl.String), *carry).with_columns(day)
     return (

@@ -162,6 +162,22 @@ impl From<KernelError> for MinuteError {
     }
 }
 
+/// `append` (moves another's rows after these) and `shrink` (frees the room the columns grew
+/// into beyond their rows) of a struct of columns, over its fields.
+macro_rules! columns {
+    ($name:ident: $($field:ident),+ $(,)?) => {
+        impl $name {
+            fn append(&mut self, mut other: Self) {
+                $(self.$field.append(&mut other.$field);)+
+            }
+
+            fn shrink(&mut self) {
+                $(self.$field.shrink_to_fit();)+
+            }
+        }
+    };
+}
+
 /// k-minute bars: one row per symbol and bar with a minute, in the order the bars ended.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SessionBars {
@@ -378,57 +394,15 @@ impl Day {
     }
 }
 
+columns!(
+    DayRows:
+    day, symbol, open, high, low, close, volume, amount, minutes, realized_variance,
+    realized_skew, intraday_return, overnight_return, first_30_return, first_30_volume,
+    last_30_return, last_30_volume, range_to_vwap, amihud, max_drawdown, volume_price_corr,
+    last_row
+);
+
 impl DayRows {
-    /// Frees the room the columns grew into beyond their rows.
-    fn shrink(&mut self) {
-        self.day.shrink_to_fit();
-        self.symbol.shrink_to_fit();
-        self.open.shrink_to_fit();
-        self.high.shrink_to_fit();
-        self.low.shrink_to_fit();
-        self.close.shrink_to_fit();
-        self.volume.shrink_to_fit();
-        self.amount.shrink_to_fit();
-        self.minutes.shrink_to_fit();
-        self.realized_variance.shrink_to_fit();
-        self.realized_skew.shrink_to_fit();
-        self.intraday_return.shrink_to_fit();
-        self.overnight_return.shrink_to_fit();
-        self.first_30_return.shrink_to_fit();
-        self.first_30_volume.shrink_to_fit();
-        self.last_30_return.shrink_to_fit();
-        self.last_30_volume.shrink_to_fit();
-        self.range_to_vwap.shrink_to_fit();
-        self.amihud.shrink_to_fit();
-        self.max_drawdown.shrink_to_fit();
-        self.volume_price_corr.shrink_to_fit();
-        self.last_row.shrink_to_fit();
-    }
-    /// Moves the rows of `other` after these.
-    fn append(&mut self, mut other: Self) {
-        self.day.append(&mut other.day);
-        self.symbol.append(&mut other.symbol);
-        self.open.append(&mut other.open);
-        self.high.append(&mut other.high);
-        self.low.append(&mut other.low);
-        self.close.append(&mut other.close);
-        self.volume.append(&mut other.volume);
-        self.amount.append(&mut other.amount);
-        self.minutes.append(&mut other.minutes);
-        self.realized_variance.append(&mut other.realized_variance);
-        self.realized_skew.append(&mut other.realized_skew);
-        self.intraday_return.append(&mut other.intraday_return);
-        self.overnight_return.append(&mut other.overnight_return);
-        self.first_30_return.append(&mut other.first_30_return);
-        self.first_30_volume.append(&mut other.first_30_volume);
-        self.last_30_return.append(&mut other.last_30_return);
-        self.last_30_volume.append(&mut other.last_30_volume);
-        self.range_to_vwap.append(&mut other.range_to_vwap);
-        self.amihud.append(&mut other.amihud);
-        self.max_drawdown.append(&mut other.max_drawdown);
-        self.volume_price_corr.append(&mut other.volume_price_corr);
-        self.last_row.append(&mut other.last_row);
-    }
     fn push(&mut self, symbol: u32, d: &Day, previous_close: f64) {
         let b = &d.bar;
         let share = |v: f64| {
@@ -478,33 +452,12 @@ impl DayRows {
     }
 }
 
+columns!(
+    SessionBars:
+    day, minute, symbol, open, high, low, close, volume, amount, minutes
+);
+
 impl SessionBars {
-    /// Frees the room the columns grew into beyond their rows.
-    fn shrink(&mut self) {
-        self.day.shrink_to_fit();
-        self.minute.shrink_to_fit();
-        self.symbol.shrink_to_fit();
-        self.open.shrink_to_fit();
-        self.high.shrink_to_fit();
-        self.low.shrink_to_fit();
-        self.close.shrink_to_fit();
-        self.volume.shrink_to_fit();
-        self.amount.shrink_to_fit();
-        self.minutes.shrink_to_fit();
-    }
-    /// Moves the rows of `other` after these.
-    fn append(&mut self, mut other: Self) {
-        self.day.append(&mut other.day);
-        self.minute.append(&mut other.minute);
-        self.symbol.append(&mut other.symbol);
-        self.open.append(&mut other.open);
-        self.high.append(&mut other.high);
-        self.low.append(&mut other.low);
-        self.close.append(&mut other.close);
-        self.volume.append(&mut other.volume);
-        self.amount.append(&mut other.amount);
-        self.minutes.append(&mut other.minutes);
-    }
     fn push(&mut self, symbol: u32, day: i32, minute: u32, b: &Ohlc) {
         self.day.push(day);
         self.minute.push(minute);

@@ -8,19 +8,11 @@ use pyo3::types::{PyDict, PyList};
 use sectorflow_core::{top_n_rotations as core, KernelError, RotationConfig, RotationPanel};
 
 use super::guarded;
+use super::sector::slice;
 use crate::errors::to_py_err;
 
 /// NAV paths (configs x bars), and per configuration a dict of its rebalances.
 type Paths<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyList>);
-
-/// A C-ordered array as a slice, or a clear error naming it.
-fn c_slice<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
-    a: &'a numpy::PyReadonlyArray<'_, T, D>,
-    name: &'static str,
-) -> PyResult<&'a [T]> {
-    a.as_slice()
-        .map_err(|e| to_py_err(KernelError::invalid(name, format!("{name}: {e}"))))
-}
 
 fn index(v: i64, name: &'static str) -> PyResult<usize> {
     usize::try_from(v).map_err(|_| {
@@ -107,9 +99,9 @@ fn top_n_rotations<'py>(
         })
         .collect::<PyResult<Vec<_>>>()?;
     let panel = RotationPanel {
-        returns: c_slice(&returns, "returns")?,
+        returns: slice(&returns, "returns")?,
         score_bars: &score_bars,
-        tradable: c_slice(&tradable, "tradable")?,
+        tradable: slice(&tradable, "tradable")?,
         bars,
         series,
         column_major,
@@ -117,7 +109,7 @@ fn top_n_rotations<'py>(
         score_weighted,
         cost: cost_bps / 1e4,
     };
-    let scores = c_slice(&scores, "scores")?;
+    let scores = slice(&scores, "scores")?;
     let paths = py.detach(|| guarded(|| core(&panel, scores, &rebalances, &configs)))?;
     let mut nav = Vec::with_capacity(paths.len() * bars);
     let rebalances = PyList::empty(py);

@@ -31,8 +31,10 @@ pub(super) fn out_of_order(
     }
 }
 
-pub(super) fn slice<'a, T: numpy::Element>(
-    a: &'a PyReadonlyArray1<'_, T>,
+/// A contiguous array (of any dimension, C or Fortran order) as a slice, or a clear error
+/// naming it.
+pub(super) fn slice<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
+    a: &'a numpy::PyReadonlyArray<'_, T, D>,
     name: &'static str,
 ) -> PyResult<&'a [T]> {
     a.as_slice()
