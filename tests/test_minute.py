@@ -414,3 +414,70 @@ def test_daily_resampling_is_the_daily_bar_of_minute_bars() -> None:
     ]  # fmt: skip
     assert daily.equals(full.select(daily.columns))
     assert sf.resample_bars(bars, every="2h").get_column("minutes").max() == 120
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_row_order_threads_and_symbol_encoding_do_not_change_the_bars(threads: int) -> None:
+    # 200 symbols span four blocks of the core's shards; rows time-major, symbol-major, or
+    # shuffled keeping each symbol's time order; symbols as strings or a dictionary.
+    bars = sf.datasets.synthetic_minute_bars(n_symbols=200, n_days=3, seed=11)
+    want = sf.minute_bars(bars, every=30)
+    rng = np.random.default_rng(3)
+    shuffled = (
+        bars.with_columns(key=pl.Series(rng.random(bars.height)))
+        .with_columns(pl.col("key").sort().over("symbol"))
+        .sort("key")
+        .drop("key")
+    )
+    before = sf.get_num_threads()
+    try:
+        sf.set_num_threads(threads)
+        for frame in (bars.sort("symbol", "datetime"), shuffled):
+            for source in (frame, frame.with_columns(pl.col("symbol").cast(pl.Categorical))):
+                got = sf.minute_bars(source, every=30)
+                assert got.daily.equals(want.daily)
+                assert got.bars is not None
+                assert want.bars is not None
+                assert got.bars.equals(want.bars)
+    finally:
+        sf.set_num_threads(before)
+
+
+def test_dictionary_symbols_from_parquet_equal_string_symbols(tmp_path: Path) -> None:
+    bars = sf.datasets.synthetic_minute_bars(n_symbols=150, n_days=2, seed=12)
+    bars.write_parquet(tmp_path / "bars.parquet", row_group_size=5_000)
+    import pyarrow.parquet as pq
+
+    as_dictionary = pq.read_table(tmp_path / "bars.parquet", read_dictionary=["symbol"])
+    want = sf.minute_bars(bars, every=15)
+    for source in (tmp_path / "bars.parquet", as_dictionary):
+        got = sf.minute_bars(source, every=15, batch_rows=7_000)
+        assert got.daily.equals(want.daily)
+        assert got.bars is not None
+        assert want.bars is not None
+        assert got.bars.equals(want.bars)
+
+
+def test_the_first_refused_row_is_named_across_symbol_blocks() -> None:
+    # S069 (the core's second block of symbols) repeats its 09:31 bar at row 140; S001 (the
+    # first block, read first) goes back in time at row 143: the earlier row is named.
+    stamp = dt.datetime(2024, 3, 4, 9, 31)
+    rows = [(stamp, f"S{s:03d}") for s in range(71)] * 2 + [
+        (stamp + dt.timedelta(minutes=1), "S000"),
+        (stamp, "S001"),
+    ]
+    times, symbols = zip(*rows, strict=True)
+    times = list(times)
+    times[71:142] = [stamp + dt.timedelta(minutes=1)] * 71
+    times[140] = stamp  # S069 again at 09:31: row 140
+    frame = pl.DataFrame({"datetime": times, "symbol": list(symbols)}).with_columns(
+        *(pl.lit(1.0).alias(c) for c in ("open", "high", "low", "close", "volume"))
+    )
+    for threads in (1, 2):
+        before = sf.get_num_threads()
+        try:
+            sf.set_num_threads(threads)
+            with pytest.raises(ValueError, match=r"row 140: a second bar for symbol='S069'"):
+                sf.intraday_features(frame)
+        finally:
+            sf.set_num_threads(before)

@@ -134,6 +134,8 @@ class _Source(NamedTuple):
     first_row: int
     frame: pl.DataFrame
     fed: int = 0
+    #: The symbol column as read from parquet (an Arrow dictionary), fed as it is.
+    symbols: Any = None
 
 
 def _resolve(source: Any) -> tuple[pl.DataFrame | None, list[Path]]:
@@ -202,12 +204,14 @@ def _batches(
                 yield _Source(str(file), offset, part)
                 offset += part.height
             continue
-        data = ds.dataset(file, format="parquet")
+        # The symbols as parquet stores them (a dictionary): no string per row is made.
+        options = ds.ParquetReadOptions(dictionary_columns=[columns[1]])
+        data = ds.dataset(file, format=ds.ParquetFileFormat(read_options=options))
         _require(data.schema.names, columns, str(file))
         for batch in data.to_batches(columns=columns, batch_size=batch_rows):
             read = pl.from_arrow(batch)
             assert isinstance(read, pl.DataFrame)  # noqa: S101 (a record batch)
-            yield _Source(str(file), offset, read)
+            yield _Source(str(file), offset, read, symbols=batch.column(columns[1]))
             offset += read.height
 
 
@@ -393,9 +397,11 @@ def _feed(
     if time.null_count():
         row = int(time.is_null().arg_max() or 0)
         raise BarsError(part.name, f"row {part.first_row + row}: column {datetime!r} is missing")
-    names = frame.get_column(symbol)
-    if names.dtype != pl.String:
+    names: Any = frame.get_column(symbol)
+    if not isinstance(names.dtype, pl.String | pl.Categorical | pl.Enum):
         names = names.cast(pl.String)
+    elif part.symbols is not None:
+        names = part.symbols
     values = _floats(frame, [*_PRICES, "volume", *(["amount"] if with_amount else [])], part.name)
     open_, high, low, close, volume = values[:5]
     amount = values[5] if with_amount else None
@@ -406,7 +412,7 @@ def _feed(
     kind, row, previous, duplicate = refused
     at = row - part.fed
     here = part.first_row + at
-    where = f"{symbol}={names[at]!r} at {datetime}={frame.item(at, datetime)}"
+    where = f"{symbol}={frame.item(at, symbol)!r} at {datetime}={frame.item(at, datetime)}"
     earlier = previous - part.fed + part.first_row
     before = f"row {earlier}" if earlier >= 0 else "a bar of an earlier file"
     if kind == "outside":

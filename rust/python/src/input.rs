@@ -2,10 +2,16 @@
 //! `crate::pool`).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
+use arrow_array::types::ArrowDictionaryKeyType;
 use arrow_array::types::Float64Type;
-use arrow_array::{Array, ArrayRef, LargeStringArray, StringArray, StringViewArray};
+use arrow_array::{
+    downcast_dictionary_array, Array, ArrayRef, DictionaryArray, LargeStringArray, StringArray,
+    StringViewArray,
+};
+use arrow_buffer::ArrowNativeType;
 use arrow_schema::DataType;
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
@@ -120,19 +126,96 @@ fn numpy_values<'a>(
 }
 
 /// The chunks of a string column: an object with `__arrow_c_array__` / `__arrow_c_stream__`
-/// holding Utf8, LargeUtf8 or Utf8View (a polars String Series exports Utf8View without a copy).
+/// holding Utf8, LargeUtf8 or Utf8View (a polars String Series exports Utf8View without a copy),
+/// or a dictionary of them (a polars Categorical, a parquet column read as a dictionary).
 pub(crate) fn string_chunks(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<Vec<ArrayRef>> {
     let (chunks, field) = obj
         .extract::<AnyArray>()?
         .into_chunked_array()?
         .into_inner();
-    match field.data_type() {
+    let dtype = field.data_type();
+    let values = match dtype {
+        DataType::Dictionary(_, values) => values.as_ref(),
+        other => other,
+    };
+    match values {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(chunks),
-        other => Err(to_py_err(KernelError::dtype(
+        _ => Err(to_py_err(KernelError::dtype(
             name,
-            format!("{name} must be strings, got Arrow type {other}; cast first"),
+            format!("{name} must be strings, got Arrow type {dtype}; cast first"),
         ))),
     }
+}
+
+/// `chunks` with dictionaries decoded to strings (for the paths without a dictionary pass).
+fn decoded<'a>(
+    chunks: &'a [ArrayRef],
+    name: &'static str,
+) -> Result<Cow<'a, [ArrayRef]>, KernelError> {
+    if !chunks.iter().any(|c| c.as_any_dictionary_opt().is_some()) {
+        return Ok(Cow::Borrowed(chunks));
+    }
+    chunks
+        .iter()
+        .map(|c| match c.data_type() {
+            DataType::Dictionary(..) => arrow_cast::cast(c, &DataType::Utf8View)
+                .map_err(|e| KernelError::dtype(name, format!("{name}: {e}"))),
+            _ => Ok(Arc::clone(c)),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Cow::Owned)
+}
+
+/// [`string_codes`] of chunks some of which are dictionaries: each dictionary's entries are
+/// coded when a row first uses them (so codes stay in first-seen row order), then its rows are
+/// one lookup each.
+fn dictionary_codes(
+    chunks: &[ArrayRef],
+    name: &'static str,
+    codes: &mut Codes,
+) -> Result<Vec<u32>, KernelError> {
+    let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    for chunk in chunks {
+        let row = out.len();
+        downcast_dictionary_array!(
+            chunk => dictionary_rows(chunk, row, name, codes, &mut out)?,
+            _ => each_code(std::slice::from_ref(chunk), name, codes, |i, code| {
+                out.push(code.ok_or_else(|| missing(name, row + i))?);
+                Ok(())
+            })?
+        );
+    }
+    Ok(out)
+}
+
+/// The codes of one dictionary chunk's rows (the first at `row`), appended to `out`.
+fn dictionary_rows<K: ArrowDictionaryKeyType>(
+    dictionary: &DictionaryArray<K>,
+    row: usize,
+    name: &'static str,
+    codes: &mut Codes,
+    out: &mut Vec<u32>,
+) -> Result<(), KernelError> {
+    let values = Strings::of(dictionary.values());
+    let mut map = vec![u32::MAX; values.len()];
+    let keys = dictionary.keys();
+    if let Some(i) = keys.nulls().and_then(|n| n.iter().position(|valid| !valid)) {
+        return Err(missing(name, row + i));
+    }
+    for (i, key) in keys.values().iter().enumerate() {
+        let key = key.as_usize();
+        let code = match map.get(key) {
+            Some(&u32::MAX) => {
+                let (text, packed) = values.get(key).ok_or_else(|| missing(name, row + i))?;
+                map[key] = codes.code_packed(packed, text, name)?;
+                map[key]
+            }
+            Some(&code) => code,
+            None => return Err(missing(name, row + i)),
+        };
+        out.push(code);
+    }
+    Ok(())
 }
 
 /// Dense codes of the strings in `chunks` (from [`string_chunks`]) through `codes`, which keeps
@@ -142,6 +225,9 @@ pub(crate) fn string_codes(
     name: &'static str,
     codes: &mut Codes,
 ) -> Result<Vec<u32>, KernelError> {
+    if chunks.iter().any(|c| c.as_any_dictionary_opt().is_some()) {
+        return dictionary_codes(chunks, name, codes);
+    }
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     if total >= PARALLEL_FROM {
         return string_codes_in_pieces(chunks, name, codes);
@@ -200,6 +286,7 @@ pub(crate) fn string_keys(
     name: &'static str,
     sort: bool,
 ) -> Result<(Vec<i64>, Vec<usize>), KernelError> {
+    let chunks = decoded(chunks, name)?;
     let column = StringColumn(chunks.iter().map(Strings::of).collect());
     let coded = code_rows(&column, name, sort)?;
     Ok((coded.codes, coded.first_rows))
