@@ -7,6 +7,7 @@ from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
 from sectorflow.models.backtest import Backtest, backtest, rebalance_dates
 from sectorflow.models.diffusion import diffusion_index
 from sectorflow.models.ic import FactorIC, factor_ic
+from sectorflow.models.sequences import Sequences, sequence_features
 from sectorflow.models.summary import RotationSummary, rotation_summary
 from sectorflow.models.sweep import rotation_sweep
 from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
@@ -54,6 +55,7 @@ __all__ = [
     "GroupKeys",
     "MinuteBars",
     "RotationSummary",
+    "Sequences",
     "Session",
     "backtest",
     "crowding",
@@ -102,6 +104,7 @@ __all__ = [
     "sector_aggregate",
     "sector_dashboard",
     "sector_means",
+    "sequence_features",
     "set_num_threads",
     "top_concentration",
     "turnover_rate",

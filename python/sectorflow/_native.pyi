@@ -33,6 +33,7 @@ __all__ = [
     "rolling_var",
     "rolling_zscore",
     "rrg",
+    "sequence_features",
     "set_num_threads",
     "string_keys",
     "top_n_rotations",
@@ -163,6 +164,25 @@ def top_n_rotations(
     score_weighted: bool,
     cost_bps: float,
 ) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]: ...
+def sequence_features(
+    entity: np.ndarray,
+    day: np.ndarray,
+    slot: np.ndarray,
+    open: np.ndarray,  # noqa: A002 (the column's name)
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    vwap: np.ndarray,
+    volume: np.ndarray,
+    amount: np.ndarray,
+    extra: list[np.ndarray],
+    *,
+    entities: int,
+    days: int,
+    bars_per_day: int,
+    average_days: int,
+    fill: float,
+) -> tuple[np.ndarray, int, np.ndarray] | tuple[int, int]: ...
 def pivot_last(
     key: np.ndarray,
     day: np.ndarray,

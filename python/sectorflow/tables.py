@@ -9,6 +9,7 @@ through :mod:`sectorflow.rolling`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -20,13 +21,80 @@ if TYPE_CHECKING:
     from sectorflow.typing import ExcessMode, RrgAverage, RrgMethod, RrgNormalize
 
 __all__ = [
+    "SEQUENCE_FEATURES",
     "MinuteAccumulator",
     "Pivot",
     "SectorAccumulator",
     "pivot_last",
     "rrg_matrix",
+    "sequence_features_of",
     "string_codes",
 ]
+
+#: The features :func:`sequence_features_of` computes per bar, in order (extra columns follow).
+SEQUENCE_FEATURES = (
+    "open",
+    "high",
+    "low",
+    "close",
+    "vwap",
+    "log_volume",
+    "log_amount",
+    "bar_return",
+    "bar_range",
+)
+
+
+def sequence_features_of(
+    codes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    values: dict[str, np.ndarray],
+    extra: Sequence[np.ndarray],
+    *,
+    entities: int,
+    days: int,
+    bars_per_day: int,
+    average_days: int,
+    fill: float,
+    where: Callable[[int], str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features and day closes of bars coded by entity, day and bar of the day.
+
+    ``codes``: the three codes per row; ``values``: ``open, high, low, close, vwap, volume,
+    amount``. Returns the features ``[entities, days * bars_per_day, F]`` (float32) and the
+    day closes ``[entities, days]``; see :mod:`sectorflow.models.sequences`. A repeated cell
+    raises ``ValueError`` naming both rows through ``where(row)``.
+    """
+    coded = [np.ascontiguousarray(c, dtype=np.uint32) for c in codes]
+    floats = [
+        np.ascontiguousarray(values[c], dtype=np.float64)
+        for c in ("open", "high", "low", "close", "vwap", "volume", "amount")
+    ]
+    entity, day, slot = coded
+    open_, high, low, close, vwap, volume, amount = floats
+    out = _native.sequence_features(
+        entity,
+        day,
+        slot,
+        open_,
+        high,
+        low,
+        close,
+        vwap,
+        volume,
+        amount,
+        [np.ascontiguousarray(c, dtype=np.float64) for c in extra],
+        entities=entities,
+        days=days,
+        bars_per_day=bars_per_day,
+        average_days=average_days,
+        fill=fill,
+    )
+    if len(out) == 2:  # noqa: PLR2004 (the repeated rows, not the three results)
+        row, previous = out
+        msg = f"row {row}: a second bar for {where(row)} (the first: row {previous})"
+        raise ValueError(msg)
+    flat, width, closes = out
+    return flat.reshape(entities, days * bars_per_day, width), closes.reshape(entities, days)
 
 
 def rrg_matrix(

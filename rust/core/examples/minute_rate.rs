@@ -5,13 +5,13 @@ use std::time::Instant;
 
 use sectorflow_core::{MinuteAccumulator, MinuteBars, MinuteSpec, Outside, Session};
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args()
         .skip(1)
         .map(|a| a.parse::<usize>().unwrap_or(0));
     let symbols = args.next().unwrap_or(5_000);
     let days = args.next().unwrap_or(10);
-    let session = Session::new(&[(570, 690), (780, 900)]).expect("session");
+    let session = Session::new(&[(570, 690), (780, 900)])?;
     let minute_of_slot = session.minute_of_slot();
     let per_minute = 60_000_000i64;
     let n = symbols * days * 240;
@@ -22,14 +22,14 @@ fn main() {
     for d in 0..days {
         for &m in &minute_of_slot {
             let t = (d as i64 * 1440 + i64::from(m) + 1) * per_minute;
-            for s in 0..symbols {
+            for (s, price) in price.iter_mut().enumerate() {
                 state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
                 // A random walk of 0.1% steps on a 0.01 tick.
                 let noise = (state >> 40) as f64 / (1u64 << 24) as f64 - 0.5;
-                price[s] *= 1.0 + 0.002 * noise;
+                *price *= 1.0 + 0.002 * noise;
                 time.push(t);
                 symbol.push(s as u32);
-                close.push((price[s] * 100.0).round() / 100.0);
+                close.push((*price * 100.0).round() / 100.0);
             }
         }
     }
@@ -55,13 +55,13 @@ fn main() {
             every: Some(30),
             outside: Outside::Drop,
         };
-        let mut acc = MinuteAccumulator::new(spec).expect("spec");
+        let mut acc = MinuteAccumulator::new(spec)?;
         let start = Instant::now();
         let mut from = 0;
         while from < n {
             let to = (from + batch).min(n);
             let part = bars.rows(from..to);
-            acc.feed(&part).expect("feed");
+            acc.feed(&part).map_err(|e| format!("{e:?}"))?;
             from = to;
         }
         let (_, d) = acc.finish();
@@ -69,4 +69,5 @@ fn main() {
         best = best.min(start.elapsed().as_secs_f64());
     }
     println!("{n} rows: {:.1} M rows/s", n as f64 / best / 1e6);
+    Ok(())
 }

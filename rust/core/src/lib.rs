@@ -24,6 +24,7 @@ mod rrg;
 mod scattered;
 mod scratch;
 mod sector;
+mod sequences;
 mod threads;
 mod view;
 mod window;
@@ -55,6 +56,9 @@ pub use rrg::{
     WEAKENING, rrg,
 };
 pub use sector::{BarsError, SectorAccumulator, SectorTotals, StockBars, sector_totals};
+pub use sequences::{
+    SEQUENCE_FEATURES, SequenceBars, SequenceError, SequenceSpec, Sequences, sequence_features,
+};
 pub use threads::{current_num_threads, join, serial, set_num_threads};
 pub use view::{Column, Validity, validity_of_non_nan};
 pub use window::{LANES, TileOut, TileView};

@@ -6,6 +6,7 @@ mod rolling;
 mod rotation;
 mod rrg;
 mod sector;
+mod sequences;
 
 use std::borrow::Cow;
 
@@ -67,6 +68,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rotation::register(m)?;
     sector::register(m)?;
     minute::register(m)?;
+    sequences::register(m)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(string_keys, m)?)?;
