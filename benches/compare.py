@@ -7,6 +7,7 @@ Usage: ``python benches/compare.py [--repeat 3] [--quick] [--json PATH]``
        ``python benches/compare.py --rotation [--quick]``
        ``python benches/compare.py --recompute [--quick] [--stocks FILE.parquet]``
        ``python benches/compare.py --minute [--quick] [--minutes FOLDER]``
+       ``python benches/compare.py --sequences [--quick]``
 
 Data: (a) one price-level series of 5,000,000 values (a random walk), (b) a 2,500 x 2,000 panel
 (days x stocks, C order) and, for the expanding rank only, (c) 5,000,000 independent returns;
@@ -50,6 +51,10 @@ the intraday features of a date-partitioned A-share minute dataset (5,000 symbol
 ``benches/polars_minute.py`` (the same tables in native Polars, a day file at a time), each in
 its own process: wall time, rows/s and peak resident memory. Then the core alone: the
 accumulator fed decoded Arrow columns of the first 10 days in memory, rows/s.
+
+``--sequences`` times the GRU factor's inputs: ``sf.sequence_features`` on the 30-minute bars of
+5,000 symbols x 250 days (10M bars; 500 x 250 with ``--quick``), T = 20 days, against
+``benches/pandas_sequences.py`` (the same features and windows in pandas), in the same run.
 """
 
 from __future__ import annotations
@@ -316,6 +321,11 @@ def main() -> None:
     )
     parser.add_argument("--minutes", help="with --minute: a minute-bar folder to use")
     parser.add_argument(
+        "--sequences",
+        action="store_true",
+        help="GRU feature sequences from 30-minute bars against pandas",
+    )
+    parser.add_argument(
         "--no-plugin", action="store_true", help="skip the Polars expressions on the long table"
     )
     args = parser.parse_args()
@@ -379,6 +389,7 @@ def _single_mode(args: argparse.Namespace) -> str | None:
         "sectors": lambda: sectors(args.quick, args.repeat),
         "recompute": lambda: recompute(args.quick, args.stocks),
         "minute": lambda: minute(args.quick, args.minutes),
+        "sequences": lambda: sequences(args.quick, args.repeat),
         "threads": lambda: threads_table(args.repeat),
         "threads_child": lambda: json.dumps(threads_child(args.repeat)),
         "sector_keys": lambda: sector_keys(args.repeat),
@@ -884,6 +895,48 @@ def minute(quick: bool, folder: str | None) -> str:
                 f"{theirs[1] / ours[1]:.1f}x |"
             ),
             f"| the core alone, {core_rows:,} decoded rows | {core_rate / 1e6:.0f} M rows/s | | |",
+        ]
+    )
+
+
+def thirty_minute_bars(symbols: int, days: int, seed: int = 0) -> pl.DataFrame:
+    """Synthetic A-share 30-minute bars (8 a day): a random walk per symbol, log-normal volume."""
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2024-01-01", "D") + np.arange(days)
+    minutes = np.array([570, 600, 630, 660, 780, 810, 840, 870], dtype="timedelta64[m]")
+    stamp = (start[:, None].astype("datetime64[m]") + minutes[None, :]).ravel()
+    n = symbols * stamp.size
+    close = 10 * np.exp(np.cumsum(rng.normal(0, 0.003, (symbols, stamp.size)), axis=1)).ravel()
+    return pl.DataFrame(
+        {
+            "datetime": np.tile(stamp, symbols).astype("datetime64[us]"),
+            "symbol": pl.Series(np.repeat(np.arange(symbols), stamp.size)).cast(pl.String),
+            "open": close * (1 + rng.normal(0, 0.001, n)),
+            "high": close * 1.002,
+            "low": close * 0.998,
+            "close": close,
+            "volume": rng.lognormal(10, 1, n),
+        }
+    )
+
+
+def sequences(quick: bool, repeat: int) -> str:
+    """sf.sequence_features against the pandas construction, in the same run."""
+    from pandas_sequences import sequences as pandas_sequences
+
+    symbols = 500 if quick else 5_000
+    bars = thirty_minute_bars(symbols, 250)
+    ours = timeit(lambda: sf.sequence_features(bars, lookback=20).windows(), repeat)
+    frame = bars.to_pandas()
+    theirs = timeit(lambda: pandas_sequences(frame, lookback=20), 1, warm=False)
+    shape = sf.sequence_features(bars, lookback=20).windows().shape
+    return "\n".join(
+        [
+            f"| feature sequences, {bars.height:,} 30-minute bars, windows {shape} | time |",
+            "|---|---:|",
+            f"| sf.sequence_features | {ours:.2f} s |",
+            f"| pandas | {theirs:.2f} s |",
+            f"| pandas / ours | {theirs / ours:.1f}x |",
         ]
     )
 
