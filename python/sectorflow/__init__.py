@@ -6,6 +6,7 @@ from sectorflow._native import get_num_threads, set_num_threads
 from sectorflow.cross_section import cs_demean, cs_rank, cs_zscore
 from sectorflow.models.backtest import Backtest, backtest, rebalance_dates
 from sectorflow.models.diffusion import diffusion_index
+from sectorflow.models.gru import GruConfig, GruFactor, WalkForward, train_gru, walk_forward
 from sectorflow.models.ic import FactorIC, factor_ic
 from sectorflow.models.sequences import Sequences, sequence_features
 from sectorflow.models.summary import RotationSummary, rotation_summary
@@ -53,10 +54,13 @@ __all__ = [
     "BarsError",
     "FactorIC",
     "GroupKeys",
+    "GruConfig",
+    "GruFactor",
     "MinuteBars",
     "RotationSummary",
     "Sequences",
     "Session",
+    "WalkForward",
     "backtest",
     "crowding",
     "cs_demean",
@@ -107,7 +111,9 @@ __all__ = [
     "sequence_features",
     "set_num_threads",
     "top_concentration",
+    "train_gru",
     "turnover_rate",
     "turnover_share",
+    "walk_forward",
     "weekly_bars",
 ]

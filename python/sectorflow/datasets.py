@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -210,10 +210,35 @@ _MINUTE_STAMPS = {
     "us": np.arange(570, 960),
 }
 _LIMIT = 0.10  # A-share daily price limit
+_OPENING = 30  # the opening minutes the planted imbalance moves
 _DRIFT_DAYS = 0.01  # share of symbol-days with a strong drift (most end at a price limit)
 
 
-def _minute_days(n_symbols: int, n_days: int, market: str, seed: int) -> Iterator[pl.DataFrame]:
+def _planted(
+    n_days: int, daily_vol: np.ndarray, minutes: int, seed: int, signal: float
+) -> Callable[[int], np.ndarray]:
+    """The planted signal's returns of day ``d`` (minutes x symbols), from its own stream.
+
+    Each symbol-day's opening order-flow imbalance ``z`` tilts its first 30 minutes by 0.3
+    daily standard deviations and its drift over days d+2..d+6 by ``signal`` in all.
+    """
+    n_symbols = daily_vol.size
+    imbalance = np.random.default_rng([seed, 1]).standard_normal((n_days, n_symbols))
+    pending = np.zeros((n_days + 7, n_symbols))
+    opening = (np.arange(minutes) < _OPENING)[:, None]
+
+    def day(d: int) -> np.ndarray:
+        z = imbalance[d] * daily_vol
+        pending[d + 2 : d + 7] += signal * z / 5
+        tilt: np.ndarray = opening * (0.3 / _OPENING) * z + pending[d] / minutes
+        return tilt
+
+    return day
+
+
+def _minute_days(
+    n_symbols: int, n_days: int, market: str, seed: int, signal: float = 0.0
+) -> Iterator[pl.DataFrame]:
     """The days of :func:`synthetic_minute_bars`, one frame each (time-major rows)."""
     if n_symbols < 1 or n_days < 1:
         msg = f"n_symbols and n_days must be >= 1, got {n_symbols} and {n_days}"
@@ -235,6 +260,7 @@ def _minute_days(n_symbols: int, n_days: int, market: str, seed: int) -> Iterato
     sectors = pl.Series("sector", list(SECTORS)).gather(sector)
     days = np.busday_offset(np.datetime64("2024-01-02"), np.arange(n_days), roll="forward")
     suspended = _episodes(rng, n_days, n_symbols, per_year=0.5, max_len=10)
+    planted = _planted(n_days, daily_vol, s, seed, signal)
     for d, day in enumerate(days):
         market_r = rng.normal(0.0, 0.012 / np.sqrt(s), size=s)
         drift = np.where(
@@ -242,6 +268,8 @@ def _minute_days(n_symbols: int, n_days: int, market: str, seed: int) -> Iterato
         )
         sigma = daily_vol / np.sqrt(s) * np.sqrt(shape)[:, None]
         r = market_r[:, None] + sigma * rng.standard_normal((s, n_symbols)) + drift / s
+        if signal:
+            r += planted(d)
         gap = np.exp(rng.normal(0.0, 0.004, size=n_symbols))
         path = close * gap * np.exp(np.cumsum(r, axis=0))
         at_limit = np.zeros(path.shape, dtype=bool)
@@ -280,7 +308,7 @@ def _minute_days(n_symbols: int, n_days: int, market: str, seed: int) -> Iterato
 
 
 def synthetic_minute_bars(
-    n_symbols: int = 100, n_days: int = 20, market: str = "cn", seed: int = 0
+    n_symbols: int = 100, n_days: int = 20, market: str = "cn", seed: int = 0, signal: float = 0.0
 ) -> pl.DataFrame:
     """One-minute bars of a synthetic market, sorted by time then symbol.
 
@@ -292,8 +320,14 @@ def synthetic_minute_bars(
     minute's start (09:30-15:59). Volume and volatility follow an intraday U-shape; symbols
     are suspended for whole days now and then (no rows). Deterministic for a seed; see
     :func:`write_minute_bars` for datasets larger than memory.
+
+    ``signal`` plants a weak, known pattern for the sequence models to find: each symbol-day
+    draws an opening order-flow imbalance ``z ~ N(0, 1)`` that moves its first 30 minutes by
+    ``0.3 z`` daily standard deviations and its return from the next close over the five days
+    after (the label of :func:`sectorflow.sequence_features` with ``horizon=5``) by
+    ``signal z`` daily standard deviations. 0 (the default) plants nothing.
     """
-    return pl.concat(list(_minute_days(n_symbols, n_days, market, seed)))
+    return pl.concat(list(_minute_days(n_symbols, n_days, market, seed, signal)))
 
 
 def write_minute_bars(
