@@ -13,9 +13,6 @@ import polars as pl
 import pytest
 
 import sectorflow as sf
-
-pytest.importorskip("torch", reason="the gru extra (CI installs it)")
-
 from sectorflow.models.gru import GruConfig, GruFactor, train_gru, walk_forward
 
 SMALL = GruConfig(hidden=16, layers=2, epochs=6, patience=3, batch=256, seed=7)
