@@ -170,3 +170,29 @@ def test_a_repeated_bar_is_refused_naming_both_rows() -> None:
         sequence_features(bars, lookback=0)
     with pytest.raises(ValueError, match="no column 'volume'"):
         sequence_features(bars.drop("volume"))
+
+
+def test_industry_sequences_are_member_means_and_their_forward_returns() -> None:
+    bars = thirty_minute_bars(seed=8, n_symbols=9, n_days=12)
+    stocks = sequence_features(bars, lookback=3, horizon=2, fill=math.nan)
+    members = pl.DataFrame(
+        {"symbol": stocks.entities, "sector": ["A", "B", "C"] * 3}
+    )  # three members each
+    industries = sf.industry_sequences(stocks, members)
+    assert industries.entities == ["A", "B", "C"]
+    for k, name in enumerate(industries.entities):
+        idx = [i for i, e in enumerate(stocks.entities) if i % 3 == k]
+        block = stocks.features[idx].astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            want = np.where(
+                np.isnan(block).all(axis=0),
+                0.0,
+                np.nansum(block, axis=0) / (~np.isnan(block)).sum(axis=0),
+            )
+        np.testing.assert_allclose(industries.features[k], want, rtol=1e-6, atol=1e-7)
+        fwd = pd.DataFrame(stocks.forward_return[idx]).mean(axis=0).to_numpy()
+        np.testing.assert_allclose(industries.forward_return[k], fwd, rtol=1e-12)
+        assert name == "ABC"[k]
+    ranks = pd.DataFrame(industries.forward_return).rank(axis=0, pct=True)
+    np.testing.assert_allclose(industries.label, (ranks - 0.5) * math.sqrt(12), rtol=1e-6)
+    assert industries.windows().shape[:2] == (3, 10)

@@ -8,7 +8,7 @@ from sectorflow.models.backtest import Backtest, backtest, rebalance_dates
 from sectorflow.models.diffusion import diffusion_index
 from sectorflow.models.gru import GruConfig, GruFactor, WalkForward, train_gru, walk_forward
 from sectorflow.models.ic import FactorIC, factor_ic
-from sectorflow.models.sequences import Sequences, sequence_features
+from sectorflow.models.sequences import Sequences, industry_sequences, sequence_features
 from sectorflow.models.summary import RotationSummary, rotation_summary
 from sectorflow.models.sweep import rotation_sweep
 from sectorflow.rank import expanding_rank, rolling_median, rolling_quantile, rolling_rank
@@ -77,6 +77,7 @@ __all__ = [
     "factor_ic",
     "get_num_threads",
     "historical_percentile",
+    "industry_sequences",
     "intraday_features",
     "minute_bars",
     "minute_files",

@@ -21,8 +21,10 @@ across the entities of the day and scaled to unit variance, ``(pct_rank - 0.5) *
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +36,7 @@ from sectorflow._frames import to_polars
 from sectorflow.cross_section import cs_rank
 from sectorflow.tables import SEQUENCE_FEATURES, sequence_features_of
 
-__all__ = ["Sequences", "sequence_features"]
+__all__ = ["Sequences", "industry_sequences", "sequence_features"]
 
 _VALUES = ("open", "high", "low", "close", "vwap", "volume", "amount")
 
@@ -209,3 +211,45 @@ def rank_normalised(values: np.ndarray) -> np.ndarray:
     """Per day (column), ``(pct_rank - 0.5) * sqrt(12)`` across the entities (rows), float32."""
     pct = np.asarray(cs_rank(np.ascontiguousarray(values.T)), dtype=np.float64)
     return ((pct - 0.5) * math.sqrt(12.0)).T.astype(np.float32)
+
+
+def industry_sequences(stocks: Sequences, members: Any, *, sector: str = "sector") -> Sequences:
+    """Industry sequences from member stocks' sequences (built with ``fill=nan``).
+
+    ``members``: ``symbol, <sector>`` (one sector per symbol; symbols not in ``stocks`` are
+    ignored). An industry's feature on a bar is the mean over its members with that bar, and
+    its forward return the mean of its members' (an equal-weighted industry), ranked across
+    industries per day for the label; a bar without any member is 0.
+    """
+    frame = to_polars(members, "members")
+    missing = [c for c in ("symbol", sector) if c not in frame.columns]
+    if missing:
+        msg = f"members: no column {missing[0]!r} (columns: {frame.columns})"
+        raise ValueError(msg)
+    of = dict(
+        zip(
+            frame.get_column("symbol").cast(pl.String).to_list(),
+            frame.get_column(sector).cast(pl.String).to_list(),
+            strict=True,
+        )
+    )
+    names = sorted({of[e] for e in stocks.entities if e in of})
+    if not names:
+        msg = "members: no symbol of the sequences has a sector"
+        raise ValueError(msg)
+    rows = [[i for i, e in enumerate(stocks.entities) if of.get(e) == name] for name in names]
+    features = np.zeros((len(names), *stocks.features.shape[1:]), dtype=np.float32)
+    forward = np.full((len(names), stocks.forward_return.shape[1]), np.nan)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a bar or day without any member
+        for k, idx in enumerate(rows):
+            features[k] = np.nan_to_num(np.nanmean(stocks.features[idx], axis=0), nan=0.0)
+            forward[k] = np.nanmean(stocks.forward_return[idx], axis=0)
+    return dataclasses.replace(
+        stocks,
+        features=features,
+        entities=names,
+        day_close=np.full(forward.shape, np.nan),
+        forward_return=forward,
+        label=rank_normalised(forward),
+    )
