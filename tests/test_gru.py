@@ -123,3 +123,37 @@ def test_the_core_package_does_not_import_torch() -> None:
     argv = [sys.executable, "-c", code]
     out = subprocess.run(argv, capture_output=True, text=True, check=True)  # noqa: S603 (our argv)
     assert out.stdout.strip() == "False"
+
+
+def test_rotate_with_the_gru_model_prints_it_beside_the_diffusion_index(tmp_path: Path) -> None:
+    from tests.cli import run
+
+    levels, _ = sf.datasets.ff49_sectors()
+    keep = levels.get_column("sector").unique().sort().head(12).implode()
+    levels = levels.filter(pl.col("date") >= dt.date(2017, 1, 1), pl.col("sector").is_in(keep))
+    path = tmp_path / "sectors.csv"
+    levels.write_csv(path)
+    args = ["--gru-hidden", "8", "--gru-epochs", "2", "--gru-start", "2019-01-02", "--seed", "3"]
+    done = run("rotate", path, "--model", "gru", *args, "--rebalance", "W-FRI", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    # The same walk-forward from the Python API.
+    bars = levels.rename({"sector": "symbol"}).with_columns(
+        *(pl.col("close").alias(c) for c in ("open", "high", "low")), volume=pl.lit(0.0)
+    )
+    seq = sf.sequence_features(bars)
+    config = GruConfig(hidden=8, epochs=2, seed=3)
+    wf = walk_forward(seq, start=dt.date(2019, 1, 2), config=config)
+    scores = wf.scores.rename({"entity": "sector"})
+    gru = sf.rotation_summary(sf.backtest(scores, levels, top_n=6, rebalance="W-FRI"))
+    assert str(gru) in done.stdout
+    assert "GRU factor" in done.stdout
+    assert "diffusion index (rank)" in done.stdout
+    assert f"training windows       [{'#' * 30}] 3/3" in done.stderr
+    assert "Models side by side" in (tmp_path / "report.html").read_text()
+    late = run("rotate", path, "--model", "gru", "--gru-start", "2100-01-01")
+    assert late.returncode == 2
+    assert f"{path}: no day to score from 2100-01-01" in late.stderr
+    held = pl.read_parquet(tmp_path / "holdings.parquet")
+    assert set(
+        held.filter(pl.col("rebalance_date") == gru.rebalance_date).get_column("sector")
+    ) == set(gru.holdings)

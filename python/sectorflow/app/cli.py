@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 EPILOG = "Bad input exits with status 2 and a one-line message naming the file and column."
 UNCHANGED = "the output folder holds what it held before (nothing of this run was kept)"
@@ -47,7 +48,15 @@ def _parser() -> argparse.ArgumentParser:
         help="parquet or CSV: sector levels (date, sector, close) or stock bars (date, symbol, "
         "sector, close, volume, amount, float_mcap)",
     )  # fmt: skip
-    rot.add_argument("--model", choices=["diffusion"], default="diffusion")
+    rot.add_argument(
+        "--model", choices=["diffusion", "gru"], default="diffusion",
+        help="the sector scores: a diffusion index, or the GRU factor walked forward (the gru "
+        "extra), printed beside the diffusion index",
+    )  # fmt: skip
+    rot.add_argument("--gru-start", help="gru: the first scored day (default: 3 years in)")
+    rot.add_argument("--gru-hidden", type=int, default=64, help="gru: hidden units (64)")
+    rot.add_argument("--gru-epochs", type=int, default=30, help="gru: most epochs (30)")
+    rot.add_argument("--seed", type=int, default=0, help="gru: the training seed")
     rot.add_argument(
         "--construction",
         choices=["rank", "price_position", "above_ma", "positive_momentum", "rising_share"],
@@ -77,6 +86,19 @@ def _parser() -> argparse.ArgumentParser:
     kernels.add_argument("--window", type=int, default=60)
     kernels.add_argument("--seed", type=int, default=0)
     return parser
+
+
+def _gru_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The GRU settings of ``rotate --model gru`` and a progress bar over its training windows."""
+    import datetime as dt
+
+    from sectorflow.app.recompute import Progress
+    from sectorflow.models.gru import GruConfig
+
+    start = dt.date.fromisoformat(args.gru_start) if args.gru_start else None
+    config = GruConfig(hidden=args.gru_hidden, epochs=args.gru_epochs, seed=args.seed)
+    progress = Progress().steps("training windows")
+    return {"gru": config, "gru_start": start, "progress": progress}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             from sectorflow.app.rotate import rotate
 
             rule = int(args.rebalance) if args.rebalance.isdigit() else args.rebalance
+            gru = _gru_options(args) if args.model == "gru" else {}
             done = rotate(
                 args.sectors,
                 construction=args.construction,
@@ -122,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
                 cost_bps=args.cost_bps,
                 asof=args.asof,
                 out=args.out,
+                model=args.model,
+                **gru,
             )
             print(done.text())  # noqa: T201
         elif args.command == "demo":

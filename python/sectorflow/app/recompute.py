@@ -17,7 +17,7 @@ import math
 import resource
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,27 +80,35 @@ class Progress:
         """A stage of ``total`` steps; the yielded function advances it by one."""
         start, done = time.perf_counter(), 0
 
-        def draw(final: bool = False) -> None:  # noqa: FBT001, FBT002
-            filled = self.width * done // max(total, 1)
-            bar = "#" * filled + "." * (self.width - filled)
-            line = f"{name:<22} [{bar}] {done}/{total}"
-            if final:
-                line += f"  {time.perf_counter() - start:.2f} s"
-            if self.tty:
-                self.stream.write("\r" + line + ("\n" if final else ""))
-            elif final:
-                self.stream.write(line + "\n")
-            self.stream.flush()
-
         def advance(steps: int = 1) -> None:
             nonlocal done
             done += steps
-            draw()
+            self._draw(name, done, total, start)
 
-        draw()
+        self._draw(name, done, total, start)
         yield advance
-        done = total
-        draw(final=True)
+        self._draw(name, total, total, start, final=True)
+
+    def steps(self, name: str) -> Callable[[int, int], None]:
+        """A stage drawn by calls ``(done, total)`` (training windows), ended by the last."""
+        start = time.perf_counter()
+
+        def step(done: int, total: int) -> None:
+            self._draw(name, done, total, start, final=done >= total)
+
+        return step
+
+    def _draw(self, name: str, done: int, total: int, start: float, *, final: bool = False) -> None:
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "." * (self.width - filled)
+        line = f"{name:<22} [{bar}] {done}/{total}"
+        if final:
+            line += f"  {time.perf_counter() - start:.2f} s"
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if final else ""))
+        elif final:
+            self.stream.write(line + "\n")
+        self.stream.flush()
 
     def note(self, line: str) -> None:
         """A line under the last stage (how its time divides)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from sectorflow.app.charts import page_fragment
+from sectorflow.models.summary import summaries_table
 
 if TYPE_CHECKING:
     from sectorflow.app.rotate import Rotation
@@ -184,6 +185,14 @@ def write_rotation_report(path: Path, run: Rotation, *, title: str = "Rotation r
         f"<h1>{html.escape(title)}</h1>",
         "<h2>This week</h2>",
         _table(run.summary.to_frame()),
+    ]
+    if run.beside:
+        side = summaries_table(run.beside).with_columns(
+            pl.col(c).map_elements(lambda x: f"{x:+.2%}", return_dtype=pl.String)
+            for c in ("return", "excess_week", "excess_mtd", "excess_ytd")
+        )
+        parts += ["<h2>Models side by side</h2>", _table(side)]
+    parts += [
         "<h2>Holdings</h2>",
         _table(holdings),
         "<h2>Backtest</h2>",

@@ -28,7 +28,7 @@ from sectorflow._frames import as_date
 if TYPE_CHECKING:
     from sectorflow.models.backtest import Backtest
 
-__all__ = ["RotationSummary", "rotation_summary"]
+__all__ = ["RotationSummary", "rotation_summary", "summaries_table"]
 
 
 @dataclass(frozen=True)
@@ -168,4 +168,28 @@ def rotation_summary(
         added=[k for k in held if k not in before],
         dropped=[k for k in before if k not in held],
         mode=mode,
+    )
+
+
+def summaries_table(summaries: dict[str, RotationSummary]) -> pl.DataFrame:
+    """Models side by side, as the weekly report's table: one row per model.
+
+    ``model, week, return, excess_week, excess_mtd, excess_ytd, holdings`` (returns as
+    fractions).
+    """
+    return pl.DataFrame(
+        [
+            (
+                name,
+                f"{s.week_start} .. {s.asof}",
+                s.week_return,
+                s.excess_week,
+                s.excess_mtd,
+                s.excess_ytd,
+                ", ".join(s.holdings),
+            )
+            for name, s in summaries.items()
+        ],
+        schema=["model", "week", "return", "excess_week", "excess_mtd", "excess_ytd", "holdings"],
+        orient="row",
     )
