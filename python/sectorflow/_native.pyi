@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "SEQUENCE_FEATURES",
     "KeyGroups",
     "MinuteAccumulator",
     "SectorAccumulator",
@@ -164,6 +165,9 @@ def top_n_rotations(
     score_weighted: bool,
     cost_bps: float,
 ) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]: ...
+
+SEQUENCE_FEATURES: list[str]
+
 def sequence_features(
     entity: np.ndarray,
     day: np.ndarray,

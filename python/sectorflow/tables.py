@@ -32,17 +32,7 @@ __all__ = [
 ]
 
 #: The features :func:`sequence_features_of` computes per bar, in order (extra columns follow).
-SEQUENCE_FEATURES = (
-    "open",
-    "high",
-    "low",
-    "close",
-    "vwap",
-    "log_volume",
-    "log_amount",
-    "bar_return",
-    "bar_range",
-)
+SEQUENCE_FEATURES: tuple[str, ...] = tuple(_native.SEQUENCE_FEATURES)
 
 
 def sequence_features_of(

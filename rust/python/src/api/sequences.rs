@@ -4,6 +4,7 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use sectorflow_core::{
     sequence_features as core, KernelError, SequenceBars, SequenceError, SequenceSpec,
+    SEQUENCE_FEATURES,
 };
 
 use super::guarded;
@@ -78,5 +79,6 @@ fn sequence_features<'py>(
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sequence_features, m)?)?;
+    m.add("SEQUENCE_FEATURES", SEQUENCE_FEATURES.to_vec())?;
     Ok(())
 }
