@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 import sectorflow as sf
-from sectorflow.models.gru import GruConfig, GruFactor, train_gru, walk_forward
+from sectorflow.models.gru import GruConfig, GruFactor, train_gru, walk_forward, windows_tensor
 
 SMALL = GruConfig(hidden=16, layers=2, epochs=6, patience=3, batch=256, seed=7)
 
@@ -157,3 +157,10 @@ def test_rotate_with_the_gru_model_prints_it_beside_the_diffusion_index(tmp_path
     assert set(
         held.filter(pl.col("rebalance_date") == gru.rebalance_date).get_column("sector")
     ) == set(gru.holdings)
+
+
+def test_the_windows_reach_torch_without_a_copy() -> None:
+    seq = sequences(daily(0.0))
+    tensor = windows_tensor(seq)
+    np.testing.assert_array_equal(tensor.numpy(), seq.windows())
+    assert tensor.untyped_storage().data_ptr() == seq.features.ctypes.data

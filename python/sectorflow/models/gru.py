@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from sectorflow.models.sequences import Sequences
 
-__all__ = ["GruConfig", "GruFactor", "WalkForward", "train_gru", "walk_forward"]
+__all__ = ["GruConfig", "GruFactor", "WalkForward", "train_gru", "walk_forward", "windows_tensor"]
 
 #: Samples scored per forward pass in :meth:`GruFactor.predict`.
 _PREDICT_BATCH = 4096
@@ -45,6 +45,19 @@ def _torch() -> Any:
         msg = "the GRU factor needs PyTorch: pip install 'sectorflow[gru]'"
         raise ImportError(msg) from e
     return torch
+
+
+def windows_tensor(seq: Sequences) -> torch.Tensor:
+    """:meth:`Sequences.windows` as a torch tensor on the same memory (no copy).
+
+    ``[entities, days - lookback + 1, lookback * bars_per_day, F]``, a strided view of
+    ``torch.from_numpy(seq.features)``.
+    """
+    torch = _torch()
+    view = seq.windows()
+    size = view.itemsize
+    block = torch.from_numpy(seq.features)
+    return block.as_strided(view.shape, tuple(s // size for s in view.strides))  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

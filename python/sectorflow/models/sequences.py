@@ -12,7 +12,8 @@ before the bar's day; ``V``, ``A`` the mean volume and amount per bar present ov
 
 The input of the sample (entity, day ``t``) is the ``lookback`` days ``t - lookback + 1 .. t``:
 ``lookback * bars_per_day`` consecutive rows of the block, so :meth:`Sequences.windows` is a
-strided view of every sample with no copy (``torch.from_numpy`` takes it as it is). Its label
+strided view of every sample with no copy (:func:`sectorflow.models.gru.windows_tensor` is the
+same view in torch). Its label
 reads only days after ``t``: the forward return ``C[t + 1 + horizon] / C[t + 1] - 1`` (``C`` the
 day's close; bought at the next close, as :func:`sectorflow.backtest` with ``lag=1``), ranked
 across the entities of the day and scaled to unit variance, ``(pct_rank - 0.5) * sqrt(12)``
