@@ -533,8 +533,9 @@ struct Shard {
 
 /// Session bars, daily bars and features from minute bars fed in parts, in order.
 ///
-/// The symbols are split into one shard per thread of the pool; each thread reads every row of
-/// a part and updates the symbols of its shard.
+/// The symbols are split into one shard per thread of the pool (blocks of 64 codes dealt in
+/// turn, see `Shards`); each thread finds the runs of its blocks' rows in a part and updates
+/// them block by block.
 #[derive(Debug, Clone)]
 pub struct MinuteAccumulator {
     spec: MinuteSpec,
