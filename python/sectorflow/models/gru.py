@@ -205,9 +205,9 @@ def train_gru(seq: Sequences, days: np.ndarray, config: GruConfig | None = None)
     rng = np.random.default_rng(config.seed)
     device = _device(torch, config)
     network = _network(torch, len(seq.names), config).to(device)
-    split = days[round(days.size * (1 - config.valid_fraction)) :]
-    fit = days[: days.size - split.size] if split.size < days.size else days
-    valid = split if split.size and split.size < days.size else days[-1:]
+    # The last valid_fraction of the days validate; each side keeps a day at least.
+    cut = min(max(round(days.size * (1 - config.valid_fraction)), 1), days.size - 1)
+    fit, valid = days[:cut], days[cut:]
     windows, loss = seq.windows(), _loss(torch, config.loss)
     label = seq.label
 
@@ -298,6 +298,7 @@ def walk_forward(
         msg = f"window must be 'expanding' or a number of days >= 1, got {window!r}"
         raise ValueError(msg)
     ends = [*cuts[1:], len(seq.dates)]
+    dates = pl.Series("date", seq.dates, dtype=pl.Date)
     frames, spans, models = [], [], []
     for i, (cut, end) in enumerate(zip(cuts, ends, strict=True)):
         # Train on days whose label's last close (day t + 1 + horizon) is at or before the cut.
@@ -309,9 +310,7 @@ def walk_forward(
         frames.append(
             pl.DataFrame(
                 {
-                    "date": pl.Series(
-                        [seq.dates[d] for d in days for _ in seq.entities], dtype=pl.Date
-                    ),
+                    "date": dates.gather(np.repeat(days, len(seq.entities))),
                     "entity": np.tile(seq.entities, days.size),
                     "score": score.T.ravel(),
                 }
