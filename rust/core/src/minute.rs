@@ -737,10 +737,12 @@ impl Feeder<'_> {
         // Rows of one minute come together (time-major files): the last time's day and minute.
         let mut last = None;
         let mut first: Option<MinuteError> = None;
-        for block in &runs {
+        for (local_block, block) in runs.iter().enumerate() {
+            let first_local = local_block << Shards::BLOCK_BITS;
             'block: for &(start, end) in block {
                 for i in start as usize..end as usize {
-                    if let Err(e) = self.row(bars, i, &mut last) {
+                    let local = first_local | bars.symbol[i] as usize & (Shards::BLOCK - 1);
+                    if let Err(e) = self.row(bars, i, local, &mut last) {
                         if first
                             .as_ref()
                             .is_none_or(|f| refused_row(&e) < refused_row(f))
@@ -780,18 +782,16 @@ impl Feeder<'_> {
         }
     }
 
-    /// Adds row `i`.
+    /// Adds row `i`, of the shard's symbol `local`.
     #[inline(always)]
     fn row(
         &mut self,
         bars: &MinuteBars<'_>,
         i: usize,
+        local: usize,
         last: &mut Option<(i64, i32, usize)>,
     ) -> Result<(), MinuteError> {
         let code = bars.symbol[i] as usize;
-        let Some(local) = self.shards.local(code, self.index) else {
-            return Ok(()); // another shard's (not in this shard's runs)
-        };
         let row = self.rows + i as u64;
         let shard = &mut *self.shard;
         if local >= shard.open.len() {
