@@ -15,7 +15,10 @@ from sectorflow.datasets import SECTORS, synthetic_market
 
 def test_columns_types_and_determinism() -> None:
     a = synthetic_market(n_symbols=50, n_days=400, seed=3)
-    assert a.columns == ["date", "symbol", "sector", "close", "volume", "amount", "float_mcap"]
+    assert a.columns == [
+        *("date", "symbol", "sector", "close", "volume", "amount", "float_mcap"),
+        *("mcap", "net_profit_ttm", "book_equity", "forward_earnings"),
+    ]
     assert a.schema["date"] == pl.Date
     assert a.equals(synthetic_market(n_symbols=50, n_days=400, seed=3))
     assert not a.equals(synthetic_market(n_symbols=50, n_days=400, seed=4))
@@ -95,3 +98,24 @@ def test_synthetic_minute_bars_have_the_session_the_u_shape_and_the_limits(tmp_p
     folder = sf.datasets.write_minute_bars(tmp_path / "bars", n_symbols=60, n_days=15, seed=3)
     assert len(list(folder.glob("date=*/bars.parquet"))) == 15
     assert sf.intraday_features(folder).equals(daily)
+
+
+def test_fundamentals_step_at_quarterly_reports() -> None:
+    df = synthetic_market(n_symbols=120, n_days=700, seed=5)
+    one = df.filter(pl.col("symbol") == "S00000").sort("date")
+    # TTM earnings and book change only at quarterly reports (every 63 trading days).
+    day = np.arange(700)
+    dates = df.get_column("date").unique().sort()
+    index = {d: i for i, d in enumerate(dates.to_list())}
+    changes = one.filter(pl.col("net_profit_ttm").diff() != 0).get_column("date").to_list()
+    assert all(index[d] % 63 == 0 for d in changes)
+    assert len(day[::63]) >= len(changes) > 0
+    assert df.select((pl.col("mcap") >= pl.col("float_mcap")).all()).item()
+    assert df.select((pl.col("net_profit_ttm") < 0).any()).item(), "loss makers"
+    energy = (
+        df.filter(pl.col("sector") == "Energy")
+        .group_by("date")
+        .agg(pl.col("net_profit_ttm").sum())
+        .filter(pl.col("net_profit_ttm") < 0)
+    )
+    assert energy.height > 63, "a spell in which the whole sector loses money"

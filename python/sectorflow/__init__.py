@@ -48,6 +48,7 @@ from sectorflow.sector.minute import (
 from sectorflow.sector.percentile import historical_percentile
 from sectorflow.sector.rrg import rrg, rrg_tail, rrg_transitions
 from sectorflow.sector.turnover import top_concentration, turnover_rate, turnover_share
+from sectorflow.sector.valuation import pendulum, sector_heat, sector_valuation, valuation_totals
 
 __all__ = [
     "Backtest",
@@ -82,6 +83,7 @@ __all__ = [
     "minute_bars",
     "minute_files",
     "pct_change",
+    "pendulum",
     "polars",
     "rebalance_dates",
     "resample_bars",
@@ -108,13 +110,16 @@ __all__ = [
     "rrg_transitions",
     "sector_aggregate",
     "sector_dashboard",
+    "sector_heat",
     "sector_means",
+    "sector_valuation",
     "sequence_features",
     "set_num_threads",
     "top_concentration",
     "train_gru",
     "turnover_rate",
     "turnover_share",
+    "valuation_totals",
     "walk_forward",
     "weekly_bars",
 ]

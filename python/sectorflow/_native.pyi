@@ -199,6 +199,15 @@ def pivot_last(
     present: bool = ...,
     changes: bool = ...,
 ) -> tuple[np.ndarray | None, np.ndarray | None, tuple[int, int] | None]: ...
+def cell_sums(
+    key: np.ndarray,
+    day: np.ndarray,
+    columns: list[np.ndarray],
+    *,
+    first_day: int,
+    days: int,
+    keys: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint32]]: ...
 
 @final
 class SectorAccumulator:

@@ -39,6 +39,9 @@ _BARS_PER_DAY = 240  # A-share session: 09:30-11:30 and 13:00-15:00
 _LISTED_AT_START = 0.7  # share of symbols trading from the first day
 _DELISTED = 0.1  # share of symbols that delist before the last day
 _SUSPENDED_AS_MISSING = 0.5  # share of symbols whose suspensions are missing rows, not flat bars
+_QUARTER = 63  # trading days between two earnings reports
+_LOSS_SECTOR = 0  # the sector whose members all report losses for a spell (Energy)
+_LOSS_SPELL = (0.4, 0.55)  # that spell, as fractions of the quarters
 
 
 def _garch_vol(rng: np.random.Generator, n: int, k: int, base: float) -> np.ndarray:
@@ -90,11 +93,16 @@ def synthetic_market(
 ) -> pl.DataFrame:
     """A long stock table with sector structure, for tests and benchmarks.
 
-    Returns ``date, symbol, sector, close, volume, amount, float_mcap`` sorted by date then symbol.
+    Returns ``date, symbol, sector, close, volume, amount, float_mcap, mcap, net_profit_ttm,
+    book_equity, forward_earnings`` sorted by date then symbol.
     Returns follow ``r = beta·market + gamma·sector + idio`` with GARCH-clustered volatility;
     volume follows per-sector quiet/heavy regimes and rises with |r|; ``amount = volume · close``.
     Some stocks list after the start or delist before the end (no rows outside their life), and
     suspensions appear either as flat bars (close unchanged, volume 0) or as missing rows.
+    ``mcap`` is 1-2.5 times ``float_mcap``; ``net_profit_ttm``, ``book_equity`` and
+    ``forward_earnings`` step at quarterly reports (every 63 trading days), with loss-making
+    spells of single stocks and one spell in which every Energy member reports a loss. These
+    come from a separate random stream: the other columns are the same with or without them.
     Deterministic for a seed.
 
     Parameters
@@ -111,7 +119,7 @@ def synthetic_market(
     --------
     >>> from sectorflow.datasets import synthetic_market
     >>> df = synthetic_market(n_symbols=20, n_days=50, seed=1)
-    >>> df.columns
+    >>> df.columns[:7]
     ['date', 'symbol', 'sector', 'close', 'volume', 'amount', 'float_mcap']
     >>> df.equals(synthetic_market(n_symbols=20, n_days=50, seed=1))
     True
@@ -176,6 +184,8 @@ def synthetic_market(
     rows, cols = np.nonzero(keep)
     names = pl.Series("symbol", [f"S{i:05d}" for i in range(n_symbols)])
     sectors = pl.Series("sector", list(SECTORS))
+    per_day = _BARS_PER_DAY if freq == "1min" else 1
+    fundamentals = _fundamentals(seed, float_mcap, sector, per_day)
     return pl.DataFrame(
         {
             "date": _timestamps(n_days, freq).gather(rows),
@@ -185,8 +195,49 @@ def synthetic_market(
             "volume": volume[rows, cols],
             "amount": amount[rows, cols],
             "float_mcap": float_mcap[rows, cols],
+            **{name: values[rows, cols] for name, values in fundamentals.items()},
         }
     )
+
+
+def _fundamentals(
+    seed: int, float_mcap: np.ndarray, sector: np.ndarray, per_day: int
+) -> dict[str, np.ndarray]:
+    """Total cap, TTM earnings, book equity and forward earnings (bars x symbols).
+
+    From their own random stream, so the price and volume columns do not depend on them.
+    Earnings, book and forward earnings are reported quarterly (every 63 trading days) and
+    held between reports: TTM earnings are an earnings yield (AR(1) around each stock's mean,
+    with loss-making spells) times the cap at the report; every member of one sector reports
+    losses for a spell of quarters, so its summed earnings turn negative.
+    """
+    rng = np.random.default_rng([seed, 2])
+    bars, n = float_mcap.shape
+    mcap = float_mcap * rng.uniform(1.0, 2.5, size=n)
+    quarter = _QUARTER * per_day
+    quarters = bars // quarter + 1
+    quarter_of_bar = np.arange(bars) // quarter
+    at_report = mcap[np.minimum(np.arange(quarters) * quarter, bars - 1)]
+    shocks = rng.normal(0.0, 0.015, size=(quarters, n))
+    ey = np.empty((quarters, n))
+    ey[0] = shocks[0] / np.sqrt(1 - 0.7**2)
+    for q in range(1, quarters):
+        ey[q] = 0.7 * ey[q - 1] + shocks[q]
+    ey += rng.normal(0.06, 0.025, size=n)
+    ey -= 0.1 * _episodes(rng, quarters, n, per_year=0.3 * 250 / 4, max_len=4)
+    spell = slice(int(_LOSS_SPELL[0] * quarters), max(1, int(np.ceil(_LOSS_SPELL[1] * quarters))))
+    losing = sector == _LOSS_SECTOR
+    ey[spell, losing] = -np.abs(ey[spell, losing]) - 0.02
+    earnings = ey * at_report
+    book = np.exp(rng.normal(np.log(0.5), 0.4, size=n) + rng.normal(0.0, 0.05, size=(quarters, n)))
+    growth = rng.normal(0.12, 0.15, size=(quarters, n))
+    forward = np.where(earnings > 0, earnings * (1 + growth), 0.02 * at_report)
+    return {
+        "mcap": mcap,
+        "net_profit_ttm": earnings[quarter_of_bar],
+        "book_equity": (book * at_report)[quarter_of_bar],
+        "forward_earnings": forward[quarter_of_bar],
+    }
 
 
 def ff49_sectors() -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -25,6 +25,7 @@ __all__ = [
     "MinuteAccumulator",
     "Pivot",
     "SectorAccumulator",
+    "cell_sums",
     "pivot_last",
     "rrg_matrix",
     "sequence_features_of",
@@ -186,3 +187,30 @@ def pivot_last(
         changes=changes,
     )
     return Pivot(cells, marks, duplicate)
+
+
+def cell_sums(
+    key: np.ndarray,
+    day: np.ndarray,
+    columns: Sequence[np.ndarray],
+    *,
+    first_day: int,
+    days: int,
+    keys: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of ``columns`` and row counts per (key, day) cell of a long table, in row order.
+
+    ``key``: int64 codes ``< keys`` (negative: the row is left out); ``day``: int32 days in
+    ``first_day .. first_day + days - 1``; ``columns``: float64, NaN and ±inf not added. Each
+    cell is summed in the rows' order by one thread, so the sums are the same to the bit on
+    any number of threads. Returns ``sums[keys, len(columns), days]`` and ``rows[keys, days]``.
+    """
+    sums, rows = _native.cell_sums(
+        np.ascontiguousarray(key, dtype=np.int64),
+        np.ascontiguousarray(day, dtype=np.int32),
+        [np.ascontiguousarray(c, dtype=np.float64) for c in columns],
+        first_day=first_day,
+        days=days,
+        keys=keys,
+    )
+    return sums.reshape(keys, len(columns), days), rows.reshape(keys, days)

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod options;
+mod cell_sums;
 mod codes;
 mod cpu;
 mod error;
@@ -29,6 +30,7 @@ mod threads;
 mod view;
 mod window;
 
+pub use cell_sums::{CellRows, CellSums, cell_sums};
 pub use codes::{Codes, INLINE, KeyColumn, RowCodes, code_rows, pack};
 pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};

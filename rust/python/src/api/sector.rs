@@ -4,7 +4,10 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sectorflow_core::{BarsError, Codes, KernelError, SectorAccumulator as Core, StockBars};
+use sectorflow_core::{
+    cell_sums as cell_sums_core, BarsError, CellRows, Codes, KernelError,
+    SectorAccumulator as Core, StockBars,
+};
 
 use super::guarded;
 use crate::errors::to_py_err;
@@ -142,7 +145,39 @@ impl SectorAccumulator {
     }
 }
 
+/// Sums of `columns` and row counts per (key, day) cell, key-major, in row order; see
+/// `sectorflow_core::cell_sums`. Returns `(sums, rows)`: `sums[(key * len(columns) + c) * days
+/// + d]`, `rows[key * days + d]`.
+#[pyfunction]
+#[pyo3(signature = (key, day, columns, *, first_day, days, keys))]
+#[allow(clippy::type_complexity)]
+fn cell_sums<'py>(
+    py: Python<'py>,
+    key: PyReadonlyArray1<'py, i64>,
+    day: PyReadonlyArray1<'py, i32>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    first_day: i32,
+    days: usize,
+    keys: usize,
+) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<u32>>)> {
+    let values = columns
+        .iter()
+        .map(|c| slice(c, "columns"))
+        .collect::<PyResult<Vec<_>>>()?;
+    let rows = CellRows {
+        key: slice(&key, "key")?,
+        day: slice(&day, "day")?,
+        columns: &values,
+    };
+    let out = py.detach(|| guarded(|| cell_sums_core(&rows, first_day, days, keys)))?;
+    Ok((
+        PyArray1::from_vec(py, out.sums),
+        PyArray1::from_vec(py, out.rows),
+    ))
+}
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SectorAccumulator>()?;
+    m.add_function(wrap_pyfunction!(cell_sums, m)?)?;
     Ok(())
 }
