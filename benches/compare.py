@@ -458,18 +458,42 @@ def sectors(quick: bool, repeat: int) -> str:
     # One pandas run: it takes about a minute and several GB at full size.
     theirs = timeit(lambda: pandas_sectors.dashboard(frame), 1, warm=False)
     print(f"pandas: {theirs:.2f} s", flush=True)
+    rows = [("sector_dashboard", ours, theirs), *valuation_rows(market, frame, repeat)]
     return "\n".join(
         [
             "| job | rows | sectorflow (s) | pandas (s) | pandas / ours |",
             "|---|---:|---:|---:|---:|",
-            (
-                f"| sector_dashboard | {market.height:,} | {ours:.2f} | {theirs:.1f} | "
-                f"{theirs / ours:.0f}x |"
+            *(
+                f"| {job} | {market.height:,} | {a:.2f} | {b:.1f} | {b / a:.0f}x |"
+                for job, a, b in rows
             ),
             "",
             glue(quick, repeat, market),
         ]
     )
+
+
+def valuation_rows(market: pl.DataFrame, frame: Any, repeat: int) -> list[tuple[str, float, float]]:
+    """Valuation and heat from the stock rows: sectorflow against ``benches/pandas_valuation``.
+
+    Both compute the totals once and score them twice (valuation daily, heat at month ends).
+    """
+    import pandas_valuation
+
+    def ours() -> None:
+        totals = sf.valuation_totals(market)
+        sf.sector_valuation(totals)
+        sf.sector_heat(totals)
+
+    def theirs() -> None:
+        pandas_valuation.valuation(frame)
+        pandas_valuation.heat(frame)
+
+    mine = timeit(ours, repeat)
+    print(f"valuation + heat, sectorflow: {mine:.2f} s", flush=True)
+    peer = timeit(theirs, 1, warm=False)
+    print(f"valuation + heat, pandas: {peer:.2f} s", flush=True)
+    return [("sector_valuation + sector_heat", mine, peer)]
 
 
 #: The numeric columns of stock bars, in the order the sector accumulator takes them.

@@ -23,6 +23,7 @@ SECTIONS = (
     "Crowding heatmap",
     "40-day excess return against its historical band",
     "Drawdowns",
+    "Valuation and heat (Haitong's industry pendulum)",
 )
 OUTPUTS = {
     "sectors.parquet",
@@ -33,6 +34,9 @@ OUTPUTS = {
     "episodes.parquet",
     "rrg.parquet",
     "dashboard.parquet",
+    "valuation.parquet",
+    "heat.parquet",
+    "pendulum.parquet",
     "report.html",
     "stocks",
     ".sectorflow-manifest.json",  # what this folder holds of ours (issue 20)
@@ -59,7 +63,8 @@ def test_recompute_writes_every_output_and_a_readable_report(stocks: Path, tmp_p
     # Offline: plotly's JavaScript is inside the file; nothing is fetched.
     assert "<script src=" not in report
     assert '<link rel="stylesheet" href="http' not in report
-    assert report.count("Plotly.newPlot") == 2  # the RRG with its slider, the crowding heatmap
+    # The RRG with its slider, the crowding heatmap, the pendulum and the heat map.
+    assert report.count("Plotly.newPlot") == 4
     assert '"sliders"' in report
     for stage in ("stocks by partition", "sector aggregates", "scores", "write"):
         assert stage in done.stderr
@@ -82,6 +87,23 @@ def test_recompute_writes_every_output_and_a_readable_report(stocks: Path, tmp_p
         ref.get_column("excess_return").to_numpy(),
         rtol=1e-12,
     )
+    # Valuation and heat from the partitions' summed totals equal the API on the whole file.
+    value = pl.read_parquet(out / "valuation.parquet")
+    assert_allclose(
+        value.get_column("relative_pe").to_numpy().astype(float),
+        sf.sector_valuation(market).get_column("relative_pe").to_numpy().astype(float),
+        rtol=1e-12,
+    )
+    heat = pl.read_parquet(out / "heat.parquet")
+    ref_heat = sf.sector_heat(market, min_periods=12)
+    assert heat.select("date", "sector").equals(ref_heat.select("date", "sector"))
+    assert_allclose(
+        heat.get_column("heat").to_numpy().astype(float),
+        ref_heat.get_column("heat").to_numpy().astype(float),
+        rtol=1e-9,
+    )
+    swing = pl.read_parquet(out / "pendulum.parquet")
+    assert swing.get_column("state").drop_nulls().n_unique() == 4
     per_stock = pl.read_parquet(out / "stocks").sort("symbol", "date")
     assert per_stock.height == market.drop_nulls("close").height
     ref_r20 = market.sort("symbol", "date").with_columns(
@@ -93,6 +115,21 @@ def test_recompute_writes_every_output_and_a_readable_report(stocks: Path, tmp_p
         joined.get_column("r20").to_numpy().astype(float),
         rtol=1e-12,
         equal_nan=True,
+    )
+
+
+def test_without_valuation_columns_the_run_says_so(stocks: Path, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.parquet"
+    pl.read_parquet(stocks).drop("net_profit_ttm").write_parquet(plain)
+    out = tmp_path / "out"
+    done = run("recompute", plain, "--benchmark", "market", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "valuation and heat: not computed (the file has no mcap + net_profit_ttm/pe_ttm" in (
+        done.stderr
+    )
+    assert not (out / "heat.parquet").exists()
+    assert "Not computed: the stocks have no valuation columns" in (out / "report.html").read_text(
+        encoding="utf-8"
     )
 
 
@@ -188,10 +225,20 @@ def bad(tmp_path: Path, frame: pl.DataFrame, name: str = "bad.parquet") -> Path:
         (lambda m, p: bad(p, pl.concat([m.head(1), m])), "more than one row for symbol="),
         (lambda m, p: bad(p, m.head(0)), "no rows"),
         (lambda m, p: bad(p, m.with_columns(pl.col("volume") * -1)), "volume is negative"),
+        (lambda m, p: bad(p, m.with_columns(mcap=pl.lit(0.0))), "mcap must be positive"),
         (lambda _, p: p / "absent.parquet", "no such file"),
         (lambda _, p: p / "corrupt.parquet", "cannot read it"),
     ],
-    ids=["missing-column", "mistyped", "duplicate", "empty", "negative", "absent", "unreadable"],
+    ids=[
+        "missing-column",
+        "mistyped",
+        "duplicate",
+        "empty",
+        "negative",
+        "zero-cap",
+        "absent",
+        "unreadable",
+    ],
 )
 def test_bad_input_exits_2_naming_file_and_column_and_writes_nothing(
     stocks: Path, tmp_path: Path, make: object, expected: str

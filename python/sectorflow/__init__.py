@@ -31,6 +31,7 @@ from sectorflow.rolling import (
 )
 from sectorflow.sector.aggregate import sector_aggregate, sector_means
 from sectorflow.sector.bars import daily_bars
+from sectorflow.sector.basket import basket, compare_baskets
 from sectorflow.sector.crowding import crowding
 from sectorflow.sector.dashboard import sector_dashboard
 from sectorflow.sector.drawdown import drawdown, drawdown_episodes
@@ -45,6 +46,7 @@ from sectorflow.sector.minute import (
     resample_bars,
     weekly_bars,
 )
+from sectorflow.sector.narrative import seasonality, streaks
 from sectorflow.sector.percentile import historical_percentile
 from sectorflow.sector.rrg import rrg, rrg_tail, rrg_transitions
 from sectorflow.sector.turnover import top_concentration, turnover_rate, turnover_share
@@ -63,6 +65,8 @@ __all__ = [
     "Session",
     "WalkForward",
     "backtest",
+    "basket",
+    "compare_baskets",
     "crowding",
     "cs_demean",
     "cs_rank",
@@ -108,6 +112,7 @@ __all__ = [
     "rrg",
     "rrg_tail",
     "rrg_transitions",
+    "seasonality",
     "sector_aggregate",
     "sector_dashboard",
     "sector_heat",
@@ -115,6 +120,7 @@ __all__ = [
     "sector_valuation",
     "sequence_features",
     "set_num_threads",
+    "streaks",
     "top_concentration",
     "train_gru",
     "turnover_rate",

@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 __all__ = [
     "SEQUENCE_FEATURES",
+    "VALUATION_SUMS",
     "KeyGroups",
     "MinuteAccumulator",
     "SectorAccumulator",
@@ -38,6 +39,7 @@ __all__ = [
     "set_num_threads",
     "string_keys",
     "top_n_rotations",
+    "valuation_sums",
 ]
 
 _Codes: TypeAlias = npt.NDArray[np.int64] | KeyGroups | None
@@ -167,6 +169,7 @@ def top_n_rotations(
 ) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]: ...
 
 SEQUENCE_FEATURES: list[str]
+VALUATION_SUMS: list[str]
 
 def sequence_features(
     entity: np.ndarray,
@@ -199,10 +202,14 @@ def pivot_last(
     present: bool = ...,
     changes: bool = ...,
 ) -> tuple[np.ndarray | None, np.ndarray | None, tuple[int, int] | None]: ...
-def cell_sums(
+def valuation_sums(
     key: np.ndarray,
     day: np.ndarray,
-    columns: list[np.ndarray],
+    mcap: np.ndarray,
+    earnings: np.ndarray,
+    book: np.ndarray,
+    amount: np.ndarray | None,
+    float_mcap: np.ndarray | None,
     *,
     first_day: int,
     days: int,

@@ -22,14 +22,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SEQUENCE_FEATURES",
+    "VALUATION_SUMS",
     "MinuteAccumulator",
     "Pivot",
     "SectorAccumulator",
-    "cell_sums",
     "pivot_last",
     "rrg_matrix",
     "sequence_features_of",
     "string_codes",
+    "valuation_sums_of",
 ]
 
 #: The features :func:`sequence_features_of` computes per bar, in order (extra columns follow).
@@ -189,28 +190,43 @@ def pivot_last(
     return Pivot(cells, marks, duplicate)
 
 
-def cell_sums(
+#: The sums :func:`valuation_sums_of` returns per cell, in order.
+VALUATION_SUMS: tuple[str, ...] = tuple(_native.VALUATION_SUMS)
+
+
+def valuation_sums_of(
     key: np.ndarray,
     day: np.ndarray,
-    columns: Sequence[np.ndarray],
+    values: dict[str, np.ndarray | None],
     *,
     first_day: int,
     days: int,
     keys: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sums of ``columns`` and row counts per (key, day) cell of a long table, in row order.
+    """The whole-market valuation sums of stock rows per (sector, day) cell, in one pass.
 
-    ``key``: int64 codes ``< keys`` (negative: the row is left out); ``day``: int32 days in
-    ``first_day .. first_day + days - 1``; ``columns``: float64, NaN and ±inf not added. Each
-    cell is summed in the rows' order by one thread, so the sums are the same to the bit on
-    any number of threads. Returns ``sums[keys, len(columns), days]`` and ``rows[keys, days]``.
+    ``key``: int64 sector codes ``< keys`` (negative: left out); ``day``: int32 days in
+    ``first_day .. first_day + days - 1``; ``values``: float64 ``mcap, earnings, book`` and
+    ``amount, float_mcap`` (either may be None), NaN and ±inf missing. Each cell is summed in
+    the rows' order by one thread: the same sums to the bit on any number of threads. Returns
+    ``sums[keys, days, len(VALUATION_SUMS)]`` (see :func:`sectorflow.valuation_totals` for
+    what each sums) and the rows of each cell ``[keys, days]``.
     """
-    sums, rows = _native.cell_sums(
+
+    def f64(name: str) -> np.ndarray | None:
+        x = values.get(name)
+        return None if x is None else np.ascontiguousarray(x, dtype=np.float64)
+
+    sums, rows = _native.valuation_sums(
         np.ascontiguousarray(key, dtype=np.int64),
         np.ascontiguousarray(day, dtype=np.int32),
-        [np.ascontiguousarray(c, dtype=np.float64) for c in columns],
+        f64("mcap"),
+        f64("earnings"),
+        f64("book"),
+        f64("amount"),
+        f64("float_mcap"),
         first_day=first_day,
         days=days,
         keys=keys,
     )
-    return sums.reshape(keys, len(columns), days), rows.reshape(keys, days)
+    return sums.reshape(keys, days, len(VALUATION_SUMS)), rows.reshape(keys, days)

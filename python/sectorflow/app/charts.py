@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-__all__ = ["crowding_figure", "page_fragment", "rrg_figure"]
+__all__ = [
+    "crowding_figure",
+    "month_heatmap",
+    "page_fragment",
+    "pendulum_figure",
+    "rrg_figure",
+]
 
 #: More sectors than this get short tails.
 MANY_SECTORS = 15
@@ -141,18 +147,26 @@ def rrg_figure(rotation: pl.DataFrame, *, tail: int | None = None, weeks: int = 
 
 def crowding_figure(crowd: pl.DataFrame) -> Any | None:
     """Sectors (rows) by month (columns): each month's last crowding composite."""
+    return month_heatmap(crowd, "crowding")
+
+
+def month_heatmap(frame: pl.DataFrame, column: str) -> Any | None:
+    """Sectors (rows) by month (columns) of a score in [0, 1]: each month's last value.
+
+    Blue is 0 and red 1; each cell's sector, month and value on hover. None without values.
+    """
     import plotly.graph_objects as go
 
     monthly = (
-        crowd.drop_nulls("crowding")
+        frame.drop_nulls(column)
         .with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
         .sort("sector", "date")
         .group_by("sector", "month", maintain_order=True)
-        .agg(pl.col("crowding").last())
+        .agg(pl.col(column).last())
     )
     if monthly.is_empty():
         return None
-    wide = monthly.pivot(on="month", index="sector", values="crowding").sort("sector")
+    wide = monthly.pivot(on="month", index="sector", values=column).sort("sector")
     months = [c for c in wide.columns if c != "sector"]
     order = sorted(months)
     fig = go.Figure(
@@ -164,12 +178,72 @@ def crowding_figure(crowd: pl.DataFrame) -> Any | None:
             zmin=0.0,
             zmax=1.0,
             hovertemplate="%{y}, %{x|%Y-%m}: %{z:.2f}<extra></extra>",
-            colorbar={"title": "crowding"},
+            colorbar={"title": column},
         )
     )
     fig.update_layout(
         height=max(320, 16 * wide.height + 120),
         yaxis={"autorange": "reversed", "dtick": 1},
         xaxis={"rangeslider": {"visible": False}},
+    )
+    return fig
+
+
+#: Colours of the pendulum's states (as the RRG quadrants they are).
+STATE_COLOUR = {
+    "overbought": QUADRANT_COLOUR["Leading"],
+    "fading": QUADRANT_COLOUR["Weakening"],
+    "oversold": QUADRANT_COLOUR["Lagging"],
+    "recovering": QUADRANT_COLOUR["Improving"],
+}
+
+
+def pendulum_figure(swing: pl.DataFrame) -> Any | None:
+    """Heat (y) against the relative return (x) of each sector on the last date with both.
+
+    Marker colour: the pendulum state; a ring marks a rally out of steam. None without points.
+    """
+    import plotly.graph_objects as go
+
+    points = swing.drop_nulls(["relative_return", "heat"])
+    if points.is_empty():
+        return None
+    last = points.get_column("date").max()
+    points = points.filter(pl.col("date") == last).sort("sector")
+    fig = go.Figure()
+    for state, colour in STATE_COLOUR.items():
+        group = points.filter(pl.col("state") == state)
+        if group.is_empty():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=group.get_column("relative_return").to_list(),
+                y=group.get_column("heat").to_list(),
+                mode="markers+text",
+                text=group.get_column("sector").to_list(),
+                textposition="top center",
+                name=state,
+                marker={
+                    "size": 11,
+                    "color": colour,
+                    "line": {
+                        "width": [3 if s else 0 for s in group.get_column("out_of_steam")],
+                        "color": "#000",
+                    },
+                },
+                customdata=group.select("valuation_heat", "trading_heat").to_numpy().tolist(),
+                hovertemplate=(
+                    "%{text}<br>relative return %{x:.1%}<br>heat %{y:.2f} (valuation "
+                    "%{customdata[0]:.2f}, trading %{customdata[1]:.2f})<extra></extra>"
+                ),
+            )
+        )
+    fig.add_vline(x=0.0, line={"color": "#999", "width": 1})
+    fig.add_hline(y=0.5, line={"color": "#999", "width": 1, "dash": "dot"})
+    fig.update_layout(
+        height=520,
+        title=f"Sectors on {last}",
+        xaxis={"title": "relative return over the lookback (Haitong RRG x)", "tickformat": ".0%"},
+        yaxis={"title": "heat (0 cold, 1 hot)", "range": [-0.05, 1.05]},
     )
     return fig

@@ -11,6 +11,7 @@ run's complete set or this run's, and nothing in it that sectorflow did not writ
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -35,6 +36,12 @@ from sectorflow.rolling import pct_change, rolling_max, rolling_std, rolling_sum
 from sectorflow.sector.aggregate import SectorAggregation, sector_means
 from sectorflow.sector.bars import daily_bars
 from sectorflow.sector.dashboard import SectorScores, score_sectors
+from sectorflow.sector.valuation import (
+    pendulum,
+    sector_heat,
+    sector_valuation,
+    valuation_totals,
+)
 
 if TYPE_CHECKING:
     from sectorflow.sector.minute import Outside
@@ -52,8 +59,13 @@ OUTPUTS = (
     "intraday_sectors.parquet",
     *(f"{n}.parquet" for n in ("sectors", "excess", "turnover", "crowding", "drawdown")),
     *(f"{n}.parquet" for n in ("episodes", "rrg", "dashboard")),
+    *(f"{n}.parquet" for n in ("valuation", "heat", "pendulum")),
     "report.html",
 )
+#: Month ends of history before a heat percentile is shown (fewer are noise).
+HEAT_HISTORY = 12
+#: The columns valuation and heat need: a total cap, earnings (or PE) and book (or PB).
+VALUATION_COLUMNS = (("mcap",), ("net_profit_ttm", "pe_ttm"), ("book_equity", "pb"))
 #: Rows per partition when the caller does not choose the number of partitions.
 ROWS_PER_PARTITION = 5_000_000
 
@@ -307,12 +319,13 @@ def recompute(
     k = partitions or max(1, math.ceil(source.rows / ROWS_PER_PARTITION))
     with staging as tmp:
         (tmp / "stocks").mkdir()
-        table = _aggregate(
+        table, totals = _aggregate(
             source, k, tmp / "stocks", progress, composites=composites, sectors=sectors
         )
         with progress.stage("scores", 1) as step:
             scores = score_sectors(table, bench)
             step()
+        scores = _valuation(scores, totals, source, progress)
         files = _write(scores, tmp, progress, report=report, source=path)
         if source.features is not None:
             for name, table in source.features.items():
@@ -330,6 +343,37 @@ def recompute(
     )
 
 
+def _valuation(
+    scores: SectorScores, totals: pl.DataFrame | None, source: _Source, progress: Progress
+) -> SectorScores:
+    """The scores with whole-market valuation, month-end heat and the pendulum, if possible."""
+    if totals is None:
+        wanted = " + ".join("/".join(names) for names in VALUATION_COLUMNS)
+        why = (
+            "minute bars carry no valuation columns"
+            if source.features is not None
+            else (f"the file has no {wanted} columns")
+        )
+        progress.note(f"valuation and heat: not computed ({why})")
+        return scores
+    with progress.stage("valuation and heat", 1) as step:
+        heat = sector_heat(totals, min_periods=HEAT_HISTORY)
+        scored = dataclasses.replace(
+            scores,
+            valuation=sector_valuation(totals),
+            heat=heat,
+            pendulum=pendulum(scores.sectors, scores.benchmark, heat=heat),
+        )
+        step()
+    return scored
+
+
+def _valuation_columns(schema: pl.Schema) -> tuple[str, ...]:
+    """The valuation columns of ``schema`` (the first present of each need), or none."""
+    found = [next((c for c in names if c in schema), None) for names in VALUATION_COLUMNS]
+    return () if None in found else tuple(c for c in found if c is not None)
+
+
 @dataclass
 class _Source:
     """A checked stock file: its lazy rows (dates filtered), time column and date range."""
@@ -344,6 +388,8 @@ class _Source:
     #: Minute-bar datasets: the intraday features of each symbol and day (``intraday``) and
     #: their cap-weighted means per sector and day (``intraday_sectors``).
     features: dict[str, pl.DataFrame] | None = None
+    #: The valuation columns of a daily file (see ``VALUATION_COLUMNS``), or none.
+    valuation: tuple[str, ...] = ()
 
     @classmethod
     def from_minutes(
@@ -433,7 +479,8 @@ class _Source:
             raise InputError(path, f"no rows{window}")
         if stamps and not has_times:
             lf = lf.with_columns(day.alias(time_col))
-        return cls(path, lf, time_col, bool(has_times), rows, first, last)
+        valuation = () if has_times else _valuation_columns(schema)
+        return cls(path, lf, time_col, bool(has_times), rows, first, last, valuation=valuation)
 
 
 def _aggregate(
@@ -444,9 +491,14 @@ def _aggregate(
     *,
     composites: Mapping[str, Sequence[str]] | None,
     sectors: Any,
-) -> pl.DataFrame:
-    """Per-symbol indicators into ``folder`` and the sector table, partition by partition."""
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Per-symbol indicators into ``folder``, the sector table and the valuation totals.
+
+    The valuation totals (:func:`sectorflow.valuation_totals`, None without the columns) are
+    sums, so each partition's add up to the file's.
+    """
     aggregation = SectorAggregation(source.first, source.last)
+    totals: list[pl.DataFrame] = []
     spent = dict.fromkeys(("read", "sector feed", "indicators", "write"), 0.0)
 
     def timed(what: str, start: float) -> float:
@@ -462,6 +514,8 @@ def _aggregate(
             if part.height:
                 try:
                     aggregation.add(part)
+                    if source.valuation:
+                        totals.append(valuation_totals(part))
                 except (ValueError, TypeError) as err:
                     raise InputError(source.path, str(err)) from err
                 clock = timed("sector feed", clock)
@@ -478,14 +532,28 @@ def _aggregate(
         except (ValueError, TypeError) as err:
             raise InputError(sectors or source.path, str(err)) from err
         step()
-    return table
+    if not totals:
+        return table, None
+    # Partition by partition, in order: the same sums on every run.
+    summed = totals[0]
+    for part in totals[1:]:
+        values = [c for c in summed.columns if c not in ("date", "sector")]
+        summed = summed.join(part, on=["date", "sector"], how="full", coalesce=True).select(
+            "date",
+            "sector",
+            *(
+                pl.col(c).fill_null(0).add(pl.col(f"{c}_right").fill_null(0)).alias(c)
+                for c in values
+            ),
+        )
+    return table, summed.sort("sector", "date")
 
 
 def _partition(source: _Source, i: int, k: int) -> pl.DataFrame:
     """All rows of the symbols whose hash falls in partition ``i`` of ``k``, as daily bars."""
     path, time_col, intraday = source.path, source.time_col, source.intraday
     part = source.lf.select(pl.col(time_col) if intraday else pl.col(time_col).alias("date"),
-                            *STOCK_COLUMNS)  # fmt: skip
+                            *STOCK_COLUMNS, *source.valuation)  # fmt: skip
     time_col = time_col if intraday else "date"
     if k > 1:
         part = part.filter(pl.col("symbol").cast(pl.String).hash(seed=0) % k == i)

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from sectorflow.app.charts import crowding_figure, page_fragment, rrg_figure
+from sectorflow.app.charts import (
+    crowding_figure,
+    month_heatmap,
+    page_fragment,
+    pendulum_figure,
+    rrg_figure,
+)
 
 if TYPE_CHECKING:
     from sectorflow.sector.dashboard import SectorScores
@@ -146,6 +152,59 @@ def _figure(fig: object | None, *, first: bool, empty: str, div_id: str) -> str:
     return page_fragment(fig, first=first, div_id=div_id)
 
 
+def _pendulum_section(scores: SectorScores) -> list[str]:
+    """Haitong's pendulum: heat against relative return, the heat map and the latest table."""
+    head = "<h2>Valuation and heat (Haitong's industry pendulum)</h2>"
+    if scores.heat is None or scores.pendulum is None:
+        return [
+            head,
+            (
+                '<p class="note">Not computed: the stocks have no valuation columns (mcap, '
+                "net_profit_ttm or pe_ttm, book_equity or pb).</p>"
+            ),
+        ]
+    latest = (
+        scores.pendulum.drop_nulls("state")
+        .filter(pl.col("date") == pl.col("date").max())
+        .sort("heat", descending=True, nulls_last=True)
+    )
+    return [
+        head,
+        (
+            '<p class="note">Heat: mean of the historical percentiles of relative PE and PB '
+            "(valuation) and of the cap-adjusted turnover share and turnover rate (trading), "
+            "month ends. x: the sector's 26-week return relative to the benchmark. A black "
+            "ring: a rally out of steam (ahead but losing ground, heat &ge; 0.8).</p>"
+        ),
+        _figure(
+            pendulum_figure(scores.pendulum),
+            first=False,
+            empty="Not enough history for the pendulum.",
+            div_id="pendulum",
+        ),
+        _table(
+            latest,
+            {
+                "sector": "text",
+                "relative_return": "pct",
+                "relative_return_change": "pct",
+                "state": "text",
+                "heat": "num",
+                "valuation_heat": "num",
+                "trading_heat": "num",
+                "out_of_steam": "text",
+            },
+        ),
+        "<h3>Heat by month (sectors x months)</h3>",
+        _figure(
+            month_heatmap(scores.heat, "heat"),
+            first=False,
+            empty="Not enough history for the heat.",
+            div_id="heat",
+        ),
+    ]
+
+
 def write_report(path: Path, scores: SectorScores, *, title: str = "sectorflow report") -> Path:
     """Write the report of ``scores`` to ``path`` (one self-contained HTML file)."""
     dash = scores.dashboard
@@ -205,6 +264,7 @@ def write_report(path: Path, scores: SectorScores, *, title: str = "sectorflow r
         '<p class="note">Blue: uncrowded (0), red: crowded (1). Factors: '
         f"{_esc(', '.join(factors))}.</p>"
     )
+    sections += _pendulum_section(scores)
     sections += [
         "<h2>40-day excess return against its historical band</h2>",
         (

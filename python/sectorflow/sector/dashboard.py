@@ -39,12 +39,20 @@ class SectorScores:
     episodes: pl.DataFrame
     rrg: pl.DataFrame
     dashboard: pl.DataFrame
+    #: Whole-market valuation, month-end heat and the pendulum, when the stocks had the
+    #: valuation columns (:mod:`sectorflow.sector.valuation`).
+    valuation: pl.DataFrame | None = None
+    heat: pl.DataFrame | None = None
+    pendulum: pl.DataFrame | None = None
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """File stem -> table, for the tables present (the benchmark is an input, not a score)."""
         names = ("sectors", "excess", "turnover", "crowding", "drawdown", "episodes", "rrg")
         out = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
         out["dashboard"] = self.dashboard
+        out |= {
+            n: t for n in ("valuation", "heat", "pendulum") if (t := getattr(self, n)) is not None
+        }
         return out
 
 

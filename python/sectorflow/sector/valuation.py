@@ -35,7 +35,7 @@ from sectorflow.sector._tables import check_window, sf
 from sectorflow.sector.aggregate import sector_aggregate
 from sectorflow.sector.percentile import historical_percentile
 from sectorflow.sector.rrg import rrg
-from sectorflow.tables import cell_sums, string_codes
+from sectorflow.tables import VALUATION_SUMS, string_codes, valuation_sums_of
 
 if TYPE_CHECKING:
     from sectorflow.typing import ExcessMode
@@ -120,47 +120,52 @@ def valuation_totals(
         *((float_column(df, c, "stocks") < 0, f"{c} is negative") for c in trading),
     ]
     refuse_rows(df, checks, "stocks", [date, symbol])
-    cap = float_column(df, "mcap", "stocks")
-    cap = pl.when(cap.is_finite()).then(cap)
-    has_e, has_b = earnings.is_finite() & cap.is_not_null(), book.is_finite() & cap.is_not_null()
-    profitable = has_e & (earnings > 0)
-    summed = {
-        "mcap": cap,
-        "earnings_mcap": pl.when(has_e).then(cap),
-        "earnings": pl.when(has_e).then(earnings),
-        "profit_mcap": pl.when(profitable).then(cap),
-        "profit": pl.when(profitable).then(earnings),
-        "book_mcap": pl.when(has_b).then(cap),
-        "book": pl.when(has_b).then(book),
-        "loss_makers": pl.when(has_e & (earnings <= 0)).then(1.0),
-        **{c: float_column(df, c, "stocks") for c in trading},
-    }
     # Missing values as NaN (no validity mask), so the columns reach the core without a copy.
-    values = df.select(e.fill_null(float("nan")).alias(c) for c, e in summed.items())
+    values = df.select(
+        float_column(df, "mcap", "stocks").fill_null(np.nan).alias("mcap"),
+        earnings.fill_null(np.nan).alias("earnings"),
+        book.fill_null(np.nan).alias("book"),
+        *(float_column(df, c, "stocks").fill_null(np.nan).alias(c) for c in trading),
+    )
     day = df.select(date_column(df, date, "stocks").to_physical()).to_series()
-    first = int(day.min())  # type: ignore[arg-type]
-    names = df.get_column(sector).cast(pl.String)
-    codes, first_rows = string_codes(names, sort=True)
-    sums, rows = cell_sums(
+    first, last = int(day.min()), int(day.max())  # type: ignore[arg-type]
+    codes, names = _sector_codes(df.get_column(sector))
+    sums, rows = valuation_sums_of(
         codes,
         day.to_numpy(),
-        [values.get_column(c).to_numpy() for c in summed],
+        {c: values.get_column(c).to_numpy() for c in values.columns},
         first_day=first,
-        days=int(day.max()) - first + 1,  # type: ignore[operator]
-        keys=len(first_rows),
+        days=last - first + 1,
+        keys=len(names),
     )
-    key, d = np.nonzero(rows)  # key-major: sorted by sector, then date
-    columns = {c: sums[key, i, d] for i, c in enumerate(summed)}
+    order = np.argsort(names.to_numpy(), kind="stable")  # sectors in sorted order
+    key, d = np.nonzero(rows[order])
+    key = order[key]
+    cell = {name: sums[key, d, i] for i, name in enumerate(VALUATION_SUMS)}
     return pl.DataFrame(
         {
             date: date_series(date, first + d),
-            sector: names.gather(first_rows).gather(key),
-            **{c: columns[c] for c in TOTALS if c not in ("members", "loss_makers")},
+            sector: names.gather(key),
+            **{c: cell[c] for c in TOTALS if c not in ("members", "loss_makers")},
             "members": rows[key, d].astype(np.int64),
-            "loss_makers": columns["loss_makers"].astype(np.int64),
-            **{c: columns[c] for c in trading},
+            "loss_makers": cell["loss_makers"].astype(np.int64),
+            **{c: cell[c] for c in trading},
         }
     )
+
+
+def _sector_codes(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
+    """Codes of each row's sector and the sector of each code (a categorical's own codes)."""
+    if isinstance(column.dtype, pl.Categorical | pl.Enum):
+        physical = column.to_physical()
+        used = physical.unique().sort()
+        remap = np.full(int(used.max()) + 1 if used.len() else 0, -1, dtype=np.int64)  # type: ignore[arg-type]
+        remap[used.to_numpy()] = np.arange(used.len())
+        names = pl.Series(column.name, column.cat.get_categories()).gather(used)
+        return remap[physical.to_numpy()], names.cast(pl.String)
+    strings = column.cast(pl.String)
+    codes, first_rows = string_codes(strings)
+    return codes, strings.gather(first_rows)
 
 
 def _per_stock(df: pl.DataFrame, amount: str, multiple: str) -> pl.Expr:
@@ -414,9 +419,10 @@ def sector_heat(
 
 
 def pendulum(
-    stocks: Any,
+    sectors: Any,
     benchmark: Any = None,
     *,
+    heat: Any = None,
     lookback: int = 26,
     freq: str | None = "W-FRI",
     excess_mode: ExcessMode = "ratio",
@@ -431,27 +437,47 @@ def pendulum(
 ) -> pl.DataFrame:
     """Haitong's industry pendulum: each sector's heat beside its position on Haitong's RRG.
 
-    The position is :func:`rrg` with ``method="haitong"`` on the sectors' cap-weighted index
-    levels (:func:`sector_aggregate`) against ``benchmark`` (default: the market's level)::
+    The position is :func:`rrg` with ``method="haitong"`` on the sectors' index levels against
+    ``benchmark`` (default: the market's level, ``market_close``)::
 
         relative_return        = (P_t / P_t-L) / (B_t / B_t-L) - 1    (L = lookback bars)
         relative_return_change = relative_return_t - relative_return_t-1
 
-    joined with the latest :func:`sector_heat` row on or before each bar (never a later one).
+    joined with the latest ``heat`` row on or before each bar (never a later one).
     ``state``: ``overbought`` (x >= 0, y >= 0, 超涨), ``fading`` (x >= 0, y < 0),
     ``oversold`` (x < 0, y < 0, 超跌), ``recovering`` (x < 0, y >= 0). ``out_of_steam``
     marks a rally that has "run out of steam": ahead of the market but losing ground
     (``fading``) while its heat is at least ``hot``.
 
-    Returns ``date, <sector>, relative_return, relative_return_change, state, heat,
-    valuation_heat, trading_heat, out_of_steam``, sorted by sector and date.
+    ``sectors``: stock rows (aggregated by :func:`sector_aggregate`, and their
+    :func:`sector_heat` taken with ``sample``, ``earnings_rule``, ``since``, ``window``) or a
+    sector table ``date, <sector>, close[, market_close]`` with ``heat`` given (a
+    :func:`sector_heat` frame). Returns ``date, <sector>, relative_return,
+    relative_return_change, state, heat, valuation_heat, trading_heat, out_of_steam``, sorted
+    by sector and date.
     """
     if not 0.0 <= hot <= 1.0:
         msg = f"hot must be in [0, 1], got {hot!r}"
         raise ValueError(msg)
-    levels = sector_aggregate(stocks, date=date, symbol=symbol, sector=sector)
+    frame = to_polars(sectors, "sectors")
+    if symbol in frame.columns:
+        levels = sector_aggregate(frame, date=date, symbol=symbol, sector=sector)
+        if heat is None:
+            options = {"since": since, "window": window, "earnings_rule": earnings_rule}
+            heat = sector_heat(
+                frame, sample=sample, **options, date=date, symbol=symbol, sector=sector
+            )
+    else:
+        levels = frame
+        if heat is None:
+            msg = "heat must be given with a sector table (sector_heat of the stocks)"
+            raise ValueError(msg)
+    require(levels, [date, sector, "close"], "sectors")
     if benchmark is None:
+        require(levels, ["market_close"], "sectors")
         benchmark = levels.group_by(date).agg(pl.col("market_close").first().alias("close"))
+    heat = to_polars(heat, "heat")
+    require(heat, [date, sector, "heat", "valuation_heat", "trading_heat"], "heat")
     position = rrg(
         levels.select(date, sector, "close"),
         benchmark,
@@ -462,16 +488,6 @@ def pendulum(
         date=date,
         key=sector,
     )
-    heat = sector_heat(
-        stocks,
-        sample=sample,
-        earnings_rule=earnings_rule,
-        since=since,
-        window=window,
-        date=date,
-        symbol=symbol,
-        sector=sector,
-    ).select(date, sector, "heat", "valuation_heat", "trading_heat")
     x, y = pl.col("relative_return"), pl.col("relative_return_change")
     state = (
         pl.when(x.is_null() | y.is_null())
@@ -480,6 +496,7 @@ def pendulum(
         .then(pl.when(y >= 0).then(pl.lit("overbought")).otherwise(pl.lit("fading")))
         .otherwise(pl.when(y < 0).then(pl.lit("oversold")).otherwise(pl.lit("recovering")))
     )
+    known = heat.select(date, sector, "heat", "valuation_heat", "trading_heat").sort(date)
     return (
         position.select(
             date,
@@ -488,7 +505,7 @@ def pendulum(
             pl.col("rs_momentum").alias("relative_return_change"),
         )
         .sort(date)
-        .join_asof(heat.sort(date), on=date, by=sector, strategy="backward", check_sortedness=False)
+        .join_asof(known, on=date, by=sector, strategy="backward", check_sortedness=False)
         .with_columns(state.cast(pl.Enum(list(PENDULUM_STATES))).alias("state"))
         .with_columns(
             ((pl.col("state") == "fading") & (pl.col("heat") >= hot)).alias("out_of_steam")

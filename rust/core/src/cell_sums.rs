@@ -1,4 +1,4 @@
-//! Sums of value columns per cell (a key and a day) of a long table, in row order.
+//! Sums per cell (a key and a day) of a long table, in row order.
 //!
 //! Keys are split into ranges, one per thread; every thread reads every row's key and adds the
 //! rows of its own keys. Each cell is summed by one thread in the rows' order, so the sums are
@@ -11,18 +11,7 @@ use crate::error::KernelError;
 use crate::pages;
 use crate::threads::{current_num_threads, install, min_len};
 
-/// The rows of a long table: a key code and a day per row, and value columns.
-#[derive(Clone, Copy, Debug)]
-pub struct CellRows<'a> {
-    /// Key codes `< keys`; a negative code leaves the row out.
-    pub key: &'a [i64],
-    /// Days since 1970-01-01, in `first_day..first_day + days`.
-    pub day: &'a [i32],
-    /// Value columns, one value per row; NaN and ±inf are missing and not added.
-    pub columns: &'a [&'a [f64]],
-}
-
-/// Sums and row counts per cell, key-major: `sums[(key * columns + c) * days + d]`,
+/// Sums and row counts per cell, cell-major: `sums[(key * days + d) * width + c]`,
 /// `rows[key * days + d]`.
 #[derive(Debug, Clone, Default)]
 pub struct CellSums {
@@ -30,48 +19,63 @@ pub struct CellSums {
     pub rows: Vec<u32>,
 }
 
-/// The sums of every column and the number of rows of each (key, day) cell of `rows`.
-pub fn cell_sums(
-    rows: &CellRows<'_>,
-    first_day: i32,
-    days: usize,
-    keys: usize,
+/// Where each row of a long table goes: a key code (negative: nowhere) and a day.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cells<'a> {
+    pub key: &'a [i64],
+    pub day: &'a [i32],
+    pub first_day: i32,
+    pub days: usize,
+    pub keys: usize,
+}
+
+pub(crate) fn same_length(name: &'static str, n: usize, m: usize) -> Result<(), KernelError> {
+    KernelError::same_lengths(n, &[(name, m)])
+}
+
+/// Per (key, day) cell, `width` sums that `add(row, sums)` adds each of the cell's rows into,
+/// in row order, and the number of rows.
+pub(crate) fn cell_fold(
+    cells: &Cells<'_>,
+    width: usize,
+    add: impl Fn(usize, &mut [f64]) + Sync,
 ) -> Result<CellSums, KernelError> {
-    let n = rows.key.len();
-    KernelError::same_lengths(
-        n,
-        &[("day", rows.day.len())]
-            .into_iter()
-            .chain(rows.columns.iter().map(|c| ("columns", c.len())))
-            .collect::<Vec<_>>(),
-    )?;
-    let width = rows.columns.len();
-    let cells = keys
+    let Cells {
+        key,
+        day,
+        first_day,
+        days,
+        keys,
+    } = *cells;
+    let n = key.len();
+    same_length("day", n, day.len())?;
+    let count = keys
         .checked_mul(days)
         .filter(|c| c.checked_mul(width.max(1)).is_some() && *c <= u32::MAX as usize)
         .ok_or_else(|| KernelError::invalid("keys", "keys x days overflows"))?;
-    if let Some(i) = (0..n).find(|&i| rows.key[i] >= keys as i64) {
+    if let Some(i) = (0..n).find(|&i| key[i] >= keys as i64) {
         return Err(KernelError::invalid(
             "key",
-            format!("key code {} at row {i} is not < {keys}", rows.key[i]),
+            format!("key code {} at row {i} is not < {keys}", key[i]),
         ));
     }
     if let Some(i) = (0..n).find(|&i| {
-        let d = i64::from(rows.day[i]) - i64::from(first_day);
-        rows.key[i] >= 0 && !(0..days as i64).contains(&d)
+        let d = i64::from(day[i]) - i64::from(first_day);
+        key[i] >= 0 && !(0..days as i64).contains(&d)
     }) {
         return Err(KernelError::invalid(
             "day",
-            format!("row {i}: day {} is outside the range given", rows.day[i]),
+            format!("row {i}: day {} is outside the range given", day[i]),
         ));
     }
-    let mut sums = pages::filled(cells * width, 0.0);
-    let mut counts = pages::filled(cells, 0u32);
+    let mut sums = pages::filled(count * width, 0.0);
+    let mut rows = pages::filled(count, 0u32);
     let wanted = if min_len() == 1 {
         current_num_threads()
     } else {
         1
     };
+    // Small tables in one range: a thread per range reads every row.
     let ranges = if n < (1 << 16) {
         1
     } else {
@@ -79,49 +83,33 @@ pub fn cell_sums(
     };
     let per = keys.div_ceil(ranges).max(1);
     let parts: Vec<(usize, &mut [f64], &mut [u32])> = sums
-        .chunks_mut((per * width * days).max(1))
-        .zip(counts.chunks_mut((per * days).max(1)))
+        .chunks_mut((per * days * width).max(1))
+        .zip(rows.chunks_mut((per * days).max(1)))
         .enumerate()
-        .map(|(i, (s, c))| (i * per, s, c))
+        .map(|(i, (s, r))| (i * per, s, r))
         .collect();
     install(|| {
         parts
             .into_par_iter()
             .with_min_len(min_len())
-            .for_each(|(lo, s, c)| add_rows(rows, first_day, days, lo, s, c));
+            .for_each(|(lo, s, r)| {
+                let hi = lo + r.len() / days.max(1);
+                for i in 0..n {
+                    let Ok(k) = usize::try_from(key[i]) else {
+                        continue;
+                    };
+                    if !(lo..hi).contains(&k) {
+                        continue;
+                    }
+                    // Checked above: every day of a kept row is in range.
+                    let cell =
+                        (k - lo) * days + (i64::from(day[i]) - i64::from(first_day)) as usize;
+                    r[cell] += 1;
+                    add(i, &mut s[cell * width..(cell + 1) * width]);
+                }
+            });
     })?;
-    Ok(CellSums { sums, rows: counts })
-}
-
-/// Adds the rows whose key is in `lo..lo + counts.len() / days` into that range's cells.
-fn add_rows(
-    rows: &CellRows<'_>,
-    first_day: i32,
-    days: usize,
-    lo: usize,
-    sums: &mut [f64],
-    counts: &mut [u32],
-) {
-    let width = rows.columns.len();
-    let hi = lo + counts.len() / days.max(1);
-    for i in 0..rows.key.len() {
-        let Ok(key) = usize::try_from(rows.key[i]) else {
-            continue;
-        };
-        if !(lo..hi).contains(&key) {
-            continue;
-        }
-        let k = key - lo;
-        // Checked by the caller: every day of a kept row is in range.
-        let d = (i64::from(rows.day[i]) - i64::from(first_day)) as usize;
-        counts[k * days + d] += 1;
-        for (c, column) in rows.columns.iter().enumerate() {
-            let x = column[i];
-            if x.is_finite() {
-                sums[(k * width + c) * days + d] += x;
-            }
-        }
-    }
+    Ok(CellSums { sums, rows })
 }
 
 #[cfg(test)]
@@ -129,23 +117,34 @@ mod tests {
     use super::*;
     use crate::threads::set_num_threads;
 
+    /// Sums of `columns` per cell, skipping missing values.
+    fn sums_of(cells: &Cells<'_>, columns: &[&[f64]]) -> CellSums {
+        cell_fold(cells, columns.len(), |i, sums| {
+            for (sum, column) in sums.iter_mut().zip(columns) {
+                if column[i].is_finite() {
+                    *sum += column[i];
+                }
+            }
+        })
+        .unwrap()
+    }
+
     #[test]
-    fn sums_each_cell_in_row_order_and_skips_missing() {
-        let key = [0, 1, 0, -1, 1, 0];
-        let day = [10, 10, 11, 11, 11, 10];
+    fn sums_each_cell_in_row_order() {
+        let cells = Cells {
+            key: &[0, 1, 0, -1, 1, 0],
+            day: &[10, 10, 11, 11, 11, 10],
+            first_day: 10,
+            days: 2,
+            keys: 2,
+        };
         let a = [1.0, 2.0, 3.0, 100.0, f64::NAN, 0.5];
         let b = [1e16, 1.0, 0.0, 0.0, f64::INFINITY, -1e16];
-        let columns: [&[f64]; 2] = [&a, &b];
-        let rows = CellRows {
-            key: &key,
-            day: &day,
-            columns: &columns,
-        };
-        let out = cell_sums(&rows, 10, 2, 2).unwrap();
-        // key 0: days 10, 11; key 1: days 10, 11.
+        let out = sums_of(&cells, &[&a, &b]);
+        // key 0: days 10, 11; key 1: days 10, 11; each cell (a, b).
         assert_eq!(out.rows, vec![2, 1, 1, 1]);
-        assert_eq!(out.sums[..4], [1.5, 3.0, 0.0, 0.0]); // key 0: a then b
-        assert_eq!(out.sums[4..], [2.0, 0.0, 1.0, 0.0]); // key 1
+        assert_eq!(out.sums[..4], [1.5, 0.0, 3.0, 0.0]); // key 0
+        assert_eq!(out.sums[4..], [2.0, 1.0, 0.0, 0.0]); // key 1
     }
 
     #[test]
@@ -156,15 +155,16 @@ mod tests {
         let x: Vec<f64> = (0..n)
             .map(|i| ((i * 2654435761usize) % 1000) as f64 * 0.1 + 1e-3)
             .collect();
-        let columns: [&[f64]; 1] = [&x];
-        let rows = CellRows {
+        let cells = Cells {
             key: &key,
             day: &day,
-            columns: &columns,
+            first_day: 0,
+            days: 200,
+            keys: 13,
         };
         let run = |threads: i64| {
             set_num_threads(threads).unwrap();
-            cell_sums(&rows, 0, 200, 13).unwrap().sums
+            sums_of(&cells, &[&x]).sums
         };
         let one = run(1);
         assert_eq!(one, run(2));
@@ -179,23 +179,20 @@ mod tests {
 
     #[test]
     fn refuses_keys_and_days_out_of_range() {
-        let columns: [&[f64]; 0] = [];
-        let rows = CellRows {
+        let cells = Cells {
             key: &[0, 3],
             day: &[0, 0],
-            columns: &columns,
+            first_day: 0,
+            days: 1,
+            keys: 2,
         };
-        assert!(cell_sums(&rows, 0, 1, 2).is_err());
-        let rows = CellRows {
+        assert!(cell_fold(&cells, 0, |_, _| {}).is_err());
+        let cells = Cells {
             key: &[0, 1],
             day: &[0, 5],
-            columns: &columns,
+            ..cells
         };
-        assert!(
-            cell_sums(&rows, 0, 1, 2)
-                .unwrap_err()
-                .to_string()
-                .contains("row 1")
-        );
+        let err = cell_fold(&cells, 0, |_, _| {}).unwrap_err();
+        assert!(err.to_string().contains("row 1"));
     }
 }

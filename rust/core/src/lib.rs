@@ -27,10 +27,11 @@ mod scratch;
 mod sector;
 mod sequences;
 mod threads;
+mod valuation;
 mod view;
 mod window;
 
-pub use cell_sums::{CellRows, CellSums, cell_sums};
+pub use cell_sums::CellSums;
 pub use codes::{Codes, INLINE, KeyColumn, RowCodes, code_rows, pack};
 pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};
@@ -62,5 +63,6 @@ pub use sequences::{
     SEQUENCE_FEATURES, SequenceBars, SequenceError, SequenceSpec, Sequences, sequence_features,
 };
 pub use threads::{current_num_threads, join, serial, set_num_threads};
+pub use valuation::{VALUATION_SUMS, ValuationRows, valuation_sums};
 pub use view::{Column, Validity, validity_of_non_nan};
 pub use window::{LANES, TileOut, TileView};

@@ -5,8 +5,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sectorflow_core::{
-    cell_sums as cell_sums_core, BarsError, CellRows, Codes, KernelError,
-    SectorAccumulator as Core, StockBars,
+    valuation_sums as valuation_core, BarsError, Codes, KernelError, SectorAccumulator as Core,
+    StockBars, ValuationRows, VALUATION_SUMS,
 };
 
 use super::guarded;
@@ -145,31 +145,38 @@ impl SectorAccumulator {
     }
 }
 
-/// Sums of `columns` and row counts per (key, day) cell, key-major, in row order; see
-/// `sectorflow_core::cell_sums`. Returns `(sums, rows)`: `sums[(key * len(columns) + c) * days
-/// + d]`, `rows[key * days + d]`.
+/// The whole-market valuation sums per (sector, day) cell, cell-major, in row order; see
+/// `sectorflow_core::valuation_sums`. Returns `(sums, rows)`: `sums[(key * days + d) * 10 +
+/// c]` (`c` indexes `VALUATION_SUMS`), `rows[key * days + d]`.
 #[pyfunction]
-#[pyo3(signature = (key, day, columns, *, first_day, days, keys))]
-#[allow(clippy::type_complexity)]
-fn cell_sums<'py>(
+#[pyo3(signature = (key, day, mcap, earnings, book, amount, float_mcap, *, first_day, days, keys))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn valuation_sums<'py>(
     py: Python<'py>,
     key: PyReadonlyArray1<'py, i64>,
     day: PyReadonlyArray1<'py, i32>,
-    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    mcap: PyReadonlyArray1<'py, f64>,
+    earnings: PyReadonlyArray1<'py, f64>,
+    book: PyReadonlyArray1<'py, f64>,
+    amount: Option<PyReadonlyArray1<'py, f64>>,
+    float_mcap: Option<PyReadonlyArray1<'py, f64>>,
     first_day: i32,
     days: usize,
     keys: usize,
 ) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<u32>>)> {
-    let values = columns
-        .iter()
-        .map(|c| slice(c, "columns"))
-        .collect::<PyResult<Vec<_>>>()?;
-    let rows = CellRows {
+    let rows = ValuationRows {
         key: slice(&key, "key")?,
         day: slice(&day, "day")?,
-        columns: &values,
+        mcap: slice(&mcap, "mcap")?,
+        earnings: slice(&earnings, "earnings")?,
+        book: slice(&book, "book")?,
+        amount: amount.as_ref().map(|a| slice(a, "amount")).transpose()?,
+        float_mcap: float_mcap
+            .as_ref()
+            .map(|a| slice(a, "float_mcap"))
+            .transpose()?,
     };
-    let out = py.detach(|| guarded(|| cell_sums_core(&rows, first_day, days, keys)))?;
+    let out = py.detach(|| guarded(|| valuation_core(&rows, first_day, days, keys)))?;
     Ok((
         PyArray1::from_vec(py, out.sums),
         PyArray1::from_vec(py, out.rows),
@@ -178,6 +185,7 @@ fn cell_sums<'py>(
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SectorAccumulator>()?;
-    m.add_function(wrap_pyfunction!(cell_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(valuation_sums, m)?)?;
+    m.add("VALUATION_SUMS", VALUATION_SUMS.to_vec())?;
     Ok(())
 }
