@@ -486,8 +486,9 @@ def valuation_rows(market: pl.DataFrame, frame: Any, repeat: int) -> list[tuple[
         sf.sector_heat(totals)
 
     def theirs() -> None:
-        pandas_valuation.valuation(frame)
-        pandas_valuation.heat(frame)
+        totals = pandas_valuation.totals(frame)
+        pandas_valuation.valuation(totals)
+        pandas_valuation.heat(totals)
 
     mine = timeit(ours, repeat)
     print(f"valuation + heat, sectorflow: {mine:.2f} s", flush=True)

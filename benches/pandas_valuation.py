@@ -2,7 +2,8 @@
 
 The same definitions as ``sf.sector_valuation`` and ``sf.sector_heat`` with their defaults
 (whole-market PE/PB, the market being every stock; percentiles over all history; month-end
-heat): groupby sums, wide frames and expanding ranks as a pandas user would write them.
+heat): one groupby of the stock rows, then wide frames and expanding ranks, as a pandas user
+would write them.
 ``benches/compare.py --sectors`` times both in one run; ``benches/test_pandas_valuation.py``
 checks they agree.
 """
@@ -34,9 +35,9 @@ def _ratios(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pe.div(mpe, axis=0), pb.div(mpb, axis=0)
 
 
-def valuation(stocks: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Relative PE and PB with their expanding percentiles (dates x sectors)."""
-    rel_pe, rel_pb = _ratios(totals(stocks))
+def valuation(t: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Relative PE and PB with their expanding percentiles (dates x sectors) of :func:`totals`."""
+    rel_pe, rel_pb = _ratios(t)
     return {
         "relative_pe": rel_pe,
         "relative_pb": rel_pb,
@@ -45,9 +46,8 @@ def valuation(stocks: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
-def heat(stocks: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Month-end valuation, trading and combined heat (month ends x sectors)."""
-    t = totals(stocks)
+def heat(t: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Month-end valuation, trading and combined heat (month ends x sectors) of :func:`totals`."""
     rel_pe, rel_pb = _ratios(t)
     market = t.groupby(level="date").sum()
     wide = t.unstack("sector")

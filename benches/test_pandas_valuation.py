@@ -13,14 +13,15 @@ def test_pandas_valuation_and_heat_agree_with_sectorflow() -> None:
     market = sf.datasets.synthetic_market(n_symbols=150, n_days=700, seed=3)
     frame = market.to_pandas()
     ours = sf.sector_valuation(market)
-    ref = pandas_valuation.valuation(frame)
+    totals = pandas_valuation.totals(frame)
+    ref = pandas_valuation.valuation(totals)
     for column, wide in ref.items():
         mine = ours.pivot(on="sector", index="date", values=column).sort("date")
         np.testing.assert_allclose(
             mine.drop("date").to_numpy(), wide[mine.columns[1:]].to_numpy(float), rtol=1e-12
         )
     heat = sf.sector_heat(market)
-    months = pandas_valuation.heat(frame)
+    months = pandas_valuation.heat(totals)
     for column, wide in months.items():
         mine = heat.pivot(on="sector", index="date", values=column).sort("date")
         assert mine.height == len(wide)

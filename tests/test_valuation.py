@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sectorflow as sf
 
@@ -274,3 +276,78 @@ def test_bad_valuation_input_is_named(market: pl.DataFrame) -> None:
     zero_pe = market.with_columns(pe_ttm=pl.lit(0.0)).drop("net_profit_ttm")
     with pytest.raises(ValueError, match="pe_ttm is zero"):
         sf.sector_valuation(zero_pe)
+
+
+def test_totals_are_the_same_to_the_bit_on_any_threads_and_for_categories(
+    market: pl.DataFrame,
+) -> None:
+    before = sf.get_num_threads()
+    try:
+        sf.set_num_threads(1)
+        one = sf.valuation_totals(market)
+        sf.set_num_threads(3)
+        three = sf.valuation_totals(market)
+    finally:
+        sf.set_num_threads(before)
+    assert one.equals(three)
+    shuffled = market.sample(fraction=1.0, shuffle=True, seed=1)
+    categorical = shuffled.with_columns(pl.col("sector").cast(pl.Categorical))
+    a = sf.valuation_totals(categorical)
+    b = sf.valuation_totals(shuffled)
+    assert a.equals(b)
+    assert a.get_column("sector").to_list() == sorted(a.get_column("sector").to_list())
+    np.testing.assert_allclose(a["book"].to_numpy(), one["book"].to_numpy(), rtol=1e-12)
+
+
+values = st.sampled_from([1.0, -2.5, 0.0, 3.25, 1e9, np.nan, np.inf, -np.inf])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # day
+            st.sampled_from(["Oil", "Banks", "a sector with a long name"]),
+            st.sampled_from([1.0, 7.5, 2e10, np.nan]),  # mcap: positive or missing
+            values,  # earnings
+            values,  # book
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_totals_equal_a_plain_loop_with_missing_and_infinite_values(
+    rows: list[tuple[int, str, float, float, float]],
+) -> None:
+    frame = pl.DataFrame(
+        {
+            "date": [dt.date(2024, 1, 1) + dt.timedelta(days=r[0]) for r in rows],
+            "symbol": [f"S{i}" for i in range(len(rows))],
+            "sector": [r[1] for r in rows],
+            "mcap": [r[2] for r in rows],
+            "net_profit_ttm": [r[3] for r in rows],
+            "book_equity": [r[4] for r in rows],
+        }
+    )
+    ours = {(d, s): row for d, s, *row in sf.valuation_totals(frame).iter_rows()}
+    cells: dict[tuple[dt.date, str], list[float]] = {}
+    for (_, sector, cap, e, b), d in zip(rows, frame["date"], strict=True):
+        t = cells.setdefault((d, sector), [0.0] * 9)
+        t[7] += 1  # members
+        if not np.isfinite(cap):
+            continue
+        t[0] += cap
+        if np.isfinite(e):
+            t[1] += cap
+            t[2] += e
+            if e > 0:
+                t[3] += cap
+                t[4] += e
+            else:
+                t[8] += 1
+        if np.isfinite(b):
+            t[5] += cap
+            t[6] += b
+    assert set(ours) == set(cells)
+    for key, expect in cells.items():
+        assert list(ours[key]) == pytest.approx(expect, rel=1e-12, abs=1e-6)

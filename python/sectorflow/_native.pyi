@@ -203,7 +203,7 @@ def pivot_last(
     changes: bool = ...,
 ) -> tuple[np.ndarray | None, np.ndarray | None, tuple[int, int] | None]: ...
 def valuation_sums(
-    key: np.ndarray,
+    sector: object,
     day: np.ndarray,
     mcap: np.ndarray,
     earnings: np.ndarray,
@@ -213,8 +213,7 @@ def valuation_sums(
     *,
     first_day: int,
     days: int,
-    keys: int,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint32]]: ...
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint32], list[str]]: ...
 
 @final
 class SectorAccumulator:

@@ -195,38 +195,41 @@ VALUATION_SUMS: tuple[str, ...] = tuple(_native.VALUATION_SUMS)
 
 
 def valuation_sums_of(
-    key: np.ndarray,
+    sector: Any,
     day: np.ndarray,
     values: dict[str, np.ndarray | None],
     *,
     first_day: int,
     days: int,
-    keys: int,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The whole-market valuation sums of stock rows per (sector, day) cell, in one pass.
 
-    ``key``: int64 sector codes ``< keys`` (negative: left out); ``day``: int32 days in
-    ``first_day .. first_day + days - 1``; ``values``: float64 ``mcap, earnings, book`` and
-    ``amount, float_mcap`` (either may be None), NaN and ±inf missing. Each cell is summed in
-    the rows' order by one thread: the same sums to the bit on any number of threads. Returns
-    ``sums[keys, days, len(VALUATION_SUMS)]`` (see :func:`sectorflow.valuation_totals` for
-    what each sums) and the rows of each cell ``[keys, days]``.
+    ``sector``: an Arrow string column (a polars String or Categorical Series), coded in the
+    same pass (a null leaves the row out); ``day``: int32 days in ``first_day .. first_day +
+    days - 1``; ``values``: float64 ``mcap, earnings, book`` and ``amount, float_mcap`` (either
+    may be None), NaN and ±inf missing. Rows are summed in fixed pieces in row order and the
+    pieces added in order: the same sums to the bit on any number of threads. Returns
+    ``sums[sectors, days, len(VALUATION_SUMS)]`` (see :func:`sectorflow.valuation_totals`),
+    the rows of each cell ``[sectors, days]`` and the sectors in first-seen order.
     """
 
     def f64(name: str) -> np.ndarray | None:
         x = values.get(name)
         return None if x is None else np.ascontiguousarray(x, dtype=np.float64)
 
-    sums, rows = _native.valuation_sums(
-        np.ascontiguousarray(key, dtype=np.int64),
+    def needed(name: str) -> np.ndarray:
+        return np.ascontiguousarray(values[name], dtype=np.float64)
+
+    sums, rows, sectors = _native.valuation_sums(
+        sector,
         np.ascontiguousarray(day, dtype=np.int32),
-        f64("mcap"),
-        f64("earnings"),
-        f64("book"),
+        needed("mcap"),
+        needed("earnings"),
+        needed("book"),
         f64("amount"),
         f64("float_mcap"),
         first_day=first_day,
         days=days,
-        keys=keys,
     )
-    return sums.reshape(keys, days, len(VALUATION_SUMS)), rows.reshape(keys, days)
+    keys = len(sectors)
+    return sums.reshape(keys, days, len(VALUATION_SUMS)), rows.reshape(keys, days), sectors

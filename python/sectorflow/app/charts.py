@@ -242,7 +242,7 @@ def pendulum_figure(swing: pl.DataFrame) -> Any | None:
     fig.add_hline(y=0.5, line={"color": "#999", "width": 1, "dash": "dot"})
     fig.update_layout(
         height=520,
-        title=f"Sectors on {last}",
+        title="Sectors on " + str(last),
         xaxis={"title": "relative return over the lookback (Haitong RRG x)", "tickformat": ".0%"},
         yaxis={"title": "heat (0 cold, 1 hot)", "range": [-0.05, 1.05]},
     )

@@ -241,7 +241,7 @@ def compare_baskets(
         )
         for name, members in baskets.items()
     }
-    last = max(t.get_column(date).max() for t in levels.values())  # type: ignore[type-var]
+    last = max(as_date(t.get_column(date).max(), "date") for t in levels.values())
     on = as_date(asof, "asof") if asof is not None else last
     start = as_date(since, "since") if since is not None else None
     rows = [
@@ -327,6 +327,6 @@ def _forward_pe(
         .group_by(symbol)
         .agg(pl.col(cap, forward).last())
     )
-    earnings = latest.get_column(forward).sum()
-    caps = latest.get_column(cap).sum()
-    return float(caps / earnings) if earnings and earnings > 0 else None
+    earnings = float(latest.get_column(forward).sum())
+    caps = float(latest.get_column(cap).sum())
+    return caps / earnings if earnings > 0 else None

@@ -35,7 +35,7 @@ from sectorflow.sector._tables import check_window, sf
 from sectorflow.sector.aggregate import sector_aggregate
 from sectorflow.sector.percentile import historical_percentile
 from sectorflow.sector.rrg import rrg
-from sectorflow.tables import VALUATION_SUMS, string_codes, valuation_sums_of
+from sectorflow.tables import VALUATION_SUMS, valuation_sums_of
 
 if TYPE_CHECKING:
     from sectorflow.typing import ExcessMode
@@ -98,10 +98,11 @@ def valuation_totals(
         book_mcap     = sum mcap      over members with a book value     book = sum book
         members, loss_makers (earnings <= 0)
 
-    Each cell is summed in row order by the core (:func:`sectorflow.tables.cell_sums`): the
-    same totals to the bit on any number of threads. Totals of parts of a table add up to the
-    totals of the whole. A missing ``mcap`` leaves the
-    row out; a zero or negative one is refused with its row, as is a zero ``pe_ttm`` or ``pb``.
+    One pass of the core codes the sectors and adds the values (in fixed pieces of rows, in
+    row order, the pieces added in order: the same totals to the bit on any number of
+    threads). Totals of parts of a table add up to the totals of the whole. A missing
+    ``mcap`` leaves the row out; a zero or negative one is refused with its row, as is a zero
+    ``pe_ttm`` or ``pb``.
     Returns ``date, <sector>, <totals>[, amount, float_mcap]`` sorted by sector and date.
     """
     df = to_polars(stocks, "stocks")
@@ -129,43 +130,27 @@ def valuation_totals(
     )
     day = df.select(date_column(df, date, "stocks").to_physical()).to_series()
     first, last = int(day.min()), int(day.max())  # type: ignore[arg-type]
-    codes, names = _sector_codes(df.get_column(sector))
-    sums, rows = valuation_sums_of(
-        codes,
+    sums, rows, sectors = valuation_sums_of(
+        df.get_column(sector),
         day.to_numpy(),
         {c: values.get_column(c).to_numpy() for c in values.columns},
         first_day=first,
         days=last - first + 1,
-        keys=len(names),
     )
-    order = np.argsort(names.to_numpy(), kind="stable")  # sectors in sorted order
+    order = np.argsort(np.array(sectors, dtype=object), kind="stable")  # sectors sorted
     key, d = np.nonzero(rows[order])
     key = order[key]
     cell = {name: sums[key, d, i] for i, name in enumerate(VALUATION_SUMS)}
     return pl.DataFrame(
         {
             date: date_series(date, first + d),
-            sector: names.gather(key),
+            sector: pl.Series(sectors, dtype=pl.String).gather(key),
             **{c: cell[c] for c in TOTALS if c not in ("members", "loss_makers")},
             "members": rows[key, d].astype(np.int64),
             "loss_makers": cell["loss_makers"].astype(np.int64),
             **{c: cell[c] for c in trading},
         }
     )
-
-
-def _sector_codes(column: pl.Series) -> tuple[np.ndarray, pl.Series]:
-    """Codes of each row's sector and the sector of each code (a categorical's own codes)."""
-    if isinstance(column.dtype, pl.Categorical | pl.Enum):
-        physical = column.to_physical()
-        used = physical.unique().sort()
-        remap = np.full(int(used.max()) + 1 if used.len() else 0, -1, dtype=np.int64)  # type: ignore[arg-type]
-        remap[used.to_numpy()] = np.arange(used.len())
-        names = pl.Series(column.name, column.cat.get_categories()).gather(used)
-        return remap[physical.to_numpy()], names.cast(pl.String)
-    strings = column.cast(pl.String)
-    codes, first_rows = string_codes(strings)
-    return codes, strings.gather(first_rows)
 
 
 def _per_stock(df: pl.DataFrame, amount: str, multiple: str) -> pl.Expr:
@@ -187,11 +172,28 @@ def _totals(table: Any, name: str, date: str, sector: str, symbol: str) -> pl.Da
     return df
 
 
-def _market(market: Any, totals: pl.DataFrame, date: str, sector: str, symbol: str) -> pl.Expr:
-    """The market's totals per date (``market_<total>``): of ``market``, or of every sector."""
+def _market(market: Any, totals: pl.DataFrame, date: str, sector: str, symbol: str) -> pl.DataFrame:
+    """The market's totals per date (``market_<total>``): of ``market``, or of every sector.
+
+    Each date's sectors are added in sector order (numpy over the sorted rows), so the market
+    is the same to the bit on every run, as its sectors are.
+    """
     whole = totals if market is None else _totals(market, "market", date, sector, symbol)
     columns = [c for c in (*TOTALS, *_TRADING) if c in whole.columns]
-    return whole.group_by(date).agg(pl.col(c).sum().alias(f"market_{c}") for c in columns)
+    rows = whole.sort(date, sector)
+    day = rows.get_column(date).to_physical().to_numpy()
+    starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]]) if len(day) else day[:0]
+    return pl.DataFrame(
+        {
+            date: rows.get_column(date).gather(starts),
+            **{
+                f"market_{c}": np.add.reduceat(rows.get_column(c).to_numpy(), starts)
+                if len(starts)
+                else np.zeros(0)
+                for c in columns
+            },
+        }
+    )
 
 
 def _pe(prefix: str, rule: EarningsRule) -> pl.Expr:
@@ -221,9 +223,9 @@ def _relative(
     return (
         totals.join(whole, on=date, how="left")
         .with_columns(
-            _pe("", rule).alias("pe_ttm"),  # type: ignore[arg-type]
+            _pe("", rule).alias("pe_ttm"),
             _pb("").alias("pb_lf"),
-            _pe("market_", rule).alias("market_pe_ttm"),  # type: ignore[arg-type]
+            _pe("market_", rule).alias("market_pe_ttm"),
             _pb("market_").alias("market_pb_lf"),
         )
         .with_columns(

@@ -5,7 +5,6 @@
 
 #[macro_use]
 mod options;
-mod cell_sums;
 mod codes;
 mod cpu;
 mod error;
@@ -31,7 +30,6 @@ mod valuation;
 mod view;
 mod window;
 
-pub use cell_sums::CellSums;
 pub use codes::{Codes, INLINE, KeyColumn, RowCodes, code_rows, pack};
 pub use error::KernelError;
 pub use ewm::{Ewm, EwmSpec, ewm_mean};
@@ -63,6 +61,6 @@ pub use sequences::{
     SEQUENCE_FEATURES, SequenceBars, SequenceError, SequenceSpec, Sequences, sequence_features,
 };
 pub use threads::{current_num_threads, join, serial, set_num_threads};
-pub use valuation::{VALUATION_SUMS, ValuationRows, valuation_sums};
+pub use valuation::{PIECE, VALUATION_SUMS, ValuationRows, ValuationSums, valuation_sums};
 pub use view::{Column, Validity, validity_of_non_nan};
 pub use window::{LANES, TileOut, TileView};

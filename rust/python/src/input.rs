@@ -286,14 +286,24 @@ pub(crate) fn string_keys(
     name: &'static str,
     sort: bool,
 ) -> Result<(Vec<i64>, Vec<usize>), KernelError> {
+    with_string_column(chunks, name, |column| {
+        let coded = code_rows(column, name, sort)?;
+        Ok((coded.codes, coded.first_rows))
+    })
+}
+
+/// Runs `f` on Arrow string chunks (dictionary ones decoded) as the core's [`KeyColumn`].
+pub(crate) fn with_string_column<R>(
+    chunks: &[ArrayRef],
+    name: &'static str,
+    f: impl FnOnce(&StringColumn<'_>) -> Result<R, KernelError>,
+) -> Result<R, KernelError> {
     let chunks = decoded(chunks, name)?;
-    let column = StringColumn(chunks.iter().map(Strings::of).collect());
-    let coded = code_rows(&column, name, sort)?;
-    Ok((coded.codes, coded.first_rows))
+    f(&StringColumn(chunks.iter().map(Strings::of).collect()))
 }
 
 /// Arrow string chunks as the core's [`KeyColumn`].
-struct StringColumn<'a>(Vec<Strings<'a>>);
+pub(crate) struct StringColumn<'a>(Vec<Strings<'a>>);
 
 impl KeyColumn for StringColumn<'_> {
     fn parts(&self) -> usize {
@@ -333,7 +343,7 @@ fn each_code(
 }
 
 /// One chunk of strings of any of the three Arrow string layouts.
-enum Strings<'a> {
+pub(crate) enum Strings<'a> {
     Utf8(&'a StringArray),
     Large(&'a LargeStringArray),
     View(&'a StringViewArray),

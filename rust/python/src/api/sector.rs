@@ -11,7 +11,7 @@ use sectorflow_core::{
 
 use super::guarded;
 use crate::errors::to_py_err;
-use crate::input::{string_chunks, string_codes};
+use crate::input::{string_chunks, string_codes, with_string_column};
 
 /// The error of a call on an accumulator whose `finish` has run.
 pub(super) fn finished() -> PyErr {
@@ -145,15 +145,16 @@ impl SectorAccumulator {
     }
 }
 
-/// The whole-market valuation sums per (sector, day) cell, cell-major, in row order; see
-/// `sectorflow_core::valuation_sums`. Returns `(sums, rows)`: `sums[(key * days + d) * 10 +
-/// c]` (`c` indexes `VALUATION_SUMS`), `rows[key * days + d]`.
+/// The whole-market valuation sums per (sector, day) cell, cell-major, coding the sector
+/// strings in the same pass; see `sectorflow_core::valuation_sums`. Returns `(sums, rows,
+/// sectors)`: `sums[(key * days + d) * 10 + c]` (`c` indexes `VALUATION_SUMS`),
+/// `rows[key * days + d]`, the sectors in first-seen order.
 #[pyfunction]
-#[pyo3(signature = (key, day, mcap, earnings, book, amount, float_mcap, *, first_day, days, keys))]
+#[pyo3(signature = (sector, day, mcap, earnings, book, amount, float_mcap, *, first_day, days))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn valuation_sums<'py>(
     py: Python<'py>,
-    key: PyReadonlyArray1<'py, i64>,
+    sector: &Bound<'py, PyAny>,
     day: PyReadonlyArray1<'py, i32>,
     mcap: PyReadonlyArray1<'py, f64>,
     earnings: PyReadonlyArray1<'py, f64>,
@@ -162,24 +163,43 @@ fn valuation_sums<'py>(
     float_mcap: Option<PyReadonlyArray1<'py, f64>>,
     first_day: i32,
     days: usize,
-    keys: usize,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<u32>>)> {
-    let rows = ValuationRows {
-        key: slice(&key, "key")?,
-        day: slice(&day, "day")?,
-        mcap: slice(&mcap, "mcap")?,
-        earnings: slice(&earnings, "earnings")?,
-        book: slice(&book, "book")?,
-        amount: amount.as_ref().map(|a| slice(a, "amount")).transpose()?,
-        float_mcap: float_mcap
-            .as_ref()
-            .map(|a| slice(a, "float_mcap"))
-            .transpose()?,
-    };
-    let out = py.detach(|| guarded(|| valuation_core(&rows, first_day, days, keys)))?;
+) -> PyResult<(
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<u32>>,
+    Vec<String>,
+)> {
+    let chunks = string_chunks(sector, "sector")?;
+    let day = slice(&day, "day")?;
+    let (mcap, earnings, book) = (
+        slice(&mcap, "mcap")?,
+        slice(&earnings, "earnings")?,
+        slice(&book, "book")?,
+    );
+    let amount = amount.as_ref().map(|a| slice(a, "amount")).transpose()?;
+    let float_mcap = float_mcap
+        .as_ref()
+        .map(|a| slice(a, "float_mcap"))
+        .transpose()?;
+    let out = py.detach(|| {
+        guarded(|| {
+            with_string_column(&chunks, "sector", |column| {
+                let rows = ValuationRows {
+                    sector: column,
+                    day,
+                    mcap,
+                    earnings,
+                    book,
+                    amount,
+                    float_mcap,
+                };
+                valuation_core(&rows, first_day, days)
+            })
+        })
+    })?;
     Ok((
         PyArray1::from_vec(py, out.sums),
         PyArray1::from_vec(py, out.rows),
+        out.sectors,
     ))
 }
 
