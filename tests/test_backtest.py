@@ -206,7 +206,8 @@ def test_backtest_equals_the_loop_on_random_markets(
     try:
         backtest(scores, closes, top_n=top_n, lag=lag, rebalance=rule)
     except ValueError as e:
-        if "no common dates" in str(e):
+        # Refused, rightly: no date to trade after, or fewer scored sectors than top_n.
+        if "no common dates" in str(e) or "is larger than the universe" in str(e):
             return
         raise
     check(scores, closes, top_n=top_n, lag=lag, rebalance=rule, cost_bps=7.0)
