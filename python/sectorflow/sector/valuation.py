@@ -67,19 +67,10 @@ SINCE_PRESETS = {
 #: right: 超涨 (x >= 0, y >= 0), 超涨回落, 超跌, 超跌修复.
 PENDULUM_STATES = ("overbought", "fading", "oversold", "recovering")
 
-#: The additive totals per (date, sector) that every valuation and heat score is built from.
-TOTALS = (
-    "mcap",
-    "earnings_mcap",
-    "earnings",
-    "profit_mcap",
-    "profit",
-    "book_mcap",
-    "book",
-    "members",
-    "loss_makers",
-)
 _TRADING = ("amount", "float_mcap")
+#: The additive totals per (date, sector) that every valuation and heat score is built from:
+#: the core's sums (without the trading ones, present only with their columns) and members.
+TOTALS = (*(c for c in VALUATION_SUMS if c not in _TRADING), "members")
 
 
 def valuation_totals(
@@ -146,8 +137,8 @@ def valuation_totals(
             date: date_series(date, first + d),
             sector: pl.Series(sectors, dtype=pl.String).gather(key),
             **{c: cell[c] for c in TOTALS if c not in ("members", "loss_makers")},
-            "members": rows[key, d].astype(np.int64),
             "loss_makers": cell["loss_makers"].astype(np.int64),
+            "members": rows[key, d].astype(np.int64),
             **{c: cell[c] for c in trading},
         }
     )
