@@ -329,6 +329,7 @@ def main() -> None:
     )
     parser.add_argument("--minutes", help="with --minute: a minute-bar folder to use")
     for flag, text in (
+        ("--distributed", "recompute on local Dask clusters (1 and 2 workers) and alone"),
         ("--gru", "the GRU factor walk-forward on Shenwan level-1"),
         ("--sequences", "GRU feature sequences from 30-minute bars against pandas"),
     ):
@@ -396,6 +397,7 @@ def _single_mode(args: argparse.Namespace) -> str | None:
     modes: dict[str, Callable[[], str]] = {
         "sectors": lambda: sectors(args.quick, args.repeat),
         "recompute": lambda: recompute(args.quick, args.stocks),
+        "distributed": lambda: distributed_table(args.quick),
         "minute": lambda: minute(args.quick, args.minutes),
         "sequences": lambda: sequences(args.quick, args.repeat),
         "gru": gru_factor,
@@ -885,6 +887,39 @@ def recompute(quick: bool, stocks: str | None) -> str:
             ),
         ]
     )
+
+
+def distributed_table(quick: bool) -> str:
+    """``sectorflow recompute`` alone and on local Dask clusters of 1 and 2 worker processes.
+
+    Each run is its own process (``--workers N``: the cluster starts and stops inside it), on
+    the 5,000 x 5,000 daily file (4x) and on its first quarter of days (1x).
+    """
+    sizes = (250, 1_000) if quick else (1_250, 5_000)
+    lines = [
+        "| data | rows | one machine (s) | 1 worker (s) | 2 workers (s) | 2 workers / one |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, n_days in zip(("1x", "4x"), sizes, strict=True):
+            stocks = str(Path(tmp) / f"stocks-{label}.parquet")
+            market = sf.datasets.synthetic_market(n_symbols=5_000, n_days=n_days, seed=1)
+            market.write_parquet(stocks)
+            rows = market.height
+            del market
+            base = [sys.executable, "-m", "sectorflow", "recompute", stocks]
+            base += ["--benchmark", "market"]
+            times = []
+            for extra in ([], ["--workers", "1"], ["--workers", "2"]):
+                out = f"{tmp}/out-{label}-{len(extra) and extra[1]}"
+                wall, _ = run_measured([*base, "--out", out, *extra])
+                times.append(wall)
+                print(f"{label} {' '.join(extra) or 'one machine'}: {wall:.1f} s", flush=True)
+            one, w1, w2 = times
+            lines.append(
+                f"| {label} | {rows:,} | {one:.1f} | {w1:.1f} | {w2:.1f} | {w2 / one:.2f} |"
+            )
+    return "\n".join(lines)
 
 
 _MINUTE_JOB = "import sys, sectorflow as sf; sf.minute_bars(sys.argv[1], every=30)"

@@ -230,6 +230,15 @@ class SectorAccumulator:
         float_mcap: Any,
         weight: Any,
     ) -> tuple[int, int, bool] | None: ...
+    def cells(self) -> dict[str, Any]: ...
+    def add_cells(
+        self,
+        sectors: list[str],
+        first_day: int,
+        days: int,
+        sums: np.ndarray,
+        counts: np.ndarray,
+    ) -> None: ...
     def finish(self, groups: list[list[int]], base: float) -> dict[str, Any]: ...
 
 @final

@@ -40,6 +40,15 @@ def _parser() -> argparse.ArgumentParser:
         "--strict-session", action="store_true",
         help="refuse minute bars outside the session (default: drop them)",
     )  # fmt: skip
+    cluster = run.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on the Dask cluster at ADDRESS (tcp://host:8786); needs sectorflow[dask]",
+    )  # fmt: skip
+    cluster.add_argument(
+        "--workers", type=int, metavar="N",
+        help="run on a local Dask cluster of N worker processes; needs sectorflow[dask]",
+    )  # fmt: skip
     rot = sub.add_parser(
         "rotate", help="a diffusion-index rotation on sector levels or stock bars: the weekly table"
     )
@@ -111,17 +120,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "recompute":
             from sectorflow.app import recompute
 
-            run = recompute.recompute(
-                args.stocks,
-                args.benchmark,
-                args.out,
-                sectors=args.sectors,
-                since=args.since,
-                until=args.until,
-                partitions=args.partitions,
-                session=args.session,
-                outside="refuse" if args.strict_session else "drop",
-            )
+            common: dict[str, Any] = {
+                "sectors": args.sectors,
+                "since": args.since,
+                "until": args.until,
+                "partitions": args.partitions,
+                "session": args.session,
+                "outside": "refuse" if args.strict_session else "drop",
+            }
+            if args.scheduler is not None or args.workers is not None:
+                from sectorflow.app import distributed  # imports Dask; only here
+
+                run = distributed.recompute(
+                    args.stocks,
+                    args.benchmark,
+                    args.out,
+                    scheduler=args.scheduler,
+                    workers=args.workers,
+                    **common,
+                )
+            else:
+                run = recompute.recompute(args.stocks, args.benchmark, args.out, **common)
             print(recompute.dashboard_text(run.scores.dashboard))  # noqa: T201
             print(  # noqa: T201
                 f"{run.rows:,} rows in {run.partitions} partition(s): wrote {len(run.files)} "
@@ -157,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             from sectorflow.app import demo
 
             print(demo.run(args.symbols, args.days, args.window, args.seed))  # noqa: T201
-    except (ValueError, TypeError) as err:  # bad input, InputError among them
+    except (ValueError, TypeError) as err:  # bad input (InputError), a missing extra
         print(f"sectorflow: error: {err}", file=sys.stderr)  # noqa: T201
         return 2
     except OSError as err:

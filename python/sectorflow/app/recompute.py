@@ -46,7 +46,21 @@ from sectorflow.sector.valuation import (
 if TYPE_CHECKING:
     from sectorflow.sector.minute import Outside
 
-__all__ = ["InputError", "Progress", "recompute", "stock_indicators"]
+__all__ = [
+    "InputError",
+    "MissingExtraError",
+    "Progress",
+    "Source",
+    "add_valuation",
+    "daily_part",
+    "read_benchmark",
+    "read_sector_map",
+    "recompute",
+    "recompute_source",
+    "stock_indicators",
+    "summed_totals",
+    "write_tables",
+]
 
 STOCK_COLUMNS = ("symbol", "sector", "close", "volume", "amount", "float_mcap")
 NUMERIC = ("close", "volume", "amount", "float_mcap")
@@ -76,6 +90,10 @@ class InputError(ValueError):
     def __init__(self, path: Path | str, message: str) -> None:
         """``path: message``."""
         super().__init__(f"{path}: {message}")
+
+
+class MissingExtraError(ValueError):
+    """An optional extra the run asked for is not installed: the command line exits with 2."""
 
 
 class Progress:
@@ -209,7 +227,8 @@ def stock_indicators(stocks: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _read_benchmark(benchmark: str, first: dt.date, last: dt.date) -> Any:
+def read_benchmark(benchmark: str, first: dt.date, last: dt.date) -> Any:
+    """``"market"``/``"equal_weight"``, or the benchmark file's ``date, close`` (checked)."""
     if benchmark in ("market", "equal_weight"):
         return benchmark
     path = Path(benchmark)
@@ -237,7 +256,8 @@ def _read_benchmark(benchmark: str, first: dt.date, last: dt.date) -> Any:
     return bench.sort("date")
 
 
-def _read_sector_map(path: Path | None) -> dict[str, list[str]] | None:
+def read_sector_map(path: Path | None) -> dict[str, list[str]] | None:
+    """The composites of a JSON file ``{"TMT": ["电子", ...]}`` (checked), or None."""
     if path is None:
         return None
     try:
@@ -309,13 +329,37 @@ def recompute(
     staging = Staging(out, OUTPUTS)  # refuses a file, or a user's entry with an output's name
     minutes = path.is_dir() or any(ch in str(path) for ch in "*?[")
     if minutes:
-        source = _Source.from_minutes(path, since, until, progress, (session, outside))
+        source = Source.from_minutes(path, since, until, progress, (session, outside))
     else:
-        source = _Source.open(path, since, until, progress)
+        source = Source.open(path, since, until, progress)
+    return recompute_source(
+        source,
+        benchmark,
+        staging,
+        sectors=sectors,
+        partitions=partitions,
+        report=report,
+        progress=progress,
+        start=start,
+    )
+
+
+def recompute_source(
+    source: Source,
+    benchmark: str | Path,
+    staging: Staging,
+    *,
+    sectors: str | Path | Mapping[str, Sequence[str]] | None,
+    partitions: int | None,
+    report: bool,
+    progress: Progress,
+    start: float,
+) -> Run:
+    """The recompute of a checked source into ``staging`` (see :func:`recompute`)."""
     composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
     if composites is None and sectors is not None:
-        composites = _read_sector_map(Path(str(sectors)))
-    bench = _read_benchmark(str(benchmark), source.first, source.last)
+        composites = read_sector_map(Path(str(sectors)))
+    bench = read_benchmark(str(benchmark), source.first, source.last)
     k = partitions or max(1, math.ceil(source.rows / ROWS_PER_PARTITION))
     with staging as tmp:
         (tmp / "stocks").mkdir()
@@ -325,15 +369,15 @@ def recompute(
         with progress.stage("scores", 1) as step:
             scores = score_sectors(table, bench)
             step()
-        scores = _valuation(scores, totals, source, progress)
-        files = _write(scores, tmp, progress, report=report, source=path)
+        scores = add_valuation(scores, totals, source, progress)
+        files = write_tables(scores, tmp, progress, report=report, source=source.path)
         if source.features is not None:
             for name, table in source.features.items():
                 table.write_parquet(tmp / f"{name}.parquet")
                 files.append(f"{name}.parquet")
         written = staging.publish(files)
     return Run(
-        out=out,
+        out=staging.out,
         files=written,
         scores=scores,
         rows=source.rows,
@@ -343,8 +387,8 @@ def recompute(
     )
 
 
-def _valuation(
-    scores: SectorScores, totals: pl.DataFrame | None, source: _Source, progress: Progress
+def add_valuation(
+    scores: SectorScores, totals: pl.DataFrame | None, source: Source, progress: Progress
 ) -> SectorScores:
     """The scores with whole-market valuation, month-end heat and the pendulum, if possible."""
     if totals is None:
@@ -375,7 +419,7 @@ def _valuation_columns(schema: pl.Schema) -> tuple[str, ...]:
 
 
 @dataclass
-class _Source:
+class Source:
     """A checked stock file: its lazy rows (dates filtered), time column and date range."""
 
     path: Path
@@ -399,7 +443,7 @@ class _Source:
         until: dt.date | None,
         progress: Progress,
         session: tuple[str, Outside],
-    ) -> _Source:
+    ) -> Source:
         """Daily bars of a minute-bar dataset, through the minute-bar engine in one pass."""
         import pyarrow.parquet as pq
 
@@ -425,6 +469,22 @@ class _Source:
                 ).daily
             except BarsError as err:
                 raise InputError(err.source, err.message) from err
+        return cls.from_daily(path, daily, rows, since, until)
+
+    @classmethod
+    def from_daily(
+        cls,
+        path: Path,
+        daily: pl.DataFrame,
+        rows: int,
+        since: dt.date | None,
+        until: dt.date | None,
+    ) -> Source:
+        """A source of the daily bars that ``rows`` minute bars made, with their features.
+
+        ``daily`` is :func:`sectorflow.minute_bars`' daily table (with ``sector`` and
+        ``float_mcap`` carried); the features and their sector means are written too.
+        """
         day = pl.col("date")
         if since is not None:
             daily = daily.filter(day >= since)
@@ -448,7 +508,8 @@ class _Source:
     @classmethod
     def open(
         cls, path: Path, since: dt.date | None, until: dt.date | None, progress: Progress
-    ) -> _Source:
+    ) -> Source:
+        """A checked daily (or intraday) stock file: schema, row count, date range."""
         lf = scan(path)
         schema = lf.collect_schema()
         time_col = _time_column(schema, path)
@@ -484,7 +545,7 @@ class _Source:
 
 
 def _aggregate(
-    source: _Source,
+    source: Source,
     k: int,
     folder: Path,
     progress: Progress,
@@ -532,11 +593,15 @@ def _aggregate(
         except (ValueError, TypeError) as err:
             raise InputError(sectors or source.path, str(err)) from err
         step()
-    if not totals:
-        return table, None
-    # Partition by partition, in order: the same sums on every run.
-    summed = totals[0]
-    for part in totals[1:]:
+    return table, summed_totals(totals)
+
+
+def summed_totals(parts: Sequence[pl.DataFrame]) -> pl.DataFrame | None:
+    """Valuation totals of partitions added cell by cell, in partition order (None if none)."""
+    if not parts:
+        return None
+    summed = parts[0]
+    for part in parts[1:]:
         values = [c for c in summed.columns if c not in ("date", "sector")]
         summed = summed.join(part, on=["date", "sector"], how="full", coalesce=True).select(
             "date",
@@ -546,27 +611,36 @@ def _aggregate(
                 for c in values
             ),
         )
-    return table, summed.sort("sector", "date")
+    return summed.sort("sector", "date")
 
 
-def _partition(source: _Source, i: int, k: int) -> pl.DataFrame:
+def _partition(source: Source, i: int, k: int) -> pl.DataFrame:
     """All rows of the symbols whose hash falls in partition ``i`` of ``k``, as daily bars."""
     path, time_col, intraday = source.path, source.time_col, source.intraday
     part = source.lf.select(pl.col(time_col) if intraday else pl.col(time_col).alias("date"),
                             *STOCK_COLUMNS, *source.valuation)  # fmt: skip
-    time_col = time_col if intraday else "date"
     if k > 1:
         part = part.filter(pl.col("symbol").cast(pl.String).hash(seed=0) % k == i)
     try:
         df = part.collect(engine="streaming")
     except pl.exceptions.PolarsError as err:
         raise InputError(path, f"cannot read it ({str(err).splitlines()[0]})") from err
+    return daily_part(df, source.time_col if source.intraday else None, source.path)
+
+
+def daily_part(df: pl.DataFrame, intraday: str | None, path: Path) -> pl.DataFrame:
+    """Rows of whole symbols made daily bars, each symbol's in time order.
+
+    ``intraday``: the time column of intraday bars (aggregated to days), or None for daily rows
+    (``date``). Bad bars raise :class:`InputError` naming ``path``.
+    """
+    time_col = intraday or "date"
     # Every step needs each symbol's rows in time order, nothing more (symbols may interleave):
     # files sorted by time, the usual layout, are used as they come. Missing symbols/sectors
     # are refused by name downstream.
     if not df.get_column(time_col).is_sorted():
         df = df.sort(time_col)
-    if intraday:
+    if intraday is not None:
         try:
             df = daily_bars(df, datetime=time_col)
         except (ValueError, TypeError) as err:
@@ -575,9 +649,10 @@ def _partition(source: _Source, i: int, k: int) -> pl.DataFrame:
     return df
 
 
-def _write(
+def write_tables(
     scores: SectorScores, tmp: Path, progress: Progress, *, report: bool, source: Path
 ) -> list[str]:
+    """The score tables (and the report) into ``tmp``; returns the names written."""
     tables = scores.tables()
     names = [f"{n}.parquet" for n in tables]
     with progress.stage("write", len(tables) + int(report)) as step:

@@ -241,6 +241,26 @@ class SectorAggregation:
                 _out_of_order(df, (row, previous, duplicate), date, symbol)
         self._rows += df.height
 
+    def cells(self) -> dict[str, Any]:
+        """The raw sums of every sector and day so far (picklable), for :meth:`add_cells`.
+
+        Aggregations of parts that hold other symbols (on other processes or machines) add up
+        to the aggregation of the whole; the sums of a day's members then come in another
+        order, so they may differ from one aggregation in the last bits.
+        """
+        cells: dict[str, Any] = self._acc.cells()
+        return cells
+
+    def add_cells(self, cells: Mapping[str, Any]) -> None:
+        """Adds the :meth:`cells` of an aggregation of other symbols over the same dates."""
+        self._acc.add_cells(
+            list(cells["sectors"]),
+            int(cells["first_day"]),
+            int(cells["days"]),
+            np.ascontiguousarray(cells["sums"], dtype=np.float64),
+            np.ascontiguousarray(cells["counts"], dtype=np.uint32),
+        )
+
     def finish(
         self, sectors: Mapping[str, Sequence[str]] | None = None, *, base: float = 1000.0
     ) -> pl.DataFrame:

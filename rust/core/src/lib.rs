@@ -56,7 +56,10 @@ pub use rrg::{
     IMPROVING, LAGGING, LEADING, RrgAverage, RrgColumns, RrgMethod, RrgNormalize, RrgOut, RrgSpec,
     WEAKENING, rrg,
 };
-pub use sector::{BarsError, SectorAccumulator, SectorTotals, StockBars, sector_totals};
+pub use sector::{
+    BarsError, SECTOR_CELL_COUNTS, SECTOR_CELL_SUMS, SectorAccumulator, SectorCells, SectorTotals,
+    StockBars, sector_totals,
+};
 pub use sequences::{
     SEQUENCE_FEATURES, SequenceBars, SequenceError, SequenceSpec, Sequences, sequence_features,
 };

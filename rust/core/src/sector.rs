@@ -68,6 +68,24 @@ pub struct SectorTotals {
     pub risers: Vec<u32>,
 }
 
+/// The raw sums of every (sector code, day) cell of an accumulator, for adding into another
+/// that was fed other symbols (the parts of a table split by symbol, summed on other
+/// machines). Sector-major: cell `sector * days + d`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SectorCells {
+    pub first_day: i32,
+    pub days: usize,
+    /// Per cell, [`SECTOR_CELL_SUMS`] in order.
+    pub sums: Vec<f64>,
+    /// Per cell, [`SECTOR_CELL_COUNTS`] in order.
+    pub counts: Vec<u32>,
+}
+
+/// What [`SectorCells::sums`] holds per cell: `Σ w·r`, `Σ w`, and the summed values.
+pub const SECTOR_CELL_SUMS: [&str; 5] = ["weighted", "weight", "amount", "volume", "float_mcap"];
+/// What [`SectorCells::counts`] holds per cell.
+pub const SECTOR_CELL_COUNTS: [&str; 3] = ["members", "with_return", "risers"];
+
 /// The sums of one (day, sector): one cache line per row touched.
 #[derive(Clone, Copy, Debug, Default)]
 struct Cell {
@@ -213,6 +231,72 @@ impl SectorAccumulator {
             cell.float_mcap += finite_or_zero(bars.float_mcap[i]);
         }
         self.rows += n;
+        Ok(())
+    }
+
+    /// The raw sums of every cell (see [`SectorCells`]).
+    pub fn cells(&self) -> SectorCells {
+        let n = self.sectors.len() * self.days;
+        let mut sums = Vec::with_capacity(n * SECTOR_CELL_SUMS.len());
+        let mut counts = Vec::with_capacity(n * SECTOR_CELL_COUNTS.len());
+        for c in self.sectors.iter().flatten() {
+            sums.extend([c.weighted, c.weight, c.amount, c.volume, c.float_mcap]);
+            counts.extend([c.members, c.with_return, c.risers]);
+        }
+        SectorCells {
+            first_day: self.first_day,
+            days: self.days,
+            sums,
+            counts,
+        }
+    }
+
+    /// Adds the cells of an accumulator fed other symbols over the same dates: its sector `i`
+    /// into this one's sector `code_of[i]` (a code seen here, or the next new one).
+    pub fn add_cells(&mut self, cells: &SectorCells, code_of: &[u32]) -> Result<(), KernelError> {
+        if cells.first_day != self.first_day || cells.days != self.days {
+            return Err(KernelError::invalid(
+                "cells",
+                "the cells cover other dates than this accumulator",
+            ));
+        }
+        if !cells.sums.len().is_multiple_of(SECTOR_CELL_SUMS.len())
+            || !cells.counts.len().is_multiple_of(SECTOR_CELL_COUNTS.len())
+        {
+            return Err(KernelError::invalid(
+                "cells",
+                "sums or counts of a partial cell",
+            ));
+        }
+        let n = code_of.len() * self.days;
+        KernelError::same_lengths(
+            n,
+            &[
+                ("sums", cells.sums.len() / SECTOR_CELL_SUMS.len()),
+                ("counts", cells.counts.len() / SECTOR_CELL_COUNTS.len()),
+            ],
+        )?;
+        for (i, &code) in code_of.iter().enumerate() {
+            let sector = dense(code, self.sectors.len(), "sector", i)?;
+            if sector == self.sectors.len() {
+                self.sectors.push(vec![Cell::default(); self.days]);
+            }
+            for (d, cell) in self.sectors[sector].iter_mut().enumerate() {
+                let at = i * self.days + d;
+                let s = &cells.sums[at * 5..at * 5 + 5];
+                let c = &cells.counts[at * 3..at * 3 + 3];
+                cell.add(&Cell {
+                    weighted: s[0],
+                    weight: s[1],
+                    amount: s[2],
+                    volume: s[3],
+                    float_mcap: s[4],
+                    members: c[0],
+                    with_return: c[1],
+                    risers: c[2],
+                });
+            }
+        }
         Ok(())
     }
 
@@ -439,5 +523,64 @@ mod tests {
         let mut t = table();
         t.symbol[1] = 9;
         assert!(sector_totals(&t.bars(), &[vec![0]], 1.0).is_err());
+    }
+
+    #[test]
+    fn accumulators_of_other_symbols_add_up_to_the_whole() {
+        let t = Table {
+            day: vec![0, 0, 0, 1, 1, 1, 2, 2],
+            symbol: vec![0, 1, 2, 0, 1, 2, 0, 2],
+            sector: vec![0, 1, 0, 0, 1, 0, 0, 0],
+            close: vec![10.0, 20.0, 5.0, 11.0, 19.0, 5.5, 12.0, 6.0],
+            cap: vec![100.0, 50.0, 30.0, 110.0, 45.0, 33.0, 120.0, 36.0],
+        };
+        let mut whole = SectorAccumulator::new(0, 2).unwrap();
+        whole.feed(&t.bars()).unwrap();
+        // Symbols 0 and 2 (sector 0) in one part; symbol 1 (sector 1) in another.
+        let pick = |keep: &dyn Fn(u32) -> bool| {
+            let rows: Vec<usize> = (0..t.day.len()).filter(|&i| keep(t.symbol[i])).collect();
+            let first_seen = |v: &[u32]| {
+                let mut seen: Vec<u32> = Vec::new();
+                v.iter()
+                    .map(|x| match seen.iter().position(|s| s == x) {
+                        Some(p) => p as u32,
+                        None => {
+                            seen.push(*x);
+                            (seen.len() - 1) as u32
+                        }
+                    })
+                    .collect::<Vec<u32>>()
+            };
+            Table {
+                day: rows.iter().map(|&i| t.day[i]).collect(),
+                symbol: first_seen(&rows.iter().map(|&i| t.symbol[i]).collect::<Vec<_>>()),
+                sector: first_seen(&rows.iter().map(|&i| t.sector[i]).collect::<Vec<_>>()),
+                close: rows.iter().map(|&i| t.close[i]).collect(),
+                cap: rows.iter().map(|&i| t.cap[i]).collect(),
+            }
+        };
+        let (a, b) = (pick(&|s| s != 1), pick(&|s| s == 1));
+        let mut merged = SectorAccumulator::new(0, 2).unwrap();
+        for (part, code_of) in [(&a, vec![0u32]), (&b, vec![1u32])] {
+            let mut acc = SectorAccumulator::new(0, 2).unwrap();
+            acc.feed(&part.bars()).unwrap();
+            merged.add_cells(&acc.cells(), &code_of).unwrap();
+        }
+        assert_eq!(merged.cells(), whole.cells());
+        let groups = vec![vec![0], vec![1]];
+        let (x, y) = (
+            merged.finish(&groups, 1000.0).unwrap(),
+            whole.finish(&groups, 1000.0).unwrap(),
+        );
+        assert_eq!(x.level.len(), y.level.len());
+        for (p, q) in x.level.iter().zip(&y.level) {
+            assert!(p == q || (p.is_nan() && q.is_nan()));
+        }
+        let mut other = SectorAccumulator::new(1, 2).unwrap();
+        assert!(
+            other
+                .add_cells(&SectorAccumulator::new(0, 2).unwrap().cells(), &[])
+                .is_err()
+        );
     }
 }

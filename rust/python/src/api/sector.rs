@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sectorflow_core::{
     valuation_sums as valuation_core, BarsError, Codes, KernelError, SectorAccumulator as Core,
-    StockBars, ValuationRows, VALUATION_SUMS,
+    SectorCells, StockBars, ValuationRows, VALUATION_SUMS,
 };
 
 use super::guarded;
@@ -116,6 +116,52 @@ impl SectorAccumulator {
                 out_of_order(inner.feed(&bars))
             })
         })
+    }
+
+    /// The raw sums of every (sector, day) cell, to add into an accumulator of other symbols:
+    /// `sectors` (names, by code), `first_day`, `days`, `sums` (f64, per cell the fields of
+    /// `SECTOR_CELL_SUMS`) and `counts` (u32, per cell those of `SECTOR_CELL_COUNTS`).
+    fn cells<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let inner = self.inner.as_ref().ok_or_else(finished)?;
+        let cells = inner.cells();
+        // The core's sectors are the first codes (a sector none of whose rows had a close is
+        // coded here but never reached the core).
+        let names: Vec<String> = self.sectors.names()[..inner.sectors()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let out = PyDict::new(py);
+        out.set_item("sectors", names)?;
+        out.set_item("first_day", cells.first_day)?;
+        out.set_item("days", cells.days)?;
+        out.set_item("sums", PyArray1::from_vec(py, cells.sums))?;
+        out.set_item("counts", PyArray1::from_vec(py, cells.counts))?;
+        Ok(out)
+    }
+
+    /// Adds the `cells()` of an accumulator fed other symbols over the same dates.
+    #[pyo3(signature = (sectors, first_day, days, sums, counts))]
+    fn add_cells(
+        &mut self,
+        sectors: Vec<String>,
+        first_day: i32,
+        days: usize,
+        sums: PyReadonlyArray1<'_, f64>,
+        counts: PyReadonlyArray1<'_, u32>,
+    ) -> PyResult<()> {
+        let inner = self.inner.as_mut().ok_or_else(finished)?;
+        let code_of = sectors
+            .iter()
+            .map(|name| self.sectors.code(name, "sector"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(to_py_err)?;
+        let cells = SectorCells {
+            first_day,
+            days,
+            sums: slice(&sums, "sums")?.to_vec(),
+            counts: slice(&counts, "counts")?.to_vec(),
+        };
+        inner.add_cells(&cells, &code_of).map_err(to_py_err)
     }
 
     /// The totals of `groups` (each a list of sector codes) and the market as flat arrays
