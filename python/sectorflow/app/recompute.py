@@ -50,9 +50,11 @@ __all__ = [
     "InputError",
     "MissingExtraError",
     "Progress",
+    "Run",
     "Source",
     "add_valuation",
     "daily_part",
+    "publish_scores",
     "read_benchmark",
     "read_sector_map",
     "recompute",
@@ -366,16 +368,42 @@ def recompute_source(
         table, totals = _aggregate(
             source, k, tmp / "stocks", progress, composites=composites, sectors=sectors
         )
-        with progress.stage("scores", 1) as step:
-            scores = score_sectors(table, bench)
-            step()
-        scores = add_valuation(scores, totals, source, progress)
-        files = write_tables(scores, tmp, progress, report=report, source=source.path)
-        if source.features is not None:
-            for name, table in source.features.items():
-                table.write_parquet(tmp / f"{name}.parquet")
-                files.append(f"{name}.parquet")
-        written = staging.publish(files)
+        return publish_scores(
+            table,
+            totals,
+            source,
+            bench,
+            staging,
+            k=k,
+            report=report,
+            progress=progress,
+            start=start,
+        )
+
+
+def publish_scores(
+    table: pl.DataFrame,
+    totals: pl.DataFrame | None,
+    source: Source,
+    bench: Any,
+    staging: Staging,
+    *,
+    k: int,
+    report: bool,
+    progress: Progress,
+    start: float,
+) -> Run:
+    """Score the sector table, add valuation and heat, write everything and publish it."""
+    with progress.stage("scores", 1) as step:
+        scores = score_sectors(table, bench)
+        step()
+    scores = add_valuation(scores, totals, source, progress)
+    files = write_tables(scores, staging.folder, progress, report=report, source=source.path)
+    if source.features is not None:
+        for name, features in source.features.items():
+            features.write_parquet(staging.folder / f"{name}.parquet")
+            files.append(f"{name}.parquet")
+    written = staging.publish(files)
     return Run(
         out=staging.out,
         files=written,
