@@ -161,3 +161,14 @@ def test_one_machine_never_imports_dask(stocks: Path, tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_dask_frame_is_recomputed_as_its_file(
+    client: Client, stocks: Path, alone: Path, tmp_path: Path
+) -> None:
+    import dask.dataframe as dd
+
+    frame = dd.read_parquet(str(stocks), dtype_backend="pyarrow").repartition(npartitions=3)
+    out = tmp_path / "out"
+    distributed.recompute(frame, "market", out, client=client, partitions=2)
+    assert_same_tables(out, alone)

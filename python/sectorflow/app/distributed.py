@@ -58,6 +58,7 @@ from sectorflow.app.recompute import (
     recompute_source,
     stock_indicators,
     summed_totals,
+    valuation_columns,
 )
 from sectorflow.sector.aggregate import SectorAggregation
 from sectorflow.sector.valuation import valuation_totals
@@ -171,7 +172,7 @@ def _connected(
 
 
 def recompute(
-    stocks: str | Path,
+    stocks: str | Path | Any,
     benchmark: str | Path,
     out: str | Path,
     *,
@@ -192,20 +193,24 @@ def recompute(
     ``client``: a connected :class:`distributed.Client`; otherwise one to ``scheduler``
     (``"tcp://host:8786"``) or to a local cluster of ``workers`` processes (2 by default),
     closed at the end. The other arguments and the outputs are those of the one-machine
-    recompute (a daily stock file, or a folder of minute-bar parquet files); see this module
-    for the plan and for what is equal to the bit. Bad input raises :class:`InputError`
-    before anything is published.
+    recompute (a daily stock file, or a folder of minute-bar parquet files); ``stocks`` may
+    also be a Dask DataFrame of daily rows (``date, symbol, sector, close, volume, amount,
+    float_mcap``[, valuation columns]). See this module for the plan and for what is equal to
+    the bit. Bad input raises :class:`InputError` before anything is published.
     """
     _require_dask()
+    import dask.dataframe as dd
+
     start = time.perf_counter()
     progress = progress or Progress()
-    path, out = Path(stocks), Path(out)
+    given = stocks if isinstance(stocks, dd.DataFrame) else None
+    path, out = Path("<dask frame>" if given is not None else stocks), Path(out)
     window = (
         None if since is None else as_date(since, "since"),
         None if until is None else as_date(until, "until"),
     )
     staging = Staging(out, OUTPUTS)
-    if path.is_dir() or any(ch in str(path) for ch in "*?["):
+    if given is None and (path.is_dir() or any(ch in str(path) for ch in "*?[")):
         with _connected(client, scheduler, workers) as connected:
             daily, rows = _minute_days(connected, path, (session, outside), progress)
         source = Source.from_daily(path, daily, rows, *window)
@@ -219,7 +224,11 @@ def recompute(
             progress=progress,
             start=start,
         )
-    source = Source.open(path, *window, progress)
+    source = (
+        Source.open(path, *window, progress)
+        if given is None
+        else _frame_source(given, path, window, progress)
+    )
     composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
     if composites is None and sectors is not None:
         composites = read_sector_map(Path(str(sectors)))
@@ -233,12 +242,17 @@ def recompute(
         window=window,
     )
     columns = [source.time_col, *STOCK_COLUMNS, *source.valuation]
+    frame = (
+        given[columns]
+        if given is not None
+        else dd.read_parquet(str(path), columns=columns, dtype_backend="pyarrow")
+    )
     with _connected(client, scheduler, workers) as connected, staging as tmp:
         # At least one partition per worker thread, so a small file still runs in parallel.
         threads = sum(w["nthreads"] for w in connected.scheduler_info()["workers"].values())
         k = partitions or max(threads, math.ceil(source.rows / ROWS_PER_PARTITION))
         aggregation, totals = _sector_table(
-            connected, spec, columns=columns, k=k, folder=tmp / "stocks", progress=progress
+            connected, frame, spec, k=k, folder=tmp / "stocks", progress=progress
         )
         try:
             table = aggregation.finish(composites)
@@ -258,20 +272,55 @@ def recompute(
         )
 
 
+def _dates(part: Any) -> tuple[int, dt.date | None, dt.date | None]:
+    """Rows and first and last date of one partition's ``date`` column."""
+    day = pl.from_pandas(part).cast(pl.Date)
+    return len(day), day.min(), day.max()  # type: ignore[return-value]
+
+
+def _frame_source(
+    frame: Any, name: Path, window: tuple[dt.date | None, dt.date | None], progress: Progress
+) -> Source:
+    """A checked source of a Dask DataFrame of daily rows (its rows and dates in one pass)."""
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    columns = list(frame.columns)
+    for column in ("date", *STOCK_COLUMNS):
+        if column not in columns:
+            raise InputError(name, f"missing column {column!r} (columns: {columns})")
+    with progress.stage("scan", 1) as step:
+        stats = compute(*(delayed(_dates)(p) for p in frame["date"].to_delayed()))
+        step()
+    rows = sum(n for n, _, _ in stats)
+    if rows == 0:
+        raise InputError(name, "no rows")
+    first = min(lo for n, lo, _ in stats if n)
+    last = max(hi for n, _, hi in stats if n)
+    # The tasks keep the rows from ``since`` to ``until``; the dates bound the aggregation.
+    since, until = window
+    first = max(as_date(first, "date"), since or dt.date.min)
+    last = min(as_date(last, "date"), until or dt.date.max)
+    if first > last:
+        raise InputError(name, "no rows in the dates asked for")
+    return Source(
+        name, pl.LazyFrame(), "date", False, int(rows), first, last,  # noqa: FBT003
+        valuation=valuation_columns(columns),
+    )  # fmt: skip
+
+
 def _sector_table(
     client: Client,
+    frame: Any,
     spec: _Spec,
     *,
-    columns: list[str],
     k: int,
     folder: Path,
     progress: Progress,
 ) -> tuple[SectorAggregation, pl.DataFrame | None]:
     """The shuffle by symbol, the per-symbol stage and the reduction of its sums."""
-    import dask.dataframe as dd
     from dask.delayed import delayed
 
-    frame = dd.read_parquet(str(spec.path), columns=columns, dtype_backend="pyarrow")
     parts = frame.shuffle("symbol", npartitions=k, shuffle_method=SHUFFLE).to_delayed()
     folder.mkdir()
     stage = delayed(_symbol_stage, pure=False)

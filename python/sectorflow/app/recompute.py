@@ -18,7 +18,7 @@ import math
 import resource
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +61,7 @@ __all__ = [
     "recompute_source",
     "stock_indicators",
     "summed_totals",
+    "valuation_columns",
     "write_tables",
 ]
 
@@ -440,9 +441,9 @@ def add_valuation(
     return scored
 
 
-def _valuation_columns(schema: pl.Schema) -> tuple[str, ...]:
-    """The valuation columns of ``schema`` (the first present of each need), or none."""
-    found = [next((c for c in names if c in schema), None) for names in VALUATION_COLUMNS]
+def valuation_columns(columns: Collection[str]) -> tuple[str, ...]:
+    """The valuation columns among ``columns`` (the first present of each need), or none."""
+    found = [next((c for c in names if c in columns), None) for names in VALUATION_COLUMNS]
     return () if None in found else tuple(c for c in found if c is not None)
 
 
@@ -568,7 +569,7 @@ class Source:
             raise InputError(path, f"no rows{window}")
         if stamps and not has_times:
             lf = lf.with_columns(day.alias(time_col))
-        valuation = () if has_times else _valuation_columns(schema)
+        valuation = () if has_times else valuation_columns(schema.names())
         return cls(path, lf, time_col, bool(has_times), rows, first, last, valuation=valuation)
 
 
