@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas_valuation
-import polars as pl
 
 import sectorflow as sf
 
@@ -30,4 +29,3 @@ def test_pandas_valuation_and_heat_agree_with_sectorflow() -> None:
         )
     assert heat.get_column("heat").null_count() < heat.height
     assert set(heat.get_column("sector")) == set(market.get_column("sector"))
-    assert isinstance(ours, pl.DataFrame)

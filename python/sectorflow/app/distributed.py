@@ -52,9 +52,10 @@ from sectorflow.app.recompute import (
     Run,
     Source,
     daily_part,
+    finish_sectors,
+    minute_dataset,
     publish_scores,
-    read_benchmark,
-    read_sector_map,
+    read_inputs,
     recompute_source,
     stock_indicators,
     summed_totals,
@@ -229,10 +230,7 @@ def recompute(
         if given is None
         else _frame_source(given, path, window, progress)
     )
-    composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
-    if composites is None and sectors is not None:
-        composites = read_sector_map(Path(str(sectors)))
-    bench = read_benchmark(str(benchmark), source.first, source.last)
+    composites, bench = read_inputs(source, benchmark, sectors)
     spec = _Spec(
         path=path,
         time_col=source.time_col,
@@ -254,11 +252,8 @@ def recompute(
         aggregation, totals = _sector_table(
             connected, frame, spec, k=k, folder=tmp / "stocks", progress=progress
         )
-        try:
-            table = aggregation.finish(composites)
-        except (ValueError, TypeError) as err:
-            named = sectors if isinstance(sectors, str | Path) else path
-            raise InputError(named, str(err)) from err
+        named = sectors if isinstance(sectors, str | Path) else path
+        table = finish_sectors(aggregation, composites, named, progress)
         return publish_scores(
             table,
             totals,
@@ -363,20 +358,9 @@ def _minute_days(
 ) -> tuple[pl.DataFrame, int]:
     """The daily bars of a minute-bar folder, the minute-bar engine on each symbol partition."""
     import dask.dataframe as dd
-    import pyarrow.parquet as pq
     from dask.delayed import delayed
 
-    from sectorflow.sector.minute import minute_files
-
-    try:
-        files = minute_files(path)
-        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-    except (ValueError, OSError) as err:
-        raise InputError(path, str(err).removeprefix(f"{path}: ")) from err
-    names = pq.read_schema(files[0]).names
-    for column in ("datetime", "symbol", "sector", "close", "volume", "float_mcap"):
-        if column not in names:
-            raise InputError(files[0], f"missing column {column!r} (columns: {names})")
+    files, rows, names = minute_dataset(path)
     columns = [c for c in _MINUTE_COLUMNS if c in names]
     frame = dd.read_parquet([str(f) for f in files], columns=columns, dtype_backend="pyarrow")
     k = max(1, math.ceil(rows / ROWS_PER_PARTITION / 4))

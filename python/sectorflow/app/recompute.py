@@ -54,8 +54,11 @@ __all__ = [
     "Source",
     "add_valuation",
     "daily_part",
+    "finish_sectors",
+    "minute_dataset",
     "publish_scores",
     "read_benchmark",
+    "read_inputs",
     "read_sector_map",
     "recompute",
     "recompute_source",
@@ -359,10 +362,7 @@ def recompute_source(
     start: float,
 ) -> Run:
     """The recompute of a checked source into ``staging`` (see :func:`recompute`)."""
-    composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
-    if composites is None and sectors is not None:
-        composites = read_sector_map(Path(str(sectors)))
-    bench = read_benchmark(str(benchmark), source.first, source.last)
+    composites, bench = read_inputs(source, benchmark, sectors)
     k = partitions or max(1, math.ceil(source.rows / ROWS_PER_PARTITION))
     with staging as tmp:
         (tmp / "stocks").mkdir()
@@ -447,6 +447,50 @@ def valuation_columns(columns: Collection[str]) -> tuple[str, ...]:
     return () if None in found else tuple(c for c in found if c is not None)
 
 
+def minute_dataset(path: Path) -> tuple[list[Path], int, list[str]]:
+    """A minute-bar folder's files, their rows and the first file's columns (checked)."""
+    import pyarrow.parquet as pq
+
+    from sectorflow.sector.minute import minute_files
+
+    try:
+        files = minute_files(path)
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    except (ValueError, OSError) as err:
+        raise InputError(path, str(err).removeprefix(f"{path}: ")) from err
+    names = pq.read_schema(files[0]).names
+    for column in ("datetime", "symbol", "sector", "close", "volume", "float_mcap"):
+        if column not in names:
+            raise InputError(files[0], f"missing column {column!r} (columns: {names})")
+    return files, rows, names
+
+
+def read_inputs(
+    source: Source, benchmark: str | Path, sectors: str | Path | Mapping[str, Sequence[str]] | None
+) -> tuple[Mapping[str, Sequence[str]] | None, Any]:
+    """The composites (a mapping, or read from a JSON file) and the benchmark of a run."""
+    composites = sectors if isinstance(sectors, Mapping) or sectors is None else None
+    if composites is None and sectors is not None:
+        composites = read_sector_map(Path(str(sectors)))
+    return composites, read_benchmark(str(benchmark), source.first, source.last)
+
+
+def finish_sectors(
+    aggregation: SectorAggregation,
+    composites: Mapping[str, Sequence[str]] | None,
+    named: Path | str,
+    progress: Progress,
+) -> pl.DataFrame:
+    """The sector table of an aggregation; a bad composite is named by ``named``."""
+    with progress.stage("sector aggregates", 1) as step:
+        try:
+            table = aggregation.finish(composites)
+        except (ValueError, TypeError) as err:
+            raise InputError(named, str(err)) from err
+        step()
+    return table
+
+
 @dataclass
 class Source:
     """A checked stock file: its lazy rows (dates filtered), time column and date range."""
@@ -474,19 +518,9 @@ class Source:
         session: tuple[str, Outside],
     ) -> Source:
         """Daily bars of a minute-bar dataset, through the minute-bar engine in one pass."""
-        import pyarrow.parquet as pq
+        from sectorflow.sector.minute import BarsError, minute_bars
 
-        from sectorflow.sector.minute import BarsError, minute_bars, minute_files
-
-        try:
-            files = minute_files(path)
-            rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-        except (ValueError, OSError) as err:
-            raise InputError(path, str(err).removeprefix(f"{path}: ")) from err
-        first_schema = pq.read_schema(files[0]).names
-        for column in ("datetime", "symbol", "sector", "close", "volume", "float_mcap"):
-            if column not in first_schema:
-                raise InputError(files[0], f"missing column {column!r} (columns: {first_schema})")
+        _, rows, _ = minute_dataset(path)
         with progress.stage("minute bars", rows) as step:
             try:
                 daily = minute_bars(
@@ -616,13 +650,8 @@ def _aggregate(
                 timed("write", clock)
             step()
     progress.note("  " + ", ".join(f"{what} {s:.2f} s" for what, s in spent.items()))
-    with progress.stage("sector aggregates", 1) as step:
-        try:
-            table = aggregation.finish(composites)
-        except (ValueError, TypeError) as err:
-            raise InputError(sectors or source.path, str(err)) from err
-        step()
-    return table, summed_totals(totals)
+    named = sectors if isinstance(sectors, str | Path) else source.path
+    return finish_sectors(aggregation, composites, named, progress), summed_totals(totals)
 
 
 def summed_totals(parts: Sequence[pl.DataFrame]) -> pl.DataFrame | None:

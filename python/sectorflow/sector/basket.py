@@ -29,7 +29,8 @@ def _members(prices: pl.DataFrame, members: Sequence[str] | None, symbol: str) -
     if isinstance(members, str) or not members:
         msg = "members must be a non-empty list of symbols"
         raise ValueError(msg)
-    unknown = [m for m in members if m not in set(listed)]
+    known = set(listed)
+    unknown = [m for m in members if m not in known]
     if unknown:
         msg = f"members: {unknown[0]!r} has no rows in prices"
         raise ValueError(msg)
@@ -62,7 +63,8 @@ def _matrix(
         row = rows.row(pivot.duplicate[0] if pivot.duplicate else 0, named=True)
         msg = f"prices has more than one row for {symbol}={row[symbol]!r}, {date}={row[date]}"
         raise ValueError(msg)
-    order = [seen.index(m) for m in members]
+    position = {name: i for i, name in enumerate(seen)}
+    order = [position[m] for m in members]
     shape = (len(calendar), len(seen))
     cells = pivot.cells.reshape(shape, order="F")[:, order]
     present = pivot.present.reshape(shape, order="F")[:, order]

@@ -96,15 +96,6 @@ pub fn valuation_sums<C: KeyColumn>(
             ("float_mcap", rows.float_mcap.map_or(n, <[f64]>::len)),
         ],
     )?;
-    let end = i64::from(first_day) + days as i64;
-    if let Some(i) =
-        (0..n).find(|&i| !(i64::from(first_day)..end).contains(&i64::from(rows.day[i])))
-    {
-        return Err(KernelError::invalid(
-            "day",
-            format!("row {i}: day {} is outside the range given", rows.day[i]),
-        ));
-    }
     // (part, start, end, first row of the piece in the column)
     let mut pieces = Vec::new();
     let mut offset = 0;
@@ -119,9 +110,11 @@ pub fn valuation_sums<C: KeyColumn>(
         pieces
             .par_iter()
             .with_min_len(min_len())
-            .map(|&(p, start, stop, at)| sum_piece(rows, p, start..stop, at))
-            .collect::<Result<Vec<_>, KernelError>>()
-    })??;
+            .map(|&(p, start, stop, at)| sum_piece(rows, p, start..stop, at, (first_day, days)))
+            .collect::<Vec<_>>()
+    })?;
+    // Pieces are in row order: the first refused piece holds the first refused row.
+    let done = done.into_iter().collect::<Result<Vec<_>, KernelError>>()?;
     let mut codes = Codes::new();
     let global: Vec<Vec<usize>> = done
         .iter()
@@ -160,16 +153,34 @@ pub fn valuation_sums<C: KeyColumn>(
     Ok(out)
 }
 
-/// The sums of rows `range` of part `p` (rows `at + range` of the value columns), in row order.
+/// The sums of rows `range` of part `p` (rows `at + range` of the value columns), in row order;
+/// a day outside `first_day..first_day + days` is refused with its row.
 fn sum_piece<C: KeyColumn>(
     rows: &ValuationRows<'_, C>,
     p: usize,
     range: std::ops::Range<usize>,
     at: usize,
+    (first_day, days): (i32, usize),
 ) -> Result<Piece, KernelError> {
-    let days = &rows.day[at + range.start..at + range.end];
-    let lo = days.iter().copied().min().map_or(0, i64::from);
-    let hi = days.iter().copied().max().map_or(-1, i64::from);
+    let day = &rows.day[at + range.start..at + range.end];
+    let lo = day.iter().copied().min().map_or(0, i64::from);
+    let hi = day.iter().copied().max().map_or(-1, i64::from);
+    let allowed = i64::from(first_day)..i64::from(first_day) + days as i64;
+    let inside = day.is_empty() || (allowed.contains(&lo) && allowed.contains(&hi));
+    if !inside {
+        let j = day
+            .iter()
+            .position(|&d| !allowed.contains(&i64::from(d)))
+            .unwrap_or(0);
+        return Err(KernelError::invalid(
+            "day",
+            format!(
+                "row {}: day {} is outside the range given",
+                at + range.start + j,
+                day[j]
+            ),
+        ));
+    }
     let span = usize::try_from(hi - lo + 1).unwrap_or(0);
     let mut piece = Piece {
         codes: Codes::new(),
